@@ -1,0 +1,29 @@
+import type { ApiKey } from '../keys/api-key.js';
+import type { KeyRefusal } from '../keys/key-cache.js';
+import type { Role } from './permissions.js';
+
+/** Who is making a request, as far as the presented credential tells. */
+export type Principal =
+  | { type: 'anonymous' }
+  /** an API key was presented but is not valid */
+  | { type: 'refused-key'; code: KeyRefusal }
+  | { type: 'key'; key: ApiKey; secretHash: string }
+  /** a session cookie was presented but is unknown or expired */
+  | { type: 'expired-session' }
+  | { type: 'user'; user: SignedInUser };
+
+export interface SignedInUser {
+  id: string;
+  email: string;
+  /** role per account code */
+  roles: Map<string, Role>;
+  csrfToken: string;
+  sessionHash: string;
+}
+
+/** How a principal appears as the actor of a change (`createdBy`, the audit log). */
+export function actorOf(principal: Principal): string {
+  if (principal.type === 'user') return principal.user.email;
+  if (principal.type === 'key') return `key:${principal.key.id}`;
+  return 'anonymous';
+}

@@ -1,0 +1,54 @@
+/**
+ * Limits failed sign-ins per email and per client address, so a password cannot be guessed by
+ * brute force. In memory on one server (a shared store is wired in for several servers).
+ */
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+
+const WINDOW_SECONDS = 15 * 60;
+
+export interface LoginThrottle {
+  /** seconds to wait before trying again, or 0 when a try is allowed */
+  retryAfter(email: string, address: string): Promise<number>;
+  failed(email: string, address: string): Promise<void>;
+  succeeded(email: string): Promise<void>;
+}
+
+export function createLoginThrottle(options: { perEmail?: number; perAddress?: number } = {}): LoginThrottle {
+  const byEmail = new RateLimiterMemory({
+    points: options.perEmail ?? 10,
+    duration: WINDOW_SECONDS,
+    keyPrefix: 'login-email',
+  });
+  const byAddress = new RateLimiterMemory({
+    points: options.perAddress ?? 50,
+    duration: WINDOW_SECONDS,
+    keyPrefix: 'login-ip',
+  });
+
+  async function wait(limiter: RateLimiterMemory, key: string): Promise<number> {
+    const res = await limiter.get(key);
+    if (!res || res.remainingPoints > 0) return 0;
+    return Math.ceil(res.msBeforeNext / 1000);
+  }
+
+  async function consume(limiter: RateLimiterMemory, key: string): Promise<void> {
+    try {
+      await limiter.consume(key);
+    } catch (error) {
+      if (!(error instanceof RateLimiterRes)) throw error;
+    }
+  }
+
+  return {
+    async retryAfter(email, address) {
+      return Math.max(await wait(byEmail, email), await wait(byAddress, address));
+    },
+    async failed(email, address) {
+      await consume(byEmail, email);
+      await consume(byAddress, address);
+    },
+    async succeeded(email) {
+      await byEmail.delete(email);
+    },
+  };
+}

@@ -1,0 +1,150 @@
+/**
+ * People and their one role per account. A person is identified by email across accounts; adding
+ * an existing person to another account gives them a membership there.
+ */
+import type { Kysely } from 'kysely';
+import type { Role } from '../access/permissions.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
+import { newUserId } from '../ids.js';
+import type { ChangeFeed } from '../store/changes.js';
+import type { Database } from '../store/schema.js';
+import { hashPassword, MIN_PASSWORD_LENGTH } from './passwords.js';
+
+export interface Member {
+  id: string;
+  email: string;
+  role: Role;
+  createdAt: number;
+}
+
+export interface UserService {
+  count(): Promise<number>;
+  findByEmail(email: string): Promise<{ id: string; email: string; passwordHash: string | null } | undefined>;
+  listMembers(accountId: string): Promise<Member[]>;
+  addMember(accountId: string, input: { email: string; password?: string; role: Role }): Promise<Member>;
+  changeRole(accountId: string, userId: string, role: Role): Promise<Member>;
+  removeMember(accountId: string, userId: string): Promise<Member>;
+  setPassword(userId: string, password: string): Promise<void>;
+}
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+function checkPassword(password: string): void {
+  if (password.length < MIN_PASSWORD_LENGTH) {
+    throw new InvalidInputError('password', `password must be at least ${MIN_PASSWORD_LENGTH} characters`);
+  }
+}
+
+export function createUserService(db: Kysely<Database>, changes: ChangeFeed): UserService {
+  async function getMember(accountId: string, userId: string): Promise<Member> {
+    const row = await db
+      .selectFrom('memberships')
+      .innerJoin('users', 'users.id', 'memberships.user_id')
+      .select(['users.id', 'users.email', 'memberships.role', 'memberships.created_at'])
+      .where('memberships.account_id', '=', accountId)
+      .where('memberships.user_id', '=', userId)
+      .executeTakeFirst();
+    if (!row) throw new NotFoundError('user_not_found', `No user ${userId} in this account`);
+    return { id: row.id, email: row.email, role: row.role as Role, createdAt: row.created_at };
+  }
+
+  // The account must keep someone who can manage it.
+  async function assertAnotherAdmin(accountId: string, userId: string): Promise<void> {
+    const admins = await db
+      .selectFrom('memberships')
+      .select('user_id')
+      .where('account_id', '=', accountId)
+      .where('role', '=', 'account-admin')
+      .execute();
+    if (admins.length === 1 && admins[0].user_id === userId) {
+      throw new ConflictError('last_account_admin', 'An account needs at least one Account Admin');
+    }
+  }
+
+  return {
+    async count() {
+      const row = await db
+        .selectFrom('users')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+    async findByEmail(email) {
+      const row = await db
+        .selectFrom('users')
+        .selectAll()
+        .where('email', '=', normalizeEmail(email))
+        .executeTakeFirst();
+      return row ? { id: row.id, email: row.email, passwordHash: row.password_hash } : undefined;
+    },
+    async listMembers(accountId) {
+      const rows = await db
+        .selectFrom('memberships')
+        .innerJoin('users', 'users.id', 'memberships.user_id')
+        .select(['users.id', 'users.email', 'memberships.role', 'memberships.created_at'])
+        .where('memberships.account_id', '=', accountId)
+        .orderBy('memberships.created_at')
+        .execute();
+      return rows.map((r) => ({ id: r.id, email: r.email, role: r.role as Role, createdAt: r.created_at }));
+    },
+    async addMember(accountId, input) {
+      const email = normalizeEmail(input.email);
+      const now = Date.now();
+      let user = await db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+      if (!user) {
+        if (input.password === undefined)
+          throw new InvalidInputError('password', 'password is required for a new user');
+        checkPassword(input.password);
+        user = { id: newUserId(), email, password_hash: await hashPassword(input.password), created_at: now };
+        await db.insertInto('users').values(user).execute();
+      }
+      const existing = await db
+        .selectFrom('memberships')
+        .select('role')
+        .where('account_id', '=', accountId)
+        .where('user_id', '=', user.id)
+        .executeTakeFirst();
+      if (existing) throw new ConflictError('user_exists', `${email} is already a member of this account`);
+      await db
+        .insertInto('memberships')
+        .values({ account_id: accountId, user_id: user.id, role: input.role, created_at: now })
+        .execute();
+      changes.publish({ type: 'user', userId: user.id });
+      return { id: user.id, email, role: input.role, createdAt: now };
+    },
+    async changeRole(accountId, userId, role) {
+      const member = await getMember(accountId, userId);
+      if (member.role === 'account-admin' && role !== 'account-admin')
+        await assertAnotherAdmin(accountId, userId);
+      await db
+        .updateTable('memberships')
+        .set({ role })
+        .where('account_id', '=', accountId)
+        .where('user_id', '=', userId)
+        .execute();
+      changes.publish({ type: 'user', userId });
+      return { ...member, role };
+    },
+    async removeMember(accountId, userId) {
+      const member = await getMember(accountId, userId);
+      if (member.role === 'account-admin') await assertAnotherAdmin(accountId, userId);
+      await db
+        .deleteFrom('memberships')
+        .where('account_id', '=', accountId)
+        .where('user_id', '=', userId)
+        .execute();
+      changes.publish({ type: 'user', userId });
+      return member;
+    },
+    async setPassword(userId, password) {
+      checkPassword(password);
+      await db
+        .updateTable('users')
+        .set({ password_hash: await hashPassword(password) })
+        .where('id', '=', userId)
+        .execute();
+    },
+  };
+}

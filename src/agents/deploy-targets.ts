@@ -1,0 +1,225 @@
+/**
+ * Deploy targets: where agents run. `rest` targets serve the runtime API, `js` targets the script
+ * tag and native bundle. The runtime resolves a target on every request, so lookups are cached
+ * and evicted through the change feed.
+ */
+import type { Kysely } from 'kysely';
+import { LRUCache } from 'lru-cache';
+import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
+import { newDeployTargetId } from '../ids.js';
+import type { KeyStore } from '../keys/key-store.js';
+import type { ChangeFeed } from '../store/changes.js';
+import type { Database } from '../store/schema.js';
+
+export const DEPLOY_TARGET_KINDS = ['rest', 'js'] as const;
+export type DeployTargetKind = (typeof DEPLOY_TARGET_KINDS)[number];
+export const DEPLOY_MODES = ['automatic', 'manual'] as const;
+export type DeployMode = (typeof DEPLOY_MODES)[number];
+
+export interface DeployTarget {
+  id: string;
+  accountId: string;
+  name: string;
+  kind: DeployTargetKind;
+  deployMode: DeployMode;
+  isDefault: boolean;
+  deployedVersion: number | null;
+  deployedAt: number | null;
+  createdAt: number;
+}
+
+type Row = Database['deploy_targets'];
+
+function toDeployTarget(row: Row): DeployTarget {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    name: row.name,
+    kind: row.kind as DeployTargetKind,
+    deployMode: row.deploy_mode as DeployMode,
+    isDefault: row.is_default === 1,
+    deployedVersion: row.deployed_version,
+    deployedAt: row.deployed_at,
+    createdAt: row.created_at,
+  };
+}
+
+export interface NewDeployTarget {
+  name: string;
+  kind: DeployTargetKind;
+  deployMode: DeployMode;
+  isDefault?: boolean;
+}
+
+export interface DeployTargetService {
+  list(accountId: string): Promise<DeployTarget[]>;
+  get(accountId: string, id: string): Promise<DeployTarget>;
+  /** The target a runtime request addresses: the given id, or the account's default REST target. */
+  resolve(accountId: string, id: string | undefined): Promise<DeployTarget | undefined>;
+  create(accountId: string, input: NewDeployTarget): Promise<DeployTarget>;
+  update(
+    accountId: string,
+    id: string,
+    patch: { name?: string; deployMode?: DeployMode },
+  ): Promise<DeployTarget>;
+  remove(accountId: string, id: string): Promise<DeployTarget>;
+}
+
+export function createDeployTargetService(
+  db: Kysely<Database>,
+  keys: KeyStore,
+  changes: ChangeFeed,
+): DeployTargetService {
+  // Runtime lookups by id, and the default REST target by account. Undefined answers are not cached.
+  const byId = new LRUCache<string, DeployTarget>({ max: 50_000 });
+  const defaultByAccount = new LRUCache<string, string>({ max: 50_000 });
+  changes.subscribe((change) => {
+    if (change.type === 'deploy-target') {
+      byId.delete(change.deployTargetId);
+      defaultByAccount.delete(change.accountId);
+    } else if (change.type === 'resync') {
+      byId.clear();
+      defaultByAccount.clear();
+    }
+  });
+
+  async function find(accountId: string, id: string): Promise<DeployTarget | undefined> {
+    const row = await db
+      .selectFrom('deploy_targets')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row ? toDeployTarget(row) : undefined;
+  }
+
+  async function get(accountId: string, id: string): Promise<DeployTarget> {
+    const target = await find(accountId, id);
+    if (!target) throw new NotFoundError('deploy_target_not_found', `No deploy target ${id} in this account`);
+    return target;
+  }
+
+  return {
+    async list(accountId) {
+      const rows = await db
+        .selectFrom('deploy_targets')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute();
+      return rows.map(toDeployTarget);
+    },
+    get,
+    async resolve(accountId, id) {
+      const targetId = id ?? defaultByAccount.get(accountId);
+      if (targetId === undefined) {
+        const row = await db
+          .selectFrom('deploy_targets')
+          .selectAll()
+          .where('account_id', '=', accountId)
+          .where('is_default', '=', 1)
+          .executeTakeFirst();
+        if (!row) return undefined;
+        const target = toDeployTarget(row);
+        defaultByAccount.set(accountId, target.id);
+        byId.set(target.id, target);
+        return target;
+      }
+      const cached = byId.get(targetId);
+      if (cached) return cached.accountId === accountId ? cached : undefined;
+      const target = await find(accountId, targetId);
+      if (target) byId.set(target.id, target);
+      return target;
+    },
+    async create(accountId, input) {
+      const target: DeployTarget = {
+        id: newDeployTargetId(),
+        accountId,
+        name: input.name,
+        kind: input.kind,
+        deployMode: input.deployMode,
+        isDefault: input.isDefault === true && input.kind === 'rest',
+        deployedVersion: null,
+        deployedAt: null,
+        createdAt: Date.now(),
+      };
+      await db
+        .insertInto('deploy_targets')
+        .values({
+          id: target.id,
+          account_id: accountId,
+          name: target.name,
+          kind: target.kind,
+          deploy_mode: target.deployMode,
+          is_default: target.isDefault ? 1 : 0,
+          deployed_version: null,
+          deployed_at: null,
+          created_at: target.createdAt,
+        })
+        .execute();
+      changes.publish({ type: 'deploy-target', accountId, deployTargetId: target.id });
+      return target;
+    },
+    async update(accountId, id, patch) {
+      const target = await get(accountId, id);
+      const next = { ...target, ...definedOnly(patch) };
+      await db
+        .updateTable('deploy_targets')
+        .set({ name: next.name, deploy_mode: next.deployMode })
+        .where('account_id', '=', accountId)
+        .where('id', '=', id)
+        .execute();
+      changes.publish({ type: 'deploy-target', accountId, deployTargetId: id });
+      return next;
+    },
+    async remove(accountId, id) {
+      const target = await get(accountId, id);
+      if (target.isDefault) {
+        throw new ConflictError(
+          'deploy_target_is_default',
+          `${id} is the account's default REST deploy target (used by /v3/agent-api without a target) and cannot be deleted`,
+        );
+      }
+      const using = await keys.keysUsingDeployTarget(id);
+      if (using.length > 0) {
+        const names = using.map((k) => `"${k.name}" (${k.id})`).join(', ');
+        throw new ConflictError(
+          'deploy_target_in_use',
+          `Deploy target ${id} is associated with API keys ${names}; remove it from those keys first`,
+        );
+      }
+      await db
+        .deleteFrom('deploy_targets')
+        .where('account_id', '=', accountId)
+        .where('id', '=', id)
+        .execute();
+      changes.publish({ type: 'deploy-target', accountId, deployTargetId: id });
+      return target;
+    },
+  };
+}
+
+function definedOnly<T extends object>(patch: T): Partial<T> {
+  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Checks that ids name targets of this account of the wanted kind; used when associating keys. */
+export async function assertDeployTargets(
+  service: DeployTargetService,
+  accountId: string,
+  ids: string[],
+  kind: DeployTargetKind,
+): Promise<void> {
+  const targets = new Map((await service.list(accountId)).map((t) => [t.id, t]));
+  for (const id of ids) {
+    const target = targets.get(id);
+    if (!target) throw new InvalidInputError('deployTargets', `No deploy target ${id} in this account`);
+    if (target.kind !== kind) {
+      throw new InvalidInputError(
+        'deployTargets',
+        `${id} is a ${target.kind === 'rest' ? 'REST API' : 'JavaScript / On-Device'} deploy target; this key can only be associated with ${kind === 'rest' ? 'REST API' : 'JavaScript / On-Device'} targets`,
+      );
+    }
+  }
+}

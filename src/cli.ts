@@ -1,0 +1,108 @@
+/**
+ * The `tessera` command: serve, migrate, and the first steps of administration from a shell.
+ */
+import { Command } from 'commander';
+import { ROLES, type Role } from './access/permissions.js';
+import { loadConfig } from './config.js';
+import { buildServer } from './http/server.js';
+import { createServices } from './services.js';
+import { openStore } from './store/connect.js';
+import { migrateToLatest } from './store/migrate.js';
+
+async function withServices<T>(fn: (services: ReturnType<typeof createServices>) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const store = openStore({ url: config.TESSERA_DATABASE_URL });
+  await migrateToLatest(store);
+  const services = createServices(store);
+  try {
+    return await fn(services);
+  } finally {
+    await services.close();
+  }
+}
+
+async function serve(): Promise<void> {
+  const config = loadConfig();
+  const store = openStore({ url: config.TESSERA_DATABASE_URL });
+  await migrateToLatest(store);
+  const services = createServices(store);
+  const app = await buildServer(services, { logLevel: config.LOG_LEVEL });
+  const address = await app.listen({ port: config.PORT, host: config.HOST });
+  const publicUrl = config.TESSERA_PUBLIC_URL ?? `http://localhost:${config.PORT}`;
+  const first = await services.bootstrap.run({
+    email: config.TESSERA_ADMIN_EMAIL,
+    password: config.TESSERA_ADMIN_PASSWORD,
+  });
+  if (first.kind === 'admin-created') {
+    app.log.info(`Created account ${first.account.id} with Account Admin ${first.email}`);
+  } else if (first.kind === 'setup-link') {
+    // Printed, not logged as a field: the link is a one-time secret meant for the person at the console.
+    process.stdout.write(
+      `\nNo one can sign in yet. Open this one-time link to choose the first Account Admin (valid 24 hours):\n  ${publicUrl}/console/setup?token=${first.token}\n` +
+        `or set TESSERA_ADMIN_EMAIL and TESSERA_ADMIN_PASSWORD and restart.\n\n`,
+    );
+  }
+  app.log.info(`Tessera is serving on ${address} (store: ${store.dialect})`);
+  const stop = async () => {
+    await app.close();
+    await services.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+const program = new Command('tessera').description('Tessera: self-hosted experimentation server');
+
+program.command('serve').description('serve the API and console on PORT').action(serve);
+
+program
+  .command('migrate')
+  .description('bring the database schema up to date')
+  .action(() =>
+    withServices(async (services) => {
+      console.log(`Schema is up to date (${services.store.dialect})`);
+    }),
+  );
+
+const accounts = program.command('accounts').description('manage accounts');
+accounts
+  .command('create <name>')
+  .description('create an account with one REST and one JS deploy target')
+  .action((name: string) =>
+    withServices(async (services) => {
+      const account = await services.accounts.create(name);
+      console.log(account.id);
+    }),
+  );
+accounts
+  .command('list')
+  .description('list accounts')
+  .action(() =>
+    withServices(async (services) => {
+      for (const a of await services.accounts.list()) console.log(`${a.id}\t${a.name}`);
+    }),
+  );
+
+const users = program.command('users').description('manage people');
+users
+  .command('create <account> <email>')
+  .description('add a person to an account (the password is read from TESSERA_USER_PASSWORD)')
+  .option('--role <role>', `one of ${ROLES.join(', ')}`, 'account-admin')
+  .action((account: string, email: string, options: { role: string }) =>
+    withServices(async (services) => {
+      if (!(ROLES as readonly string[]).includes(options.role))
+        throw new Error(`--role must be one of ${ROLES.join(', ')}`);
+      const member = await services.users.addMember(account, {
+        email,
+        password: process.env.TESSERA_USER_PASSWORD,
+        role: options.role as Role,
+      });
+      console.log(`${member.id}\t${member.email}\t${member.role}`);
+    }),
+  );
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,78 @@
+/**
+ * Every error leaves as `{status, err, code}` (spec section 3). Domain errors map to 400/404/409,
+ * schema failures to 400 naming the field, and anything unexpected to a logged 500 that reveals
+ * nothing.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
+
+export interface ErrorBody {
+  status: number;
+  err: string;
+  code: string;
+  field?: string;
+}
+
+export function sendError(
+  reply: FastifyReply,
+  status: number,
+  code: string,
+  err: string,
+  field?: string,
+): FastifyReply {
+  const body: ErrorBody = field === undefined ? { status, err, code } : { status, err, code, field };
+  return reply.code(status).type('application/json; charset=utf-8').send(body);
+}
+
+interface Issue {
+  path?: PropertyKey[];
+  message?: string;
+  instancePath?: string;
+}
+
+function describeValidation(part: string, issues: Issue[]): { field: string; message: string } {
+  const issue = issues[0] ?? {};
+  const path =
+    issue.path && issue.path.length > 0
+      ? issue.path.map(String).join('.')
+      : (issue.instancePath ?? '').replace(/^\//, '').replaceAll('/', '.');
+  const field = path ? `${part}.${path}` : part;
+  return { field, message: `${field}: ${issue.message ?? 'invalid'}` };
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const part = error.validationContext ?? 'body';
+      const issues = error.validation.map((v) => ({
+        path: (v.params?.issue as Issue | undefined)?.path,
+        message: v.message,
+        instancePath: v.instancePath,
+      }));
+      const { field, message } = describeValidation(part, issues);
+      return sendError(reply, 400, 'invalid_input', message, field);
+    }
+    if (error instanceof InvalidInputError)
+      return sendError(reply, 400, 'invalid_input', `${error.field}: ${error.message}`, error.field);
+    if (error instanceof NotFoundError) return sendError(reply, 404, error.code, error.message);
+    if (error instanceof ConflictError) return sendError(reply, 409, error.code, error.message);
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      // Fastify's own refusals: unparsable JSON, unsupported media type, body too large, ...
+      const code =
+        error.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+          ? 'body_too_large'
+          : error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+            ? 'unsupported_media_type'
+            : 'invalid_request';
+      return sendError(reply, status, code, error.message);
+    }
+    request.log.error({ err: error }, 'request failed');
+    return sendError(reply, 500, 'internal_error', 'Something went wrong on our side; it has been logged');
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, 404, 'route_not_found', `No route ${request.method} ${request.url.split('?')[0]}`),
+  );
+}

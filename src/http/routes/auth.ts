@@ -1,0 +1,95 @@
+/** Sign-in, sign-out, who am I, and the one-time setup link of a fresh install. */
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { verifyPassword } from '../../accounts/passwords.js';
+import { SESSION_COOKIE, SESSION_LIFETIME_MS } from '../../accounts/sessions.js';
+import { normalizeEmail } from '../../accounts/users.js';
+import type { Services } from '../../services.js';
+import { sendError } from '../errors.js';
+import { ok } from '../schemas.js';
+
+const Credentials = z.object({
+  email: z.string().trim().min(1, 'is required').max(254),
+  password: z.string().min(1, 'is required').max(1024),
+});
+
+export function registerAuthRoutes(root: FastifyInstance, services: Services): void {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+
+  app.post(
+    '/auth/login',
+    { config: { permission: 'public' }, schema: { tags: ['people'], body: Credentials } },
+    async (request, reply) => {
+      const email = normalizeEmail(request.body.email);
+      const address = request.ip;
+      const wait = await services.loginThrottle.retryAfter(email, address);
+      if (wait > 0) {
+        reply.header('retry-after', String(wait));
+        return sendError(
+          reply,
+          429,
+          'too_many_attempts',
+          `Too many failed sign-ins; try again in ${wait} seconds`,
+        );
+      }
+      const user = await services.users.findByEmail(email);
+      const valid = await verifyPassword(user?.passwordHash ?? null, request.body.password);
+      if (!user || !valid) {
+        await services.loginThrottle.failed(email, address);
+        return sendError(reply, 401, 'invalid_credentials', 'Email or password is wrong');
+      }
+      await services.loginThrottle.succeeded(email);
+      const session = await services.sessions.start(user.id);
+      reply.setCookie(SESSION_COOKIE, session.token, {
+        httpOnly: true,
+        sameSite: 'strict',
+        secure: 'auto',
+        path: '/',
+        maxAge: SESSION_LIFETIME_MS / 1000,
+      });
+      return ok({ csrfToken: session.csrfToken });
+    },
+  );
+
+  app.post(
+    '/auth/logout',
+    { config: { permission: 'signed-in' }, schema: { tags: ['people'] } },
+    async (request, reply) => {
+      if (request.principal.type === 'user') await services.sessions.end(request.principal.user.sessionHash);
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return ok({ signedOut: true });
+    },
+  );
+
+  app.get(
+    '/auth/me',
+    { config: { permission: 'signed-in' }, schema: { tags: ['people'] } },
+    async (request) => {
+      if (request.principal.type !== 'user') throw new Error('signed-in route reached without a person');
+      const { user } = request.principal;
+      const accounts = [];
+      for (const [code, role] of user.roles) {
+        const account = await services.accounts.get(code);
+        if (account) accounts.push({ code, name: account.name, role });
+      }
+      return ok({ user: { id: user.id, email: user.email }, accounts, csrfToken: user.csrfToken });
+    },
+  );
+
+  app.post(
+    '/setup',
+    {
+      config: { permission: 'public' },
+      schema: {
+        tags: ['people'],
+        body: Credentials.extend({ token: z.string().min(1, 'is required').max(200) }),
+      },
+    },
+    async (request, reply) => {
+      const { token, email, password } = request.body;
+      const { accountId } = await services.bootstrap.completeSetup(token, email, password);
+      return reply.code(201).send({ status: 201, data: { accountId, email: normalizeEmail(email) } });
+    },
+  );
+}

@@ -1,0 +1,443 @@
+/**
+ * The runtime decision engine: given a deployed snapshot, a visitor's state and one request's
+ * commands, it answers the items of the Conductrics v3 agent-api (PRODUCT.md section 3.1) and
+ * the visitor's new state. Pure, synchronous and deterministic: no I/O, no clock, no randomness
+ * and no Node built-ins, because the browser script tag bundles this very file and must decide
+ * exactly as the server does.
+ *
+ * Decisions taken where the spec is silent (a Conductrics client's expectations in mind):
+ *
+ * 1. A selection command without `s` means `s: "ok"` (Conductrics' default status). So a plain
+ *    `{"a"}` on a provisional selection confirms it, exactly as `{"a", "s": "ok"}` does.
+ * 2. `c: []` (an empty allow-list) is the same as no `c` at all: no restriction. Codes in `c` or
+ *    `x` that are not variations of the agent are ignored.
+ * 3. A sticky answer keeps the stored status: `{"s": "p"}` on a confirmed selection answers
+ *    `s: "ok"`; a confirmation of a provisional selection answers `p: "s"`, `s: "ok"` and is
+ *    when the selection event is emitted (exactly once per session and agent).
+ * 4. If the stored selection's variation was removed from the agent or is excluded by this
+ *    command's `c` / `x`, a fresh decision is made (conditions, then random). A provisional
+ *    stored selection is replaced by it (and counted if this command confirms). A confirmed one
+ *    is NOT replaced: the session stays counted once, in its original variation, which rewards
+ *    keep crediting; the fresh answer is given with `s: "ok"` but not remembered, no event.
+ * 5. `p: "x"` (nothing can be chosen) and `p: "p"` (paused) answers never touch the state: a
+ *    stored selection, provisional or not, is kept as it was. An agent with no variations at all
+ *    answers no item (there is no variation to fall back to), like an unknown agent. A paused
+ *    agent whose `pausedAt` is not one of its variations answers its first variation.
+ * 6. An agent whose status is none of the four known ones is treated as stopped (no item).
+ * 7. Rewards list the credited agents in the order this session first got a selection from
+ *    them. The selected variation is credited even if it was later removed from the agent.
+ *    `v` must be a finite number, otherwise the goal's value is used (1 if that is not finite).
+ *    A credit of value 0 (`"v": 0`) still uses the goal up for that agent. Two rewards of the
+ *    same goal in one request: the second answers 0.
+ * 8. Traits: query traits are trimmed, split at the first `:`, and kept only when both parts are
+ *    non-empty (so `F:1:2` is group `F`, value `1:2`). `ua/mo:y` and `ua/mo:n` exclude each
+ *    other: a new one replaces the old in the session (the device changed). Every trait that
+ *    this request applies is logged `Added trait '…' (apply)`, even when the session already had
+ *    it (the session just keeps one copy). Traits are applied before the first command runs, so
+ *    every command's conditions see them.
+ * 9. Conditions: an `input` clause holds when the input is present and equal (inputs sent as
+ *    numbers or booleans are compared by their string form); a malformed clause never holds; a
+ *    condition whose `when` is not a list never holds. A condition that holds but names a
+ *    variation that is missing or excluded by `c` / `x` is passed over; the next one is tried.
+ * 10. A command that is an object with a string `a` is a selection (even if it also has `g`);
+ *    otherwise one with a string `g` is a reward; anything else is skipped (logged with debug).
+ *    Malformed `c` / `x` (not lists) are ignored; non-string entries in them are ignored; an `s`
+ *    other than `"p"` means `"ok"`.
+ */
+
+import { allocate } from './allocation.js';
+import type { Snapshot, SnapshotAgent, SnapshotCondition, SnapshotVariation } from './snapshot.js';
+import { uaTraits } from './ua.js';
+
+export type Command = { a: string; c?: string[]; x?: string[]; s?: 'p' | 'ok' } | { g: string; v?: number };
+
+export interface StoredSelection {
+  c: string;
+  p: 'r' | 's' | 'f';
+  s: 'ok' | 'p';
+}
+
+export interface VisitorState {
+  selections: Record<string, StoredSelection>;
+  /** "goal|agent" pairs already credited. */
+  rewarded: string[];
+  traits: string[];
+}
+
+export type RecordedEvent =
+  | { type: 'selection'; agent: string; variation: string }
+  | { type: 'reward'; goal: string; agent: string; variation: string; value: number };
+
+export interface ExecuteInput {
+  session: string;
+  commands: Command[];
+  inputs: Record<string, string>;
+  /** Raw "group:value" strings from the query. */
+  queryTraits: string[];
+  userAgent?: string;
+  debug: boolean;
+}
+
+export type Policy = 'r' | 's' | 'f' | 'p' | 'x';
+
+export interface SelectionItem {
+  a: string;
+  c: string;
+  p: Policy;
+  s: 'ok' | 'p';
+  md: Record<string, string>;
+}
+
+export interface RewardItem {
+  g: string;
+  rs: { a: string; v: number }[];
+}
+
+export type Item = SelectionItem | RewardItem;
+
+export interface ExecuteResult {
+  items: Item[];
+  sels: Record<string, string>;
+  traits: string[];
+  log?: string[];
+  /** The new state; the input state is never mutated. */
+  state: VisitorState;
+  events: RecordedEvent[];
+  /** True when `state` differs from the state given. */
+  changed: boolean;
+}
+
+export function emptyVisitorState(): VisitorState {
+  return { selections: {}, rewarded: [], traits: [] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small defensive helpers (the engine must never throw, whatever reaches it at runtime).
+
+function hasOwn(obj: unknown, key: string): boolean {
+  return typeof obj === 'object' && obj !== null && key !== '__proto__' && Object.hasOwn(obj, key);
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function stringList(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((e): e is string => typeof e === 'string') : [];
+}
+
+function cloneState(state: VisitorState): VisitorState {
+  const out = emptyVisitorState();
+  const src: unknown = isRecord(state) ? state.selections : undefined;
+  if (isRecord(src)) {
+    for (const key of Object.keys(src)) {
+      const sel = src[key];
+      if (key === '__proto__' || !isRecord(sel) || typeof sel.c !== 'string') continue;
+      const p = sel.p === 'r' || sel.p === 's' || sel.p === 'f' ? sel.p : 'r';
+      out.selections[key] = { c: sel.c, p, s: sel.s === 'p' ? 'p' : 'ok' };
+    }
+  }
+  if (isRecord(state)) {
+    out.rewarded = stringList(state.rewarded);
+    out.traits = stringList(state.traits);
+  }
+  return out;
+}
+
+function variationsOf(agent: SnapshotAgent): SnapshotVariation[] {
+  return Array.isArray(agent.variations)
+    ? agent.variations.filter((v) => isRecord(v) && typeof v.code === 'string')
+    : [];
+}
+
+function metadata(agent: SnapshotAgent, variation: SnapshotVariation | undefined): Record<string, string> {
+  const keys: string[] = [];
+  const seen = new Set<string>();
+  const add = (k: string) => {
+    if (k === '__proto__' || seen.has(k)) return;
+    seen.add(k);
+    keys.push(k);
+  };
+  for (const k of stringList(agent.metaKeys)) add(k);
+  for (const v of variationsOf(agent)) if (isRecord(v.meta)) for (const k of Object.keys(v.meta)) add(k);
+  const md: Record<string, string> = {};
+  const own = variation && isRecord(variation.meta) ? variation.meta : undefined;
+  for (const k of keys) {
+    const value: unknown = own && hasOwn(own, k) ? own[k] : undefined;
+    md[k] = value === undefined || value === null ? '' : String(value);
+  }
+  return md;
+}
+
+function primitiveString(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return undefined;
+}
+
+function parseQueryTrait(raw: unknown): string | null {
+  if (typeof raw !== 'string') return null;
+  const t = raw.trim();
+  const i = t.indexOf(':');
+  if (i < 0) return null;
+  const group = t.slice(0, i).trim();
+  const value = t.slice(i + 1).trim();
+  if (group === '' || value === '') return null;
+  return `cust/${group}:${value}`;
+}
+
+const quoteList = (codes: string[]): string => codes.join(', ');
+
+// ---------------------------------------------------------------------------------------------
+
+export function execute(snapshot: Snapshot, state: VisitorState, input: ExecuteInput): ExecuteResult {
+  const agents: unknown = isRecord(snapshot) ? snapshot.agents : undefined;
+  const goals: unknown = isRecord(snapshot) ? snapshot.goals : undefined;
+  const inputs: unknown = isRecord(input) ? input.inputs : undefined;
+  const debug = isRecord(input) && input.debug === true;
+  const session = isRecord(input) && typeof input.session === 'string' ? input.session : '';
+
+  const st = cloneState(state);
+  const items: Item[] = [];
+  const sels: Record<string, string> = {};
+  const events: RecordedEvent[] = [];
+  const log: string[] = [];
+  let changed = false;
+  const say = (line: string) => {
+    if (debug) log.push(line);
+  };
+
+  // ---- traits ---------------------------------------------------------------------------------
+  const applied: string[] = [];
+  for (const raw of isRecord(input) && Array.isArray(input.queryTraits) ? input.queryTraits : []) {
+    const t = parseQueryTrait(raw);
+    if (t !== null && !applied.includes(t)) applied.push(t);
+  }
+  for (const t of uaTraits(
+    isRecord(input) && typeof input.userAgent === 'string' ? input.userAgent : undefined,
+  )) {
+    if (!applied.includes(t)) applied.push(t);
+  }
+  for (const t of applied) {
+    if (t.startsWith('ua/mo:')) {
+      const others = st.traits.filter((e) => e.startsWith('ua/mo:') && e !== t);
+      if (others.length > 0) {
+        st.traits = st.traits.filter((e) => !others.includes(e));
+        changed = true;
+      }
+    }
+    if (!st.traits.includes(t)) {
+      st.traits.push(t);
+      changed = true;
+    }
+    say(`Added trait '${t}' (apply)`);
+  }
+
+  // ---- conditions -----------------------------------------------------------------------------
+  const clauseHolds = (clause: unknown): boolean => {
+    if (!isRecord(clause)) return false;
+    if (typeof clause.input === 'string' && typeof clause.is === 'string') {
+      if (!hasOwn(inputs, clause.input)) return false;
+      return primitiveString((inputs as Record<string, unknown>)[clause.input]) === clause.is;
+    }
+    if (typeof clause.trait === 'string') return st.traits.includes(clause.trait);
+    return false;
+  };
+  const describeCondition = (cond: SnapshotCondition): string => {
+    if (cond.when.length === 0) return 'no clauses (always holds)';
+    return cond.when
+      .map((cl: unknown) => {
+        if (isRecord(cl) && typeof cl.input === 'string') return `input ${cl.input} = ${String(cl.is)}`;
+        if (isRecord(cl) && typeof cl.trait === 'string') return `trait ${cl.trait}`;
+        return 'malformed clause';
+      })
+      .join(' and ');
+  };
+
+  // ---- selection ------------------------------------------------------------------------------
+  const select = (cmd: Record<string, unknown>, agentCode: string): void => {
+    const who = `Agent '${agentCode}'`;
+    if (!hasOwn(agents, agentCode) || !isRecord((agents as Record<string, unknown>)[agentCode])) {
+      say(`${who}: unknown agent '${agentCode}', no item (the client falls back to its default)`);
+      return;
+    }
+    const agent = (agents as Record<string, SnapshotAgent>)[agentCode];
+    const variations = variationsOf(agent);
+    const status = agent.status;
+    if (status === 'stopped' || status === 'archived') {
+      say(`${who}: agent is ${status}, no item (the client falls back to its default)`);
+      return;
+    }
+    if (status !== 'running' && status !== 'paused') {
+      say(`${who}: agent has no runnable status, no item (the client falls back to its default)`);
+      return;
+    }
+    if (variations.length === 0) {
+      say(`${who}: agent has no variations, no item (the client falls back to its default)`);
+      return;
+    }
+    const answer = (variation: SnapshotVariation, p: Policy, s: 'ok' | 'p') => {
+      items.push({ a: agentCode, c: variation.code, p, s, md: metadata(agent, variation) });
+      sels[agentCode] = variation.code;
+    };
+    const find = (code: string) => variations.find((v) => v.code === code);
+
+    if (status === 'paused') {
+      const pausedAt = typeof agent.pausedAt === 'string' ? find(agent.pausedAt) : undefined;
+      const variation = pausedAt ?? variations[0];
+      say(
+        pausedAt
+          ? `${who}: agent is paused at '${variation.code}'; answering it, not counted`
+          : `${who}: agent is paused at '${variation.code}' (its first variation); answering it, not counted`,
+      );
+      answer(variation, 'p', 'ok');
+      return;
+    }
+
+    // running
+    const allow = stringList(cmd.c);
+    const exclude = stringList(cmd.x);
+    const allowed = (code: string) => (allow.length === 0 || allow.includes(code)) && !exclude.includes(code);
+    const requested: 'ok' | 'p' = cmd.s === 'p' ? 'p' : 'ok';
+    const existing = hasOwn(st.selections, agentCode) ? st.selections[agentCode] : undefined;
+
+    if (existing) {
+      const variation = find(existing.c);
+      if (variation && allowed(variation.code)) {
+        if (existing.s === 'p' && requested === 'ok') {
+          st.selections[agentCode] = { c: existing.c, p: existing.p, s: 'ok' };
+          changed = true;
+          events.push({ type: 'selection', agent: agentCode, variation: existing.c });
+          say(
+            `${who}: session already had variation '${existing.c}' (sticky), provisional until now: confirmed and counted`,
+          );
+          answer(variation, 's', 'ok');
+        } else {
+          say(
+            `${who}: session already had variation '${existing.c}' (sticky)${existing.s === 'p' ? ', still provisional' : ''}`,
+          );
+          answer(variation, 's', existing.s);
+        }
+        return;
+      }
+      say(
+        variation
+          ? `${who}: session had variation '${existing.c}' but this request does not allow it; deciding again`
+          : `${who}: session had variation '${existing.c}' which no longer exists; deciding again`,
+      );
+    }
+
+    let chosen: SnapshotVariation | undefined;
+    let policy: 'r' | 'f' = 'r';
+    const conditions: unknown[] = Array.isArray(agent.conditions) ? agent.conditions : [];
+    for (let i = 0; i < conditions.length && !chosen; i++) {
+      const cond = conditions[i];
+      if (!isRecord(cond) || !Array.isArray(cond.when)) continue;
+      if (!cond.when.every(clauseHolds)) continue;
+      const then = typeof cond.then === 'string' ? cond.then : '';
+      const variation = find(then);
+      const why = `condition ${i + 1} matched: ${describeCondition(cond as unknown as SnapshotCondition)}`;
+      if (variation && allowed(variation.code)) {
+        chosen = variation;
+        policy = 'f';
+        say(`${who}: ${why}; answering variation '${variation.code}' (fixed)`);
+      } else {
+        say(
+          `${who}: ${why}, but its variation '${then}' ${variation ? 'is not allowed by this request' : 'does not exist'}; trying the next`,
+        );
+      }
+    }
+    if (!chosen) {
+      const candidates = variations.filter((v) => allowed(v.code));
+      const code = allocate(session, agentCode, candidates);
+      if (code !== null) {
+        chosen = find(code);
+        policy = 'r';
+        const pool = candidates
+          .filter((v) => typeof v.weight === 'number' && Number.isFinite(v.weight) && v.weight > 0)
+          .map((v) => v.code);
+        say(`${who}: random allocation among ${quoteList(pool)}; chose '${code}'`);
+      }
+    }
+    if (!chosen) {
+      const first = variations[0];
+      say(
+        `${who}: no variation can be chosen (all excluded or of weight 0); answering its first variation '${first.code}', not remembered, not counted`,
+      );
+      answer(first, 'x', 'ok');
+      return;
+    }
+    if (existing && existing.s === 'ok') {
+      say(
+        `${who}: the session stays counted in variation '${existing.c}'; '${chosen.code}' is answered for this request only, not remembered`,
+      );
+      answer(chosen, policy, 'ok');
+      return;
+    }
+    st.selections[agentCode] = { c: chosen.code, p: policy, s: requested };
+    changed = true;
+    if (requested === 'ok') {
+      events.push({ type: 'selection', agent: agentCode, variation: chosen.code });
+      say(`${who}: variation '${chosen.code}' remembered for the session and counted`);
+    } else {
+      say(`${who}: variation '${chosen.code}' remembered as provisional, not counted until confirmed`);
+    }
+    answer(chosen, policy, requested);
+  };
+
+  // ---- reward ---------------------------------------------------------------------------------
+  const reward = (cmd: Record<string, unknown>, goalCode: string): void => {
+    const who = `Goal '${goalCode}'`;
+    if (!hasOwn(goals, goalCode) || !isRecord((goals as Record<string, unknown>)[goalCode])) {
+      say(`${who}: unknown goal '${goalCode}', nothing credited`);
+      items.push({ g: goalCode, rs: [] });
+      return;
+    }
+    const goal = (goals as Record<string, { value: unknown }>)[goalCode];
+    const value =
+      typeof cmd.v === 'number' && Number.isFinite(cmd.v)
+        ? cmd.v
+        : typeof goal.value === 'number' && Number.isFinite(goal.value)
+          ? goal.value
+          : 1;
+    const rs: { a: string; v: number }[] = [];
+    for (const agentCode of Object.keys(st.selections)) {
+      if (!hasOwn(agents, agentCode)) continue;
+      const agent = (agents as Record<string, unknown>)[agentCode];
+      if (!isRecord(agent) || (agent.status !== 'running' && agent.status !== 'paused')) continue;
+      if (Array.isArray(agent.goals) && !agent.goals.includes(goalCode)) continue;
+      const sel = st.selections[agentCode];
+      const key = `${goalCode}|${agentCode}`;
+      if (sel.s !== 'ok') {
+        rs.push({ a: agentCode, v: 0 });
+        say(
+          `${who}: agent '${agentCode}' has only a provisional selection ('${sel.c}'); 0 credited, the goal is not used up`,
+        );
+      } else if (st.rewarded.includes(key)) {
+        rs.push({ a: agentCode, v: 0 });
+        say(`${who}: agent '${agentCode}' was already credited for this goal in this session; 0 credited`);
+      } else {
+        rs.push({ a: agentCode, v: value });
+        st.rewarded.push(key);
+        changed = true;
+        events.push({ type: 'reward', goal: goalCode, agent: agentCode, variation: sel.c, value });
+        say(`${who}: credited ${value} to agent '${agentCode}' (variation '${sel.c}')`);
+      }
+    }
+    if (rs.length === 0)
+      say(`${who}: no agent that tracks this goal has a selection in this session; nothing credited`);
+    items.push({ g: goalCode, rs });
+  };
+
+  // ---- commands -------------------------------------------------------------------------------
+  const commands: unknown[] = isRecord(input) && Array.isArray(input.commands) ? input.commands : [];
+  commands.forEach((cmd, i) => {
+    if (isRecord(cmd) && typeof cmd.a === 'string') select(cmd, cmd.a);
+    else if (isRecord(cmd) && typeof cmd.g === 'string') reward(cmd, cmd.g);
+    else say(`Command ${i + 1} skipped: it is neither a selection {"a": …} nor a reward {"g": …}`);
+  });
+
+  const result: ExecuteResult = { items, sels, traits: st.traits.slice(), state: st, events, changed };
+  if (debug) result.log = log;
+  return result;
+}

@@ -1,0 +1,18 @@
+import { type Migration, Migrator } from 'kysely';
+import type { Store } from './connect.js';
+import * as foundation from './migrations/0001-foundation.js';
+
+// Listed here rather than read from a folder, so they work the same under tsx, a bundler or tests.
+const migrations: Record<string, Migration> = {
+  '0001-foundation': foundation,
+};
+
+export async function migrateToLatest(store: Store): Promise<string[]> {
+  const migrator = new Migrator({
+    db: store.db,
+    provider: { getMigrations: async () => migrations },
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
