@@ -9,6 +9,8 @@ export type Change =
   | { type: 'api-key'; accountId: string; keyId: string; secretHash: string }
   | { type: 'user'; userId: string }
   | { type: 'deploy-target'; accountId: string; deployTargetId: string }
+  /** a new snapshot was deployed to a target */
+  | { type: 'deployment'; accountId: string; deployTargetId: string; version: number }
   /** the feed lost its connection and may have missed changes: drop every cache */
   | { type: 'resync' };
 

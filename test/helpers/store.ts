@@ -1,0 +1,81 @@
+/**
+ * The store a test runs on. `npm test` uses SQLite in memory; with TESSERA_TEST_DATABASE=postgres
+ * every test app gets its own PostgreSQL schema, dropped when the app closes. With
+ * TESSERA_REQUIRE_POSTGRES=1 (CI) an unreachable PostgreSQL fails the run instead of skipping.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openStore, type Store } from '../../src/store/connect.js';
+import { migrateToLatest } from '../../src/store/migrate.js';
+
+export const testDialect = process.env.TESSERA_TEST_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
+export const postgresUrl = process.env.TESSERA_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Whether PostgreSQL answers; CI makes its absence a failure. */
+export async function postgresAvailable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: postgresUrl, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch (error) {
+    if (process.env.TESSERA_REQUIRE_POSTGRES === '1') {
+      throw new Error(
+        `PostgreSQL is required (TESSERA_REQUIRE_POSTGRES=1) but ${postgresUrl} does not answer: ${String(error)}`,
+      );
+    }
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+export interface TestStore {
+  store: Store;
+  /** closes the store and drops what the test made */
+  dispose(): Promise<void>;
+}
+
+/** Creates an empty PostgreSQL schema and returns its name; drop it with `dropSchema`. */
+export async function createSchema(): Promise<string> {
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const client = new pg.Client({ connectionString: postgresUrl });
+  await client.connect();
+  try {
+    await client.query(`create schema ${schema}`);
+  } finally {
+    await client.end();
+  }
+  return schema;
+}
+
+export async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: postgresUrl });
+  await client.connect();
+  try {
+    await client.query(`drop schema if exists ${schema} cascade`);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function createTestStore(
+  dialect: 'sqlite' | 'postgres' = testDialect,
+  sqlitePath = ':memory:',
+): Promise<TestStore> {
+  if (dialect === 'sqlite') {
+    const store = openStore({ url: `sqlite:${sqlitePath}` });
+    await migrateToLatest(store);
+    return { store, dispose: () => store.close() };
+  }
+  const schema = await createSchema();
+  const store = openStore({ url: postgresUrl, schema, poolSize: 5 });
+  await migrateToLatest(store);
+  return {
+    store,
+    async dispose() {
+      await store.close();
+      await dropSchema(schema);
+    },
+  };
+}
