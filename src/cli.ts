@@ -8,6 +8,7 @@ import { buildServer } from './http/server.js';
 import { createServices } from './services.js';
 import { openStore } from './store/connect.js';
 import { migrateToLatest } from './store/migrate.js';
+import { createPostgresChangeFeed } from './store/postgres-change-feed.js';
 
 async function withServices<T>(fn: (services: ReturnType<typeof createServices>) => Promise<T>): Promise<T> {
   const config = loadConfig();
@@ -25,7 +26,16 @@ async function serve(): Promise<void> {
   const config = loadConfig();
   const store = openStore({ url: config.TESSERA_DATABASE_URL });
   await migrateToLatest(store);
-  const services = createServices(store);
+  // On PostgreSQL several servers may share the database: changes travel between them by NOTIFY.
+  const feed =
+    store.dialect === 'postgres'
+      ? createPostgresChangeFeed({
+          url: store.url,
+          onError: (error) => console.error(`change feed: ${error.message}`),
+        })
+      : undefined;
+  await feed?.ready;
+  const services = createServices(store, { changes: feed });
   const app = await buildServer(services, { logLevel: config.LOG_LEVEL });
   const address = await app.listen({ port: config.PORT, host: config.HOST });
   const publicUrl = config.TESSERA_PUBLIC_URL ?? `http://localhost:${config.PORT}`;
@@ -45,6 +55,7 @@ async function serve(): Promise<void> {
   app.log.info(`Tessera is serving on ${address} (store: ${store.dialect})`);
   const stop = async () => {
     await app.close();
+    await feed?.close();
     await services.close();
     process.exit(0);
   };

@@ -1,0 +1,78 @@
+/**
+ * Two servers on one PostgreSQL database: a key deleted on one is refused by the other within a
+ * second (the change travels by LISTEN/NOTIFY, not by polling). Skips without PostgreSQL unless
+ * TESSERA_REQUIRE_POSTGRES=1.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { createServices, type Services } from '../src/services.js';
+import { openStore } from '../src/store/connect.js';
+import { migrateToLatest } from '../src/store/migrate.js';
+import { createPostgresChangeFeed, type PostgresChangeFeed } from '../src/store/postgres-change-feed.js';
+import { createSchema, dropSchema, postgresAvailable, postgresUrl } from './helpers/store.js';
+
+const available = await postgresAvailable();
+if (!available) console.log('# PostgreSQL is not reachable: the scale-out tests are skipped');
+
+let schema: string;
+const servers: { services: Services; feed: PostgresChangeFeed }[] = [];
+
+async function startServer(): Promise<{ services: Services; feed: PostgresChangeFeed }> {
+  const store = openStore({ url: postgresUrl, schema, poolSize: 3 });
+  await migrateToLatest(store);
+  const feed = createPostgresChangeFeed({ url: postgresUrl, schema });
+  await feed.ready;
+  const server = { services: createServices(store, { changes: feed }), feed };
+  servers.push(server);
+  return server;
+}
+
+before(async () => {
+  if (!available) return;
+  schema = await createSchema();
+});
+
+after(async () => {
+  for (const { services, feed } of servers) {
+    await feed.close();
+    await services.close();
+  }
+  if (schema) await dropSchema(schema);
+});
+
+test('a key deleted on server A is refused by server B within a second', { skip: !available }, async () => {
+  const a = await startServer();
+  const b = await startServer();
+  const account = await a.services.accounts.create('Scale-out');
+  const delays: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const { key, secret } = await a.services.keys.createKey(
+      account.id,
+      { kind: 'rest', name: `k${i}` },
+      'test',
+    );
+    const first = await b.services.keyVerifier.verify(secret);
+    assert.equal(first.ok, true, 'a key created on A works on B');
+    const deletedAt = performance.now();
+    await a.services.keys.revokeKey(account.id, key.id, 'test');
+    let delay = Number.POSITIVE_INFINITY;
+    while (performance.now() - deletedAt < 1000) {
+      const v = await b.services.keyVerifier.verify(secret);
+      if (!v.ok) {
+        assert.equal(v.code, 'key_deleted');
+        delay = performance.now() - deletedAt;
+        break;
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.ok(delay < 1000, `try ${i}: B still accepted the deleted key after 1 s`);
+    delays.push(delay);
+  }
+  delays.sort((x, y) => x - y);
+  const median = delays[Math.floor(delays.length / 2)];
+  const worst = delays[delays.length - 1];
+  console.log(
+    `# key deletion reached server B: median ${median.toFixed(1)} ms, worst ${worst.toFixed(1)} ms over 20 tries`,
+  );
+  assert.ok(median < 100, `median ${median} ms`);
+});
