@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { ROLES, type Role } from './access/permissions.js';
 import { loadConfig } from './config.js';
 import { buildServer } from './http/server.js';
+import { scanPaths, tokenState } from './keys/scan.js';
 import { createServices } from './services.js';
 import { openStore } from './store/connect.js';
 import { migrateToLatest } from './store/migrate.js';
@@ -112,6 +113,28 @@ users
       console.log(`${member.id}\t${member.email}\t${member.role}`);
     }),
   );
+
+program
+  .command('scan <paths...>')
+  .description(
+    'find Tessera API keys in files (by pattern and checksum); exit 1 if a live secret key is found',
+  )
+  .option('--server <url>', 'ask this Tessera server whether each key is live, deleted or expired')
+  .action(async (paths: string[], options: { server?: string }) => {
+    const found = await scanPaths(paths);
+    let liveSecrets = 0;
+    for (const token of found) {
+      const state = options.server ? await tokenState(options.server, token.token) : 'not checked';
+      // Without a server every secret key counts as live: the safe answer for a CI guard.
+      const secret = token.kind !== 'js';
+      if (secret && (state === 'live' || state === 'not checked' || state === 'unreachable')) liveSecrets++;
+      console.log(
+        `${token.file}:${token.line}\t${token.kind}\t${token.masked}\t${state}${secret ? '' : ' (public JS key)'}`,
+      );
+    }
+    console.error(`${found.length} Tessera key(s) found, ${liveSecrets} live or unchecked secret key(s)`);
+    process.exitCode = liveSecrets > 0 ? 1 : 0;
+  });
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);

@@ -16,6 +16,7 @@ import { registerApiKeyRoutes } from './routes/api-keys.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerDeployTargetRoutes } from './routes/deploy-targets.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { registerKeySelfRoutes } from './routes/keys-self.js';
 import { registerUserRoutes } from './routes/users.js';
 
 export interface ServerOptions {
@@ -69,6 +70,7 @@ export async function buildServer(services: Services, options: ServerOptions = {
   );
   registerAuthRoutes(app, services);
   registerApiKeyRoutes(app, services);
+  registerKeySelfRoutes(app, services);
   registerDeployTargetRoutes(app, services);
   registerUserRoutes(app, services);
   options.extend?.(app);
