@@ -1,0 +1,254 @@
+/**
+ * Writes one group-commit batch in one transaction: visitor states, the event log, and the
+ * report aggregates that the new events change. Dialect-neutral (Kysely); a batch costs a
+ * handful of multi-row statements whatever its size.
+ *
+ * Counting rules, enforced here so they hold whoever recorded an event (this server, another
+ * server on the same database, a browser's beacon):
+ * - a selection counts once per account, agent and session: the first one recorded wins;
+ * - a reward counts once per account, agent, goal and session, and only for a session that has a
+ *   counted selection of that agent. It is credited to that selection's variation, deploy target
+ *   and day (its cohort), so for any days and target a report has conversions ≤ sessions.
+ * Only rows actually inserted (RETURNING) touch the aggregates, so a replay changes nothing.
+ */
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../store/schema.js';
+
+export const DAY_MS = 86_400_000;
+
+/** UTC midnight of the day `at` falls on, in epoch milliseconds. */
+export function dayOf(at: number): number {
+  return Math.floor(at / DAY_MS) * DAY_MS;
+}
+
+export interface VisitorWrite {
+  accountId: string;
+  session: string;
+  /** the engine's visitor state, as JSON */
+  state: string;
+  at: number;
+}
+
+export interface SelectionRecord {
+  accountId: string;
+  deployTargetId: string;
+  session: string;
+  agent: string;
+  variation: string;
+  at: number;
+}
+
+export interface RewardRecord {
+  accountId: string;
+  /** where the reward arrived; the aggregates use the selection's target instead */
+  deployTargetId: string;
+  session: string;
+  agent: string;
+  goal: string;
+  value: number;
+  at: number;
+}
+
+/** What one request (or one beacon) asks to record. */
+export interface EventWrite {
+  visitor?: VisitorWrite;
+  selections: SelectionRecord[];
+  rewards: RewardRecord[];
+}
+
+export interface BatchOutcome {
+  selectionsCounted: number;
+  rewardsCounted: number;
+}
+
+// Rows per statement: keeps every statement well under SQLite's and PostgreSQL's bound-parameter
+// limits (32,766 and 65,535) at 10 columns a row.
+const CHUNK = 500;
+
+function chunks<T>(rows: T[]): T[][] {
+  if (rows.length <= CHUNK) return rows.length === 0 ? [] : [rows];
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += CHUNK) out.push(rows.slice(i, i + CHUNK));
+  return out;
+}
+
+const SEP = '\u0000';
+
+export async function commitEvents(db: Kysely<Database>, writes: EventWrite[]): Promise<BatchOutcome> {
+  // Last write of a session wins: requests for one session are serialized by the caller, so the
+  // later one in the batch carries the later state.
+  const visitors = new Map<string, VisitorWrite>();
+  const selections = new Map<string, SelectionRecord>();
+  const rewards = new Map<string, RewardRecord>();
+  for (const write of writes) {
+    if (write.visitor) visitors.set(write.visitor.accountId + SEP + write.visitor.session, write.visitor);
+    for (const s of write.selections) {
+      const key = s.accountId + SEP + s.agent + SEP + s.session;
+      if (!selections.has(key)) selections.set(key, s);
+    }
+    for (const r of write.rewards) {
+      const key = r.accountId + SEP + r.agent + SEP + r.goal + SEP + r.session;
+      if (!rewards.has(key)) rewards.set(key, r);
+    }
+  }
+  if (visitors.size === 0 && selections.size === 0 && rewards.size === 0) {
+    return { selectionsCounted: 0, rewardsCounted: 0 };
+  }
+  return db.transaction().execute(async (trx) => {
+    await writeVisitors(trx, [...visitors.values()]);
+    const selectionsCounted = await writeSelections(trx, [...selections.values()]);
+    const rewardsCounted = await writeRewards(trx, [...rewards.values()]);
+    return { selectionsCounted, rewardsCounted };
+  });
+}
+
+async function writeVisitors(trx: Transaction<Database>, rows: VisitorWrite[]): Promise<void> {
+  for (const chunk of chunks(rows)) {
+    await trx
+      .insertInto('visitors')
+      .values(
+        chunk.map((v) => ({ account_id: v.accountId, session: v.session, state: v.state, updated_at: v.at })),
+      )
+      .onConflict((oc) =>
+        oc.columns(['account_id', 'session']).doUpdateSet((eb) => ({
+          state: eb.ref('excluded.state'),
+          updated_at: eb.ref('excluded.updated_at'),
+        })),
+      )
+      .execute();
+  }
+}
+
+async function writeSelections(trx: Transaction<Database>, rows: SelectionRecord[]): Promise<number> {
+  const sessions = new Map<string, Database['agent_daily_stats']>();
+  let counted = 0;
+  for (const chunk of chunks(rows)) {
+    const inserted = await trx
+      .insertInto('selection_events')
+      .values(
+        chunk.map((s) => ({
+          account_id: s.accountId,
+          agent: s.agent,
+          session: s.session,
+          variation: s.variation,
+          deploy_target_id: s.deployTargetId,
+          day: dayOf(s.at),
+          at: s.at,
+        })),
+      )
+      .onConflict((oc) => oc.columns(['account_id', 'agent', 'session']).doNothing())
+      .returning(['account_id', 'agent', 'deploy_target_id', 'day', 'variation'])
+      .execute();
+    counted += inserted.length;
+    for (const row of inserted) {
+      const key = [row.account_id, row.agent, row.deploy_target_id, row.day, row.variation].join(SEP);
+      const agg = sessions.get(key);
+      if (agg) agg.sessions++;
+      else sessions.set(key, { ...row, sessions: 1 });
+    }
+  }
+  for (const chunk of chunks([...sessions.values()])) {
+    await trx
+      .insertInto('agent_daily_stats')
+      .values(chunk)
+      .onConflict((oc) =>
+        oc.columns(['account_id', 'agent', 'deploy_target_id', 'day', 'variation']).doUpdateSet((eb) => ({
+          sessions: eb('agent_daily_stats.sessions', '+', eb.ref('excluded.sessions')),
+        })),
+      )
+      .execute();
+  }
+  return counted;
+}
+
+async function writeRewards(trx: Transaction<Database>, rows: RewardRecord[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  // The counted selection of each (account, agent, session): a reward is credited to it, or not at all.
+  const cohorts = new Map<string, { variation: string; deploy_target_id: string; day: number }>();
+  const lookups = new Map<string, RewardRecord>();
+  for (const r of rows) lookups.set(r.accountId + SEP + r.agent + SEP + r.session, r);
+  for (const chunk of chunks([...lookups.values()])) {
+    const found = await trx
+      .selectFrom('selection_events')
+      .select(['account_id', 'agent', 'session', 'variation', 'deploy_target_id', 'day'])
+      .where(({ eb, refTuple, tuple }) =>
+        eb(
+          refTuple('account_id', 'agent', 'session'),
+          'in',
+          chunk.map((r) => tuple(r.accountId, r.agent, r.session)),
+        ),
+      )
+      .execute();
+    for (const row of found) cohorts.set(row.account_id + SEP + row.agent + SEP + row.session, row);
+  }
+
+  const creditable = rows.flatMap((r) => {
+    const cohort = cohorts.get(r.accountId + SEP + r.agent + SEP + r.session);
+    return cohort
+      ? [
+          {
+            account_id: r.accountId,
+            agent: r.agent,
+            goal: r.goal,
+            session: r.session,
+            variation: cohort.variation,
+            deploy_target_id: cohort.deploy_target_id,
+            day: cohort.day,
+            value: r.value,
+            at: r.at,
+          },
+        ]
+      : [];
+  });
+
+  const goals = new Map<string, Database['goal_daily_stats']>();
+  let counted = 0;
+  for (const chunk of chunks(creditable)) {
+    const inserted = await trx
+      .insertInto('reward_events')
+      .values(chunk)
+      .onConflict((oc) => oc.columns(['account_id', 'agent', 'goal', 'session']).doNothing())
+      .returning(['account_id', 'agent', 'deploy_target_id', 'day', 'variation', 'goal', 'value'])
+      .execute();
+    counted += inserted.length;
+    for (const row of inserted) {
+      const key = [row.account_id, row.agent, row.deploy_target_id, row.day, row.variation, row.goal].join(
+        SEP,
+      );
+      const agg = goals.get(key);
+      if (agg) {
+        agg.conversions++;
+        agg.value_sum += row.value;
+        agg.value_sum_sq += row.value * row.value;
+      } else {
+        goals.set(key, {
+          account_id: row.account_id,
+          agent: row.agent,
+          deploy_target_id: row.deploy_target_id,
+          day: row.day,
+          variation: row.variation,
+          goal: row.goal,
+          conversions: 1,
+          value_sum: row.value,
+          value_sum_sq: row.value * row.value,
+        });
+      }
+    }
+  }
+  for (const chunk of chunks([...goals.values()])) {
+    await trx
+      .insertInto('goal_daily_stats')
+      .values(chunk)
+      .onConflict((oc) =>
+        oc
+          .columns(['account_id', 'agent', 'deploy_target_id', 'day', 'variation', 'goal'])
+          .doUpdateSet((eb) => ({
+            conversions: eb('goal_daily_stats.conversions', '+', eb.ref('excluded.conversions')),
+            value_sum: eb('goal_daily_stats.value_sum', '+', eb.ref('excluded.value_sum')),
+            value_sum_sq: eb('goal_daily_stats.value_sum_sq', '+', eb.ref('excluded.value_sum_sq')),
+          })),
+      )
+      .execute();
+  }
+  return counted;
+}

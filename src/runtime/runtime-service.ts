@@ -1,0 +1,153 @@
+/**
+ * The runtime API's work, behind the HTTP route: read the target's deployed snapshot and the
+ * visitor's state, let the pure engine decide, and record what it decided (new state, counted
+ * selections, accepted rewards) durably before answering.
+ *
+ * - A target with nothing deployed yet runs an empty snapshot: every agent and goal is unknown,
+ *   so selections answer no item (clients fall back to their default) and rewards `rs: []`.
+ * - A request without a session gets a new one (22 random base62 characters, about 131 bits).
+ * - A store failure (reading the state or committing the write) is a `StoreUnavailableError`:
+ *   the client hears 503 and retries, never a 200 for something that was not recorded.
+ */
+import type { DeployedSnapshots } from '../agents/deployed-snapshots.js';
+import type { EventWrite } from '../events/event-store.js';
+import type { EventWriter } from '../events/event-writer.js';
+import { randomBase62 } from '../ids.js';
+import { type Command, emptyVisitorState, execute, type Item, type VisitorState } from './engine.js';
+import type { Snapshot } from './snapshot.js';
+import type { VisitorStore } from './visitor-store.js';
+
+export const MAX_SESSION_LENGTH = 256;
+
+export interface RuntimeRequest {
+  accountId: string;
+  deployTargetId: string;
+  /** the caller's session; undefined = make a new one */
+  session?: string;
+  commands: Command[];
+  inputs: Record<string, string>;
+  /** raw `group:value` strings from the query */
+  queryTraits: string[];
+  /** the `ua` query parameter (never the request's own User-Agent header) */
+  userAgent?: string;
+  debug: boolean;
+}
+
+export interface RuntimeAnswer {
+  session: string;
+  items: Item[];
+  sels: Record<string, string>;
+  traits: string[];
+  log?: string[];
+}
+
+export interface RuntimeService {
+  execute(request: RuntimeRequest): Promise<RuntimeAnswer>;
+}
+
+/** The store could not read or durably record what a request needs; nothing was acknowledged. */
+export class StoreUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super('The store is not available; retry shortly', { cause });
+  }
+}
+
+export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({ version: 0, agents: {}, goals: {} }) as Snapshot;
+
+export function newSession(): string {
+  return randomBase62(22);
+}
+
+export interface RuntimeServiceDeps {
+  snapshots: DeployedSnapshots;
+  visitors: VisitorStore;
+  events: EventWriter;
+  now?: () => number;
+}
+
+export function createRuntimeService(deps: RuntimeServiceDeps): RuntimeService {
+  const { snapshots, visitors, events } = deps;
+  const now = deps.now ?? Date.now;
+
+  async function decide(request: RuntimeRequest, session: string, isNew: boolean): Promise<RuntimeAnswer> {
+    const { accountId, deployTargetId } = request;
+    let snapshot: Snapshot | null;
+    let stored: VisitorState | null;
+    try {
+      snapshot = await snapshots.get(accountId, deployTargetId);
+      stored = isNew ? null : await visitors.get(accountId, session);
+    } catch (error) {
+      throw new StoreUnavailableError(error);
+    }
+    const result = execute(snapshot ?? EMPTY_SNAPSHOT, stored ?? emptyVisitorState(), {
+      session,
+      commands: request.commands,
+      inputs: request.inputs,
+      queryTraits: request.queryTraits,
+      userAgent: request.userAgent,
+      debug: request.debug,
+    });
+
+    if (result.changed || result.events.length > 0) {
+      const at = now();
+      const write: EventWrite = {
+        visitor: result.changed ? { accountId, session, state: JSON.stringify(result.state), at } : undefined,
+        selections: [],
+        rewards: [],
+      };
+      for (const event of result.events) {
+        if (event.type === 'selection') {
+          write.selections.push({
+            accountId,
+            deployTargetId,
+            session,
+            agent: event.agent,
+            variation: event.variation,
+            at,
+          });
+        } else {
+          write.rewards.push({
+            accountId,
+            deployTargetId,
+            session,
+            agent: event.agent,
+            goal: event.goal,
+            value: event.value,
+            at,
+          });
+        }
+      }
+      try {
+        await events.record(write);
+      } catch (error) {
+        // Whatever this server believed about the session may be ahead of the store now.
+        visitors.forget(accountId, session);
+        throw new StoreUnavailableError(error);
+      }
+      if (result.changed) visitors.remember(accountId, session, result.state);
+    } else if (isNew) {
+      visitors.remember(accountId, session, null);
+    }
+
+    const answer: RuntimeAnswer = { session, items: result.items, sels: result.sels, traits: result.traits };
+    if (request.debug) {
+      const log = result.log ?? [];
+      const preface: string[] = [];
+      if (isNew) preface.push(`No session was given: started session '${session}'`);
+      if (snapshot === null)
+        preface.push(
+          `Deploy target ${deployTargetId} has nothing deployed yet: every agent and goal is unknown here`,
+        );
+      answer.log = preface.length > 0 ? [...preface, ...log] : log;
+    }
+    return answer;
+  }
+
+  return {
+    execute(request) {
+      const given = request.session !== undefined && request.session !== '';
+      const session = given ? (request.session as string) : newSession();
+      return visitors.exclusive(request.accountId, session, () => decide(request, session, !given));
+    },
+  };
+}

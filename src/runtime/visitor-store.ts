@@ -1,0 +1,101 @@
+/**
+ * Visitor state (the engine's `VisitorState`: selections, goals rewarded, traits) per account and
+ * session, kept in the store behind a bounded LRU cache.
+ *
+ * Per account, not per deploy target: a session is a visitor, and a visitor who meets an agent
+ * through two REST targets (or the script tag, whose events land in the same tables) keeps one
+ * variation and is counted once. Reports still split by the target a session was counted on.
+ *
+ * The cache holds only committed states: the runtime puts a state here after its write
+ * committed, so a failed commit leaves nothing behind. On one server, requests of one session are
+ * serialized (`exclusive`), so a state is never computed from a stale one. Several servers on one
+ * database each cache what they saw; allocation is deterministic, so they agree on variations, and
+ * the event tables count every session once whoever recorded it.
+ */
+import type { Kysely } from 'kysely';
+import { LRUCache } from 'lru-cache';
+import type { Database } from '../store/schema.js';
+import type { VisitorState } from './engine.js';
+
+export interface VisitorStore {
+  /** The session's committed state, or null when it has none: from memory when cached. */
+  get(accountId: string, session: string): VisitorState | null | Promise<VisitorState | null>;
+  /** Records a committed state (or that a session has none) in the cache. */
+  remember(accountId: string, session: string, state: VisitorState | null): void;
+  forget(accountId: string, session: string): void;
+  /** Runs `fn` when no other request of this session is running on this server. */
+  exclusive<T>(accountId: string, session: string, fn: () => Promise<T>): Promise<T>;
+  stats(): { cached: number; locked: number };
+}
+
+export interface VisitorStoreOptions {
+  /** sessions kept in memory (default 100,000) */
+  maxCached?: number;
+}
+
+/** Stored state for "no state yet", so a session known to be new costs no second lookup. */
+const NONE = Symbol('none');
+
+const keyOf = (accountId: string, session: string) => `${accountId}\u0000${session}`;
+
+export function parseVisitorState(text: string): VisitorState | null {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    // The engine checks every field it reads, so only the outer shape matters here.
+    return typeof parsed === 'object' && parsed !== null ? (parsed as VisitorState) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOptions = {}): VisitorStore {
+  const cache = new LRUCache<string, VisitorState | typeof NONE>({ max: options.maxCached ?? 100_000 });
+  const locks = new Map<string, Promise<void>>();
+
+  async function load(accountId: string, session: string, key: string): Promise<VisitorState | null> {
+    const row = await db
+      .selectFrom('visitors')
+      .select('state')
+      .where('account_id', '=', accountId)
+      .where('session', '=', session)
+      .executeTakeFirst();
+    const state = row ? parseVisitorState(row.state) : null;
+    if (!cache.has(key)) cache.set(key, state ?? NONE);
+    return state;
+  }
+
+  return {
+    get(accountId, session) {
+      const key = keyOf(accountId, session);
+      const cached = cache.get(key);
+      if (cached !== undefined) return cached === NONE ? null : cached;
+      return load(accountId, session, key);
+    },
+    remember(accountId, session, state) {
+      cache.set(keyOf(accountId, session), state ?? NONE);
+    },
+    forget(accountId, session) {
+      cache.delete(keyOf(accountId, session));
+    },
+    async exclusive(accountId, session, fn) {
+      const key = keyOf(accountId, session);
+      const previous = locks.get(key);
+      let release: () => void = () => {};
+      const mine = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const tail = previous ? previous.then(() => mine) : mine;
+      locks.set(key, tail);
+      try {
+        if (previous) await previous;
+        return await fn();
+      } finally {
+        release();
+        if (locks.get(key) === tail) locks.delete(key);
+      }
+    },
+    stats() {
+      return { cached: cache.size, locked: locks.size };
+    },
+  };
+}
