@@ -7,7 +7,12 @@ import { type Bootstrap, createBootstrap } from './accounts/bootstrap.js';
 import { createLoginThrottle, type LoginThrottle } from './accounts/login-throttle.js';
 import { createSessionService, type SessionService } from './accounts/sessions.js';
 import { createUserService, type UserService } from './accounts/users.js';
+import { type AgentService, createAgentService } from './agents/agents.js';
+import type { DeployedSnapshots } from './agents/deployed-snapshots.js';
 import { createDeployTargetService, type DeployTargetService } from './agents/deploy-targets.js';
+import { createDeploymentService, type DeploymentService } from './agents/deployments.js';
+import { createGoalService, type GoalService } from './agents/goals.js';
+import { createDeployedSnapshots } from './agents/snapshot-cache.js';
 import { createKeyCache, type KeyVerifier } from './keys/key-cache.js';
 import { createKeyService, type KeyService } from './keys/key-service.js';
 import { createKeyStore } from './keys/key-store.js';
@@ -23,6 +28,11 @@ export interface Services {
   loginThrottle: LoginThrottle;
   bootstrap: Bootstrap;
   deployTargets: DeployTargetService;
+  agents: AgentService;
+  goals: GoalService;
+  deployments: DeploymentService;
+  /** the snapshot each deploy target serves (cached; what the runtime reads) */
+  snapshots: DeployedSnapshots;
   keys: KeyService;
   keyVerifier: KeyVerifier;
   close(): Promise<void>;
@@ -35,7 +45,8 @@ export interface ServiceOptions {
 export function createServices(store: Store, options: ServiceOptions = {}): Services {
   const changes = options.changes ?? createLocalChangeFeed();
   const keyStore = createKeyStore(store.db);
-  const deployTargets = createDeployTargetService(store.db, keyStore, changes);
+  const deployments = createDeploymentService(store.db, changes);
+  const deployTargets = createDeployTargetService(store.db, keyStore, changes, deployments);
   const accounts = createAccountService(store.db, deployTargets);
   const users = createUserService(store.db, changes);
   return {
@@ -47,6 +58,10 @@ export function createServices(store: Store, options: ServiceOptions = {}): Serv
     loginThrottle: createLoginThrottle(),
     bootstrap: createBootstrap(store.db, accounts, users),
     deployTargets,
+    agents: createAgentService(store.db, deployments),
+    goals: createGoalService(store.db, deployments),
+    deployments,
+    snapshots: createDeployedSnapshots(store.db, changes),
     keys: createKeyService(keyStore, deployTargets, changes),
     keyVerifier: createKeyCache(keyStore, changes),
     async close() {

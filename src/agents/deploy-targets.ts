@@ -51,6 +51,18 @@ export interface NewDeployTarget {
   isDefault?: boolean;
 }
 
+/**
+ * Gives targets their deployments as they are created or switched to `automatic` (implemented by
+ * deployments.ts): `write` runs in a transaction holding the account's configuration lock, and an
+ * `automatic` target it returns is deployed with the current configuration before commit.
+ */
+export interface TargetDeployer {
+  writeTarget(
+    accountId: string,
+    write: (trx: Kysely<Database>) => Promise<DeployTarget>,
+  ): Promise<DeployTarget>;
+}
+
 export interface DeployTargetService {
   list(accountId: string): Promise<DeployTarget[]>;
   get(accountId: string, id: string): Promise<DeployTarget>;
@@ -69,6 +81,7 @@ export function createDeployTargetService(
   db: Kysely<Database>,
   keys: KeyStore,
   changes: ChangeFeed,
+  deployer?: TargetDeployer,
 ): DeployTargetService {
   // Runtime lookups by id, and the default REST target by account. Undefined answers are not cached.
   const byId = new LRUCache<string, DeployTarget>({ max: 50_000 });
@@ -83,8 +96,17 @@ export function createDeployTargetService(
     }
   });
 
-  async function find(accountId: string, id: string): Promise<DeployTarget | undefined> {
-    const row = await db
+  // A new `automatic` target starts with the current configuration; without a deployer (no agents
+  // module), targets are written as they are.
+  const writeTarget = (accountId: string, write: (trx: Kysely<Database>) => Promise<DeployTarget>) =>
+    deployer ? deployer.writeTarget(accountId, write) : write(db);
+
+  async function find(
+    accountId: string,
+    id: string,
+    executor: Kysely<Database> = db,
+  ): Promise<DeployTarget | undefined> {
+    const row = await executor
       .selectFrom('deploy_targets')
       .selectAll()
       .where('account_id', '=', accountId)
@@ -144,32 +166,42 @@ export function createDeployTargetService(
         deployedAt: null,
         createdAt: Date.now(),
       };
-      await db
-        .insertInto('deploy_targets')
-        .values({
-          id: target.id,
-          account_id: accountId,
-          name: target.name,
-          kind: target.kind,
-          deploy_mode: target.deployMode,
-          is_default: target.isDefault ? 1 : 0,
-          deployed_version: null,
-          deployed_at: null,
-          created_at: target.createdAt,
-        })
-        .execute();
+      const created = await writeTarget(accountId, async (trx) => {
+        await trx
+          .insertInto('deploy_targets')
+          .values({
+            id: target.id,
+            account_id: accountId,
+            name: target.name,
+            kind: target.kind,
+            deploy_mode: target.deployMode,
+            is_default: target.isDefault ? 1 : 0,
+            deployed_version: null,
+            deployed_at: null,
+            created_at: target.createdAt,
+          })
+          .execute();
+        return target;
+      });
       changes.publish({ type: 'deploy-target', accountId, deployTargetId: target.id });
-      return target;
+      return created;
     },
     async update(accountId, id, patch) {
-      const target = await get(accountId, id);
-      const next = { ...target, ...definedOnly(patch) };
-      await db
-        .updateTable('deploy_targets')
-        .set({ name: next.name, deploy_mode: next.deployMode })
-        .where('account_id', '=', accountId)
-        .where('id', '=', id)
-        .execute();
+      await get(accountId, id);
+      // Switched to `automatic`, a target is deployed with the current configuration at once.
+      const next = await writeTarget(accountId, async (trx) => {
+        const target = await find(accountId, id, trx);
+        if (!target)
+          throw new NotFoundError('deploy_target_not_found', `No deploy target ${id} in this account`);
+        const updated = { ...target, ...definedOnly(patch) };
+        await trx
+          .updateTable('deploy_targets')
+          .set({ name: updated.name, deploy_mode: updated.deployMode })
+          .where('account_id', '=', accountId)
+          .where('id', '=', id)
+          .execute();
+        return updated;
+      });
       changes.publish({ type: 'deploy-target', accountId, deployTargetId: id });
       return next;
     },

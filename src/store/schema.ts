@@ -75,6 +75,44 @@ export interface ApiKeyDeployTargetsTable {
   deploy_target_id: string;
 }
 
+export interface AgentsTable {
+  account_id: string;
+  code: string;
+  name: string;
+  status: string;
+  paused_at: string | null;
+  /** JSON: `{metaKeys, variations, conditions, goals}` */
+  definition: string;
+  version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface GoalsTable {
+  account_id: string;
+  code: string;
+  name: string;
+  value: number;
+  version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** The version of an account's agents-and-goals configuration; bumped by every change. */
+export interface ConfigurationsTable {
+  account_id: string;
+  version: number;
+  changed_at: number;
+}
+
+/** An immutable deployed configuration (a runtime `Snapshot` as JSON), shared by the targets serving it. */
+export interface SnapshotsTable {
+  account_id: string;
+  version: number;
+  body: string;
+  created_at: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   users: UsersTable;
@@ -84,4 +122,8 @@ export interface Database {
   deploy_targets: DeployTargetsTable;
   api_keys: ApiKeysTable;
   api_key_deploy_targets: ApiKeyDeployTargetsTable;
+  agents: AgentsTable;
+  goals: GoalsTable;
+  configurations: ConfigurationsTable;
+  snapshots: SnapshotsTable;
 }

@@ -1,0 +1,122 @@
+/**
+ * Agents in the store. Name, status and "paused at" are columns; the rest of the definition
+ * (metadata keys, variations, conditions, goals) is one JSON column, read and written whole.
+ * Every function takes the executor to run on, so the agent service can call them inside the
+ * transaction that also deploys the change.
+ */
+import type { Kysely } from 'kysely';
+import type { AgentStatus, SnapshotCondition, SnapshotVariation } from '../runtime/snapshot.js';
+import type { AgentsTable, Database } from '../store/schema.js';
+
+/** What a person defines; the same shape the runtime snapshot holds for an agent. */
+export interface AgentDefinition {
+  name: string;
+  status: AgentStatus;
+  /** variation answered while paused; null = the first variation */
+  pausedAt: string | null;
+  metaKeys: string[];
+  variations: SnapshotVariation[];
+  conditions: SnapshotCondition[];
+  /** goals this agent tracks; null = every goal */
+  goals: string[] | null;
+}
+
+export interface Agent extends AgentDefinition {
+  code: string;
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+type StoredDefinition = Pick<AgentDefinition, 'metaKeys' | 'variations' | 'conditions' | 'goals'>;
+
+function toAgent(row: AgentsTable): Agent {
+  const definition = JSON.parse(row.definition) as StoredDefinition;
+  return {
+    code: row.code,
+    name: row.name,
+    status: row.status as AgentStatus,
+    pausedAt: row.paused_at,
+    metaKeys: definition.metaKeys,
+    variations: definition.variations,
+    conditions: definition.conditions,
+    goals: definition.goals,
+    version: row.version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export async function selectAgents(db: Kysely<Database>, accountId: string): Promise<Agent[]> {
+  const rows = await db
+    .selectFrom('agents')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .orderBy('code')
+    .execute();
+  return rows.map(toAgent);
+}
+
+export async function selectAgent(
+  db: Kysely<Database>,
+  accountId: string,
+  code: string,
+): Promise<Agent | undefined> {
+  const row = await db
+    .selectFrom('agents')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('code', '=', code)
+    .executeTakeFirst();
+  return row ? toAgent(row) : undefined;
+}
+
+/** Inserts a new agent, or replaces the one with its code. */
+export async function saveAgent(
+  db: Kysely<Database>,
+  accountId: string,
+  agent: Agent,
+  isNew: boolean,
+): Promise<void> {
+  const stored: StoredDefinition = {
+    metaKeys: agent.metaKeys,
+    variations: agent.variations,
+    conditions: agent.conditions,
+    goals: agent.goals,
+  };
+  const values = {
+    name: agent.name,
+    status: agent.status,
+    paused_at: agent.pausedAt,
+    definition: JSON.stringify(stored),
+    version: agent.version,
+    updated_at: agent.updatedAt,
+  };
+  if (isNew) {
+    await db
+      .insertInto('agents')
+      .values({ account_id: accountId, code: agent.code, created_at: agent.createdAt, ...values })
+      .execute();
+  } else {
+    await db
+      .updateTable('agents')
+      .set(values)
+      .where('account_id', '=', accountId)
+      .where('code', '=', agent.code)
+      .execute();
+  }
+}
+
+export async function deleteAgent(db: Kysely<Database>, accountId: string, code: string): Promise<void> {
+  await db.deleteFrom('agents').where('account_id', '=', accountId).where('code', '=', code).execute();
+}
+
+/** Codes of the account's agents whose goal list names this goal. */
+export async function selectAgentsTrackingGoal(
+  db: Kysely<Database>,
+  accountId: string,
+  goal: string,
+): Promise<string[]> {
+  const agents = await selectAgents(db, accountId);
+  return agents.filter((a) => a.goals?.includes(goal)).map((a) => a.code);
+}

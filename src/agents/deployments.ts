@@ -1,0 +1,236 @@
+/**
+ * Deployments: what each deploy target serves.
+ *
+ * An account's agents and goals form its configuration, versioned by one counter
+ * (`configurations.version`, 0 before the first change). Every change bumps it, in the same
+ * transaction as the change, under that row's lock, so concurrent changes of one account are
+ * serialized and each version names exactly one configuration.
+ *
+ * A deployment points a target at an immutable snapshot of one version (`deploy_targets.
+ * deployed_version`). Snapshots live in one table keyed by account and version, shared by every
+ * target deployed with that version (the REST and the JS target of an account usually are), rather
+ * than copied per target. `automatic` targets are deployed in the transaction of every change;
+ * `manual` ones only by `deploy` ("Deploy now"). Snapshots no target serves any more are pruned,
+ * except the current version's.
+ *
+ * After commit, each deployment is announced on the change feed (`deployment`, and `deploy-target`
+ * so cached target records show the new version), which evicts the deployed-snapshot caches.
+ */
+import type { Kysely } from 'kysely';
+import type { DeployTarget, TargetDeployer } from '../agents/deploy-targets.js';
+import { NotFoundError } from '../errors.js';
+import type { Snapshot, SnapshotAgent, SnapshotGoal } from '../runtime/snapshot.js';
+import type { ChangeFeed } from '../store/changes.js';
+import type { Database } from '../store/schema.js';
+import { type Agent, selectAgents } from './agent-store.js';
+import { type Goal, selectGoals } from './goal-store.js';
+
+export interface Deployment {
+  accountId: string;
+  deployTargetId: string;
+  /** the configuration version the target now serves */
+  version: number;
+  deployedAt: number;
+}
+
+export interface DeploymentService extends TargetDeployer {
+  /** The account's configuration version: 0 until its agents or goals first change. */
+  configurationVersion(accountId: string): Promise<number>;
+  /**
+   * Runs one change of the account's agents or goals: `apply` runs in a transaction that holds
+   * the account's configuration lock (so checks against other agents and goals cannot race) and
+   * receives the new version; the change is then deployed to every `automatic` target in the same
+   * transaction, and announced after commit. If `apply` throws, nothing changes.
+   */
+  change<T>(accountId: string, apply: (trx: Kysely<Database>, version: number) => Promise<T>): Promise<T>;
+  /**
+   * "Deploy now": points the target at the current configuration. A target already serving it is
+   * left as it is (its `deployedAt` keeps the time it was deployed).
+   */
+  deploy(accountId: string, deployTargetId: string): Promise<Deployment>;
+}
+
+/** The runtime's view of agents and goals at one version (server-managed fields left out). */
+export function toSnapshot(version: number, agents: Agent[], goals: Goal[]): Snapshot {
+  const snapshot: Snapshot = { version, agents: {}, goals: {} };
+  for (const agent of agents) {
+    const entry: SnapshotAgent = {
+      code: agent.code,
+      name: agent.name,
+      status: agent.status,
+      pausedAt: agent.pausedAt,
+      metaKeys: agent.metaKeys,
+      variations: agent.variations,
+      conditions: agent.conditions,
+      goals: agent.goals,
+    };
+    snapshot.agents[agent.code] = entry;
+  }
+  for (const goal of goals) {
+    const entry: SnapshotGoal = { code: goal.code, name: goal.name, value: goal.value };
+    snapshot.goals[goal.code] = entry;
+  }
+  return snapshot;
+}
+
+export function createDeploymentService(db: Kysely<Database>, changes: ChangeFeed): DeploymentService {
+  /**
+   * Takes the account's configuration lock for the rest of the transaction (a row update blocks
+   * other writers of the row on PostgreSQL; SQLite runs one write transaction at a time anyway)
+   * and answers the version, bumped first when `bump`.
+   */
+  async function lockConfiguration(trx: Kysely<Database>, accountId: string, bump: boolean, now: number) {
+    await trx
+      .insertInto('configurations')
+      .values({ account_id: accountId, version: 0, changed_at: now })
+      .onConflict((oc) => oc.column('account_id').doNothing())
+      .execute();
+    const row = await trx
+      .updateTable('configurations')
+      .set((eb) =>
+        bump ? { version: eb('version', '+', 1), changed_at: now } : { version: eb.ref('version') },
+      )
+      .where('account_id', '=', accountId)
+      .returning('version')
+      .executeTakeFirstOrThrow();
+    return row.version;
+  }
+
+  /** Points targets at the snapshot of `version`, making it first if no target serves it yet. */
+  async function deployTo(
+    trx: Kysely<Database>,
+    accountId: string,
+    targetIds: string[],
+    version: number,
+    now: number,
+  ): Promise<Deployment[]> {
+    if (targetIds.length === 0) return [];
+    const existing = await trx
+      .selectFrom('snapshots')
+      .select('version')
+      .where('account_id', '=', accountId)
+      .where('version', '=', version)
+      .executeTakeFirst();
+    if (!existing) {
+      const [agents, goals] = [await selectAgents(trx, accountId), await selectGoals(trx, accountId)];
+      await trx
+        .insertInto('snapshots')
+        .values({
+          account_id: accountId,
+          version,
+          body: JSON.stringify(toSnapshot(version, agents, goals)),
+          created_at: now,
+        })
+        .execute();
+    }
+    await trx
+      .updateTable('deploy_targets')
+      .set({ deployed_version: version, deployed_at: now })
+      .where('account_id', '=', accountId)
+      .where('id', 'in', targetIds)
+      .execute();
+    // Older snapshots that no target serves any more will never be read again.
+    await trx
+      .deleteFrom('snapshots')
+      .where('account_id', '=', accountId)
+      .where('version', '<>', version)
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('deploy_targets')
+              .select('deploy_targets.id')
+              .whereRef('deploy_targets.account_id', '=', 'snapshots.account_id')
+              .whereRef('deploy_targets.deployed_version', '=', 'snapshots.version'),
+          ),
+        ),
+      )
+      .execute();
+    return targetIds.map((deployTargetId) => ({ accountId, deployTargetId, version, deployedAt: now }));
+  }
+
+  function announce(deployments: Deployment[]): void {
+    for (const { accountId, deployTargetId, version } of deployments) {
+      changes.publish({ type: 'deployment', accountId, deployTargetId, version });
+      changes.publish({ type: 'deploy-target', accountId, deployTargetId });
+    }
+  }
+
+  return {
+    async configurationVersion(accountId) {
+      const row = await db
+        .selectFrom('configurations')
+        .select('version')
+        .where('account_id', '=', accountId)
+        .executeTakeFirst();
+      return row?.version ?? 0;
+    },
+
+    async change(accountId, apply) {
+      let deployments: Deployment[] = [];
+      const result = await db.transaction().execute(async (trx) => {
+        const now = Date.now();
+        const version = await lockConfiguration(trx, accountId, true, now);
+        const applied = await apply(trx, version);
+        const automatic = await trx
+          .selectFrom('deploy_targets')
+          .select('id')
+          .where('account_id', '=', accountId)
+          .where('deploy_mode', '=', 'automatic')
+          .orderBy('id')
+          .execute();
+        deployments = await deployTo(
+          trx,
+          accountId,
+          automatic.map((t) => t.id),
+          version,
+          now,
+        );
+        return applied;
+      });
+      announce(deployments);
+      return result;
+    },
+
+    async deploy(accountId, deployTargetId) {
+      let deployments: Deployment[] = [];
+      const deployment = await db.transaction().execute(async (trx) => {
+        const now = Date.now();
+        const version = await lockConfiguration(trx, accountId, false, now);
+        const target = await trx
+          .selectFrom('deploy_targets')
+          .select(['deployed_version', 'deployed_at'])
+          .where('account_id', '=', accountId)
+          .where('id', '=', deployTargetId)
+          .executeTakeFirst();
+        if (!target) {
+          throw new NotFoundError(
+            'deploy_target_not_found',
+            `No deploy target ${deployTargetId} in this account`,
+          );
+        }
+        if (target.deployed_version === version && target.deployed_at !== null) {
+          return { accountId, deployTargetId, version, deployedAt: target.deployed_at };
+        }
+        deployments = await deployTo(trx, accountId, [deployTargetId], version, now);
+        return deployments[0];
+      });
+      announce(deployments);
+      return deployment;
+    },
+
+    async writeTarget(accountId, write) {
+      let deployments: Deployment[] = [];
+      const written = await db.transaction().execute(async (trx): Promise<DeployTarget> => {
+        const now = Date.now();
+        const version = await lockConfiguration(trx, accountId, false, now);
+        const target = await write(trx);
+        if (target.deployMode !== 'automatic' || target.deployedVersion === version) return target;
+        deployments = await deployTo(trx, accountId, [target.id], version, now);
+        return { ...target, deployedVersion: version, deployedAt: now };
+      });
+      announce(deployments);
+      return written;
+    },
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * Goals: conversions that rewards credit. Written whole (`put` creates or replaces); every change
+ * is deployed like an agent change (deployments.ts).
+ *
+ * Decisions where the spec is silent:
+ * - `name` defaults to the code and `value` to 1; a value may be any finite number (a refund
+ *   goal may be negative).
+ * - A `put` identical to what is stored changes nothing: same version, no deployment.
+ * - `remove` deletes the goal, but not while an agent's goal list names it (409 `goal_in_use`,
+ *   naming the agents): removing it from their lists silently could leave a list empty, which
+ *   would mean "tracks nothing" rather than "tracks every goal".
+ */
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
+import type { Database } from '../store/schema.js';
+import { selectAgentsTrackingGoal } from './agent-store.js';
+import type { DeploymentService } from './deployments.js';
+import { deleteGoal, type Goal, saveGoal, selectGoal, selectGoals } from './goal-store.js';
+
+export type { Goal } from './goal-store.js';
+
+export const GOAL_CODE = /^g-[A-Za-z0-9_-]+$/;
+export const GoalCode = z
+  .string()
+  .max(100, 'a goal code is at most 100 characters')
+  .regex(GOAL_CODE, 'a goal code is g- followed by letters, digits, - or _ (like g-signed-up)');
+
+/**
+ * What `put` accepts: the goal resource of spec 3.3. Server-managed and unknown fields are
+ * ignored, so what `get` answered can be sent back.
+ */
+export const GoalInput = z.object({
+  /** must match the code in the URL when present */
+  code: z.string().optional(),
+  name: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional(),
+  value: z.number({ error: 'value is a finite number (the default credited by a reward)' }).default(1),
+});
+export type GoalInput = z.input<typeof GoalInput>;
+
+export interface GoalService {
+  /** every goal of the account, by code */
+  list(accountId: string): Promise<Goal[]>;
+  get(accountId: string, code: string): Promise<Goal>;
+  /** creates or replaces the goal; `created` tells which */
+  put(accountId: string, code: string, input: GoalInput): Promise<{ goal: Goal; created: boolean }>;
+  /** deletes the goal and answers what it was */
+  remove(accountId: string, code: string): Promise<Goal>;
+}
+
+function parseInput(code: string, input: unknown): { name: string; value: number } {
+  const codeCheck = GoalCode.safeParse(code);
+  if (!codeCheck.success) throw new InvalidInputError('code', codeCheck.error.issues[0].message);
+  const parsed = GoalInput.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new InvalidInputError(
+      issue.path.length > 0 ? issue.path.map(String).join('.') : 'goal',
+      issue.message,
+    );
+  }
+  if (parsed.data.code !== undefined && parsed.data.code !== code) {
+    throw new InvalidInputError(
+      'code',
+      `the body's code ${JSON.stringify(parsed.data.code)} differs from the URL's ${code}; a goal's code cannot be changed`,
+    );
+  }
+  return { name: parsed.data.name ?? code, value: parsed.data.value };
+}
+
+export function createGoalService(db: Kysely<Database>, deployments: DeploymentService): GoalService {
+  const notFound = (code: string) => new NotFoundError('goal_not_found', `No goal ${code} in this account`);
+
+  return {
+    list(accountId) {
+      return selectGoals(db, accountId);
+    },
+
+    async get(accountId, code) {
+      const goal = await selectGoal(db, accountId, code);
+      if (!goal) throw notFound(code);
+      return goal;
+    },
+
+    async put(accountId, code, input) {
+      const definition = parseInput(code, input);
+      const current = await selectGoal(db, accountId, code);
+      if (current && current.name === definition.name && current.value === definition.value) {
+        return { goal: current, created: false };
+      }
+      return deployments.change(accountId, async (trx) => {
+        const existing = await selectGoal(trx, accountId, code);
+        const now = Date.now();
+        const goal: Goal = {
+          code,
+          ...definition,
+          version: (existing?.version ?? 0) + 1,
+          createdAt: existing?.createdAt ?? now,
+          updatedAt: now,
+        };
+        await saveGoal(trx, accountId, goal, existing === undefined);
+        return { goal, created: existing === undefined };
+      });
+    },
+
+    async remove(accountId, code) {
+      return deployments.change(accountId, async (trx) => {
+        const existing = await selectGoal(trx, accountId, code);
+        if (!existing) throw notFound(code);
+        const tracking = await selectAgentsTrackingGoal(trx, accountId, code);
+        if (tracking.length > 0) {
+          throw new ConflictError(
+            'goal_in_use',
+            `Goal ${code} is in the goal list of agents ${tracking.join(', ')}; remove it from those agents first`,
+          );
+        }
+        await deleteGoal(trx, accountId, code);
+        return existing;
+      });
+    },
+  };
+}
