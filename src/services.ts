@@ -8,14 +8,18 @@ import { createLoginThrottle, type LoginThrottle } from './accounts/login-thrott
 import { createSessionService, type SessionService } from './accounts/sessions.js';
 import { createUserService, type UserService } from './accounts/users.js';
 import { type AgentService, createAgentService } from './agents/agents.js';
-import type { DeployedSnapshots } from './agents/deployed-snapshots.js';
 import { createDeployTargetService, type DeployTargetService } from './agents/deploy-targets.js';
+import type { DeployedSnapshots } from './agents/deployed-snapshots.js';
 import { createDeploymentService, type DeploymentService } from './agents/deployments.js';
 import { createGoalService, type GoalService } from './agents/goals.js';
 import { createDeployedSnapshots } from './agents/snapshot-cache.js';
+import { createEventWriter, type EventWriter } from './events/event-writer.js';
 import { createKeyCache, type KeyVerifier } from './keys/key-cache.js';
 import { createKeyService, type KeyService } from './keys/key-service.js';
 import { createKeyStore } from './keys/key-store.js';
+import { createDecisionStats, type DecisionStatsService } from './reports/decision-stats.js';
+import { createRuntimeService, type RuntimeService } from './runtime/runtime-service.js';
+import { createVisitorStore, type VisitorStore } from './runtime/visitor-store.js';
 import { type ChangeFeed, createLocalChangeFeed } from './store/changes.js';
 import type { Store } from './store/connect.js';
 
@@ -35,11 +39,18 @@ export interface Services {
   snapshots: DeployedSnapshots;
   keys: KeyService;
   keyVerifier: KeyVerifier;
+  /** durable, group-committed visitor states and events */
+  events: EventWriter;
+  visitors: VisitorStore;
+  runtime: RuntimeService;
+  reports: DecisionStatsService;
   close(): Promise<void>;
 }
 
 export interface ServiceOptions {
   changes?: ChangeFeed;
+  /** what the runtime reads as deployed (tests may give their own) */
+  snapshots?: DeployedSnapshots;
 }
 
 export function createServices(store: Store, options: ServiceOptions = {}): Services {
@@ -49,6 +60,9 @@ export function createServices(store: Store, options: ServiceOptions = {}): Serv
   const deployTargets = createDeployTargetService(store.db, keyStore, changes, deployments);
   const accounts = createAccountService(store.db, deployTargets);
   const users = createUserService(store.db, changes);
+  const snapshots: DeployedSnapshots = options.snapshots ?? createDeployedSnapshots(store.db, changes);
+  const events = createEventWriter(store.db);
+  const visitors = createVisitorStore(store.db);
   return {
     store,
     changes,
@@ -61,10 +75,15 @@ export function createServices(store: Store, options: ServiceOptions = {}): Serv
     agents: createAgentService(store.db, deployments),
     goals: createGoalService(store.db, deployments),
     deployments,
-    snapshots: createDeployedSnapshots(store.db, changes),
+    snapshots,
     keys: createKeyService(keyStore, deployTargets, changes),
     keyVerifier: createKeyCache(keyStore, changes),
+    events,
+    visitors,
+    runtime: createRuntimeService({ snapshots, visitors, events }),
+    reports: createDecisionStats({ db: store.db, snapshots, deployTargets }),
     async close() {
+      await events.close();
       await store.close();
     },
   };

@@ -12,6 +12,7 @@ import { registerAuthentication } from './authenticate.js';
 import { registerErrorHandling } from './errors.js';
 import { loggerOptions } from './log.js';
 import { registerMetrics } from './metrics.js';
+import { registerAgentApiRoutes } from './routes/agent-api.js';
 import { registerAgentRoutes } from './routes/agents.js';
 import { registerApiKeyRoutes } from './routes/api-keys.js';
 import { registerAuthRoutes } from './routes/auth.js';
@@ -20,6 +21,7 @@ import { registerDeploymentRoutes } from './routes/deployments.js';
 import { registerGoalRoutes } from './routes/goals.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerKeySelfRoutes } from './routes/keys-self.js';
+import { registerReportRoutes } from './routes/reports.js';
 import { registerUserRoutes } from './routes/users.js';
 
 export interface ServerOptions {
@@ -79,6 +81,8 @@ export async function buildServer(services: Services, options: ServerOptions = {
   registerAgentRoutes(app, services);
   registerGoalRoutes(app, services);
   registerUserRoutes(app, services);
+  registerAgentApiRoutes(app, services);
+  registerReportRoutes(app, services);
   options.extend?.(app);
   await app.ready();
   return app;

@@ -2,11 +2,13 @@ import { type Migration, Migrator } from 'kysely';
 import type { Store } from './connect.js';
 import * as foundation from './migrations/0001-foundation.js';
 import * as agentsAndDeployments from './migrations/0002-agents-and-deployments.js';
+import * as events from './migrations/0003-events.js';
 
 // Listed here rather than read from a folder, so they work the same under tsx, a bundler or tests.
 const migrations: Record<string, Migration> = {
   '0001-foundation': foundation,
   '0002-agents-and-deployments': agentsAndDeployments,
+  '0003-events': events,
 };
 
 export async function migrateToLatest(store: Store): Promise<string[]> {

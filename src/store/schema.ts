@@ -113,6 +113,63 @@ export interface SnapshotsTable {
   created_at: number;
 }
 
+/** A runtime visitor's state (engine `VisitorState` as JSON), per account and session. */
+export interface VisitorsTable {
+  account_id: string;
+  session: string;
+  state: string;
+  updated_at: number;
+}
+
+/** One counted selection per account, agent and session (the primary key makes replays no-ops). */
+export interface SelectionEventsTable {
+  account_id: string;
+  agent: string;
+  session: string;
+  variation: string;
+  deploy_target_id: string;
+  /** UTC midnight (epoch ms) of the day the session was counted: its cohort in reports */
+  day: number;
+  at: number;
+}
+
+/** One accepted reward per account, agent, goal and session, attributed to the selection's cohort. */
+export interface RewardEventsTable {
+  account_id: string;
+  agent: string;
+  goal: string;
+  session: string;
+  variation: string;
+  /** the deploy target and day of the session's counted selection */
+  deploy_target_id: string;
+  day: number;
+  value: number;
+  at: number;
+}
+
+/** Sessions counted per agent, deploy target, day and variation (kept with the events). */
+export interface AgentDailyStatsTable {
+  account_id: string;
+  agent: string;
+  deploy_target_id: string;
+  day: number;
+  variation: string;
+  sessions: number;
+}
+
+/** Conversions and value sums per agent, deploy target, cohort day, variation and goal. */
+export interface GoalDailyStatsTable {
+  account_id: string;
+  agent: string;
+  deploy_target_id: string;
+  day: number;
+  variation: string;
+  goal: string;
+  conversions: number;
+  value_sum: number;
+  value_sum_sq: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   users: UsersTable;
@@ -126,4 +183,9 @@ export interface Database {
   goals: GoalsTable;
   configurations: ConfigurationsTable;
   snapshots: SnapshotsTable;
+  visitors: VisitorsTable;
+  selection_events: SelectionEventsTable;
+  reward_events: RewardEventsTable;
+  agent_daily_stats: AgentDailyStatsTable;
+  goal_daily_stats: GoalDailyStatsTable;
 }

@@ -7,7 +7,7 @@ import type { Role } from '../../src/access/permissions.js';
 import type { Account } from '../../src/accounts/accounts.js';
 import { buildServer, type ServerOptions } from '../../src/http/server.js';
 import type { KeyKind } from '../../src/keys/token.js';
-import { createServices, type Services } from '../../src/services.js';
+import { createServices, type ServiceOptions, type Services } from '../../src/services.js';
 import { createTestStore } from './store.js';
 
 export const ADMIN_EMAIL = 'admin@example.com';
@@ -52,10 +52,13 @@ export interface TestApp {
 
 let people = 0;
 
-export async function createTestApp(options: ServerOptions & { sqlitePath?: string } = {}): Promise<TestApp> {
-  const { store, dispose } = await createTestStore(undefined, options.sqlitePath);
-  const services = createServices(store);
-  const app = await buildServer(services, { logLevel: options.logLevel ?? 'silent', extend: options.extend });
+export async function createTestApp(
+  options: ServerOptions & { sqlitePath?: string; services?: ServiceOptions } = {},
+): Promise<TestApp> {
+  const { sqlitePath, services: serviceOptions, ...serverOptions } = options;
+  const { store, dispose } = await createTestStore(undefined, sqlitePath);
+  const services = createServices(store, serviceOptions);
+  const app = await buildServer(services, { ...serverOptions, logLevel: options.logLevel ?? 'silent' });
   const first = await services.bootstrap.run({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
   if (first.kind !== 'admin-created') throw new Error('test bootstrap did not create the admin');
 
