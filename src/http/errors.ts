@@ -3,7 +3,7 @@
  * schema failures to 400 naming the field, and anything unexpected to a logged 500 that reveals
  * nothing.
  */
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
 
@@ -41,6 +41,20 @@ function describeValidation(part: string, issues: Issue[]): { field: string; mes
   return { field, message: `${field}: ${issue.message ?? 'invalid'}` };
 }
 
+/** Errors Fastify raises before routing (a URL that cannot be decoded, a too-long parameter). */
+export function handleFrameworkError(
+  error: FastifyError,
+  _request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const status = error.statusCode ?? 400;
+  if (status >= 500) {
+    sendError(reply, 500, 'internal_error', 'Something went wrong on our side; it has been logged');
+    return;
+  }
+  sendError(reply, status, 'invalid_url', `url: ${error.message}`, 'url');
+}
+
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (hasZodFastifySchemaValidationErrors(error)) {
@@ -66,6 +80,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
           : error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
             ? 'unsupported_media_type'
             : 'invalid_request';
+      // Every 400 names its field: what the parser refused is the body itself.
+      if (status === 400) return sendError(reply, 400, code, `body: ${error.message}`, 'body');
       return sendError(reply, status, code, error.message);
     }
     request.log.error({ err: error }, 'request failed');

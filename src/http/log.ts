@@ -10,9 +10,10 @@ export function redactUrl(url: string): string {
     .replace(/tess_(rest|js|ro|rw)_[0-9A-Za-z]+/g, 'tess_$1_[redacted]');
 }
 
-export function loggerOptions(level: string): FastifyServerOptions['logger'] {
+export function loggerOptions(level: string, stream?: NodeJS.WritableStream): FastifyServerOptions['logger'] {
   return {
     level,
+    ...(stream ? { stream } : {}),
     redact: {
       paths: [
         'req.headers.authorization',

@@ -5,11 +5,12 @@
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { registerConsole } from '../console/register.js';
 import type { Services } from '../services.js';
 import { registerAuthentication } from './authenticate.js';
-import { registerErrorHandling } from './errors.js';
+import { handleFrameworkError, registerErrorHandling } from './errors.js';
 import { loggerOptions } from './log.js';
 import { registerMetrics } from './metrics.js';
 import { registerAgentApiRoutes } from './routes/agent-api.js';
@@ -28,18 +29,25 @@ export interface ServerOptions {
   logLevel?: string;
   /** extra route registrations (tests use it to add probe routes) */
   extend?: (app: FastifyInstance) => void;
+  /** sees every route as it is registered (tests walk all of them) */
+  onRoute?: (route: RouteOptions) => void;
+  /** where log lines go instead of stdout (tests capture them) */
+  logStream?: NodeJS.WritableStream;
 }
 
 export async function buildServer(services: Services, options: ServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: loggerOptions(options.logLevel ?? 'info'),
+    logger: loggerOptions(options.logLevel ?? 'info', options.logStream),
     // A slow or stalled client cannot hold a connection open forever.
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
     trustProxy: process.env.TESSERA_TRUST_PROXY === 'true',
+    // A URL that cannot be decoded is bad input too, and answers in the same shape.
+    frameworkErrors: handleFrameworkError,
   });
+  if (options.onRoute) app.addHook('onRoute', options.onRoute);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
@@ -83,6 +91,7 @@ export async function buildServer(services: Services, options: ServerOptions = {
   registerUserRoutes(app, services);
   registerAgentApiRoutes(app, services);
   registerReportRoutes(app, services);
+  await registerConsole(app, services);
   options.extend?.(app);
   await app.ready();
   return app;
