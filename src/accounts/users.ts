@@ -38,8 +38,8 @@ function checkPassword(password: string): void {
 }
 
 export function createUserService(db: Kysely<Database>, changes: ChangeFeed): UserService {
-  async function getMember(accountId: string, userId: string): Promise<Member> {
-    const row = await db
+  async function getMember(accountId: string, userId: string, executor = db): Promise<Member> {
+    const row = await executor
       .selectFrom('memberships')
       .innerJoin('users', 'users.id', 'memberships.user_id')
       .select(['users.id', 'users.email', 'memberships.role', 'memberships.created_at'])
@@ -51,16 +51,44 @@ export function createUserService(db: Kysely<Database>, changes: ChangeFeed): Us
   }
 
   // The account must keep someone who can manage it.
-  async function assertAnotherAdmin(accountId: string, userId: string): Promise<void> {
-    const admins = await db
+  async function assertAnotherAdmin(
+    executor: Kysely<Database>,
+    accountId: string,
+    userId: string,
+  ): Promise<void> {
+    const admins = await executor
       .selectFrom('memberships')
       .select('user_id')
       .where('account_id', '=', accountId)
       .where('role', '=', 'account-admin')
       .execute();
-    if (admins.length === 1 && admins[0].user_id === userId) {
+    if (admins.every((admin) => admin.user_id === userId)) {
       throw new ConflictError('last_account_admin', 'An account needs at least one Account Admin');
     }
+  }
+
+  /**
+   * Changes one membership, refusing to leave the account without an Account Admin. Membership
+   * changes of an account are serialized by writing its row first (a row lock on PostgreSQL; SQLite
+   * runs one transaction at a time), so two admins demoted at once cannot both pass the check.
+   */
+  function changeMembership(
+    accountId: string,
+    userId: string,
+    losesAdminRole: boolean,
+    apply: (trx: Kysely<Database>) => Promise<unknown>,
+  ): Promise<Member> {
+    return db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('accounts')
+        .set((eb) => ({ name: eb.ref('name') }))
+        .where('id', '=', accountId)
+        .execute();
+      const member = await getMember(accountId, userId, trx);
+      if (member.role === 'account-admin' && losesAdminRole) await assertAnotherAdmin(trx, accountId, userId);
+      await apply(trx);
+      return member;
+    });
   }
 
   return {
@@ -115,26 +143,25 @@ export function createUserService(db: Kysely<Database>, changes: ChangeFeed): Us
       return { id: user.id, email, role: input.role, createdAt: now };
     },
     async changeRole(accountId, userId, role) {
-      const member = await getMember(accountId, userId);
-      if (member.role === 'account-admin' && role !== 'account-admin')
-        await assertAnotherAdmin(accountId, userId);
-      await db
-        .updateTable('memberships')
-        .set({ role })
-        .where('account_id', '=', accountId)
-        .where('user_id', '=', userId)
-        .execute();
+      const member = await changeMembership(accountId, userId, role !== 'account-admin', (trx) =>
+        trx
+          .updateTable('memberships')
+          .set({ role })
+          .where('account_id', '=', accountId)
+          .where('user_id', '=', userId)
+          .execute(),
+      );
       changes.publish({ type: 'user', userId });
       return { ...member, role };
     },
     async removeMember(accountId, userId) {
-      const member = await getMember(accountId, userId);
-      if (member.role === 'account-admin') await assertAnotherAdmin(accountId, userId);
-      await db
-        .deleteFrom('memberships')
-        .where('account_id', '=', accountId)
-        .where('user_id', '=', userId)
-        .execute();
+      const member = await changeMembership(accountId, userId, true, (trx) =>
+        trx
+          .deleteFrom('memberships')
+          .where('account_id', '=', accountId)
+          .where('user_id', '=', userId)
+          .execute(),
+      );
       changes.publish({ type: 'user', userId });
       return member;
     },
