@@ -1,0 +1,220 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ADMIN_EMAIL, createTestApp, type TestApp } from '../../../test/helpers/app.js';
+import { expectData, expectError } from '../../../test/helpers/expect.js';
+
+interface KeyRecord {
+  id: string;
+  kind: string;
+  name: string;
+  deployTargets: string[];
+  createdAt: string;
+  createdBy: string;
+  masked: string;
+  expiresAt: string | null;
+  token?: string | null;
+  secret?: string;
+  deletedAt?: string;
+}
+
+const SHAPES: Record<string, RegExp> = {
+  rest: /^tess_rest_[0-9A-Za-z]{36}$/,
+  js: /^tess_js_[0-9A-Za-z]{36}$/,
+  'admin-read': /^tess_ro_[0-9A-Za-z]{36}$/,
+  'admin-author': /^tess_rw_[0-9A-Za-z]{36}$/,
+};
+
+let t: TestApp;
+let keysUrl: string;
+let restTarget: string;
+let jsTarget: string;
+
+before(async () => {
+  t = await createTestApp();
+  keysUrl = `/admin/${t.account.id}/api-keys`;
+  const targets = expectData<Array<{ code: string; kind: string }>>(
+    await t.call({ url: `/admin/${t.account.id}/deploy-targets`, as: { session: t.admin } }),
+  );
+  restTarget = targets.find((dt) => dt.kind === 'rest')?.code ?? '';
+  jsTarget = targets.find((dt) => dt.kind === 'js')?.code ?? '';
+});
+after(() => t.close());
+
+async function create(body: Record<string, unknown>): Promise<KeyRecord> {
+  const res = await t.call({ method: 'POST', url: keysUrl, as: { session: t.admin }, body });
+  assert.equal(res.headers['cache-control'], 'no-store', 'the one answer with a secret is not cached');
+  return expectData<KeyRecord>(res, 201);
+}
+
+describe('API keys: the lifecycle an Account Admin sees', () => {
+  const made: KeyRecord[] = [];
+
+  test('creates each of the four kinds; the secret is in the create answer', async () => {
+    for (const kind of ['rest', 'js', 'admin-read', 'admin-author']) {
+      const before = Date.now();
+      const key = await create({ kind, name: `My ${kind} key` });
+      assert.match(key.id, /^key-/);
+      assert.equal(key.kind, kind);
+      assert.equal(key.name, `My ${kind} key`);
+      assert.deepEqual(key.deployTargets, []);
+      assert.equal(key.createdBy, ADMIN_EMAIL);
+      assert.ok(Date.parse(key.createdAt) >= before - 1000 && Date.parse(key.createdAt) <= Date.now());
+      assert.equal(key.expiresAt, null);
+      assert.match(key.secret ?? '', SHAPES[kind]);
+      const secret = key.secret ?? '';
+      assert.equal(key.masked, `${secret.slice(0, secret.length - 32)}…${secret.slice(-4)}`);
+      made.push(key);
+    }
+  });
+
+  test('a new key works on the very next request', async () => {
+    const [rest, js, read, author] = made;
+    for (const key of [read, author]) {
+      const res = await t.call({
+        url: `/admin/${t.account.id}/deploy-targets`,
+        as: { key: key.secret ?? '' },
+      });
+      assert.equal(res.statusCode, 200, res.body);
+    }
+    for (const key of [rest, js]) {
+      const verified = await t.services.keyVerifier.verify(key.secret ?? '');
+      assert.ok(verified.ok && verified.key.id === key.id);
+    }
+  });
+
+  test('the list shows every key without its secret; a JS key, public by design, shows its token', async () => {
+    const res = await t.call({ url: keysUrl, as: { session: t.admin } });
+    const list = expectData<KeyRecord[]>(res);
+    assert.deepEqual(
+      list.map((k) => k.id),
+      made.map((k) => k.id),
+    );
+    for (const key of list) assert.equal(key.secret, undefined);
+    for (const key of made.filter((k) => k.kind !== 'js')) {
+      assert.ok(!res.body.includes(key.secret ?? ''), `the list must not contain the ${key.kind} secret`);
+    }
+    const js = list.find((k) => k.kind === 'js');
+    assert.equal(js?.token, made[1].secret);
+    assert.ok(list.filter((k) => k.kind !== 'js').every((k) => !('token' in k)));
+  });
+
+  test('one key reads back without its secret', async () => {
+    for (const key of made) {
+      const res = await t.call({ url: `${keysUrl}/${key.id}`, as: { session: t.admin } });
+      const { secret: _, ...record } = key;
+      assert.deepEqual(expectData(res), record);
+      if (key.kind !== 'js') assert.ok(!res.body.includes(key.secret ?? ''));
+    }
+  });
+
+  test('a REST key is associated with REST targets; the change applies on the next request', async () => {
+    const staging = expectData<{ code: string }>(
+      await t.call({
+        method: 'POST',
+        url: `/admin/${t.account.id}/deploy-targets`,
+        as: { session: t.admin },
+        body: { name: 'Staging', kind: 'rest', deployMode: 'manual' },
+      }),
+      201,
+    );
+    const rest = made[0];
+    const edited = expectData<KeyRecord>(
+      await t.call({
+        method: 'PATCH',
+        url: `${keysUrl}/${rest.id}`,
+        as: { session: t.admin },
+        body: { name: 'Server (staging)', deployTargets: [staging.code, restTarget, staging.code] },
+      }),
+    );
+    assert.equal(edited.name, 'Server (staging)');
+    assert.deepEqual(edited.deployTargets, [staging.code, restTarget].sort());
+    assert.equal(edited.kind, 'rest');
+    const verified = await t.services.keyVerifier.verify(rest.secret ?? '');
+    assert.ok(verified.ok);
+    assert.deepEqual(verified.key.deployTargets, [staging.code, restTarget].sort());
+
+    // none associated again means every REST target
+    const cleared = expectData<KeyRecord>(
+      await t.call({
+        method: 'PATCH',
+        url: `${keysUrl}/${rest.id}`,
+        as: { session: t.admin },
+        body: { deployTargets: [] },
+      }),
+    );
+    assert.deepEqual(cleared.deployTargets, []);
+    assert.equal(cleared.name, 'Server (staging)', 'a field not sent is kept');
+  });
+
+  test('a JS key is associated with JS targets at creation', async () => {
+    const key = await create({ kind: 'js', name: 'Web only', deployTargets: [jsTarget] });
+    assert.deepEqual(key.deployTargets, [jsTarget]);
+  });
+
+  test('an expiry is set on create and changed or removed by PATCH', async () => {
+    const in1h = new Date(Date.now() + 3_600_000).toISOString();
+    const key = await create({ kind: 'admin-read', name: 'Temporary', expiresAt: in1h });
+    assert.equal(key.expiresAt, in1h);
+    const in2h = new Date(Date.now() + 7_200_000).toISOString();
+    const url = `${keysUrl}/${key.id}`;
+    const moved = expectData<KeyRecord>(
+      await t.call({ method: 'PATCH', url, as: { session: t.admin }, body: { expiresAt: in2h } }),
+    );
+    assert.equal(moved.expiresAt, in2h);
+    const open = expectData<KeyRecord>(
+      await t.call({ method: 'PATCH', url, as: { session: t.admin }, body: { expiresAt: null } }),
+    );
+    assert.equal(open.expiresAt, null);
+  });
+
+  test('editing never changes the kind nor the secret', async () => {
+    const key = await create({ kind: 'admin-read', name: 'Reader' });
+    const res = await t.call({
+      method: 'PATCH',
+      url: `${keysUrl}/${key.id}`,
+      as: { session: t.admin },
+      body: { kind: 'admin-author', secret: 'tess_rw_x', name: 'Still a reader' },
+    });
+    const edited = expectData<KeyRecord>(res);
+    assert.equal(edited.kind, 'admin-read');
+    assert.equal(edited.secret, undefined);
+    assert.equal(edited.masked, key.masked);
+    const verified = await t.services.keyVerifier.verify(key.secret ?? '');
+    assert.ok(
+      verified.ok && verified.key.kind === 'admin-read',
+      'the old secret still works, as a read-only key',
+    );
+  });
+
+  test('deleting a key refuses it on the very next request, for good', async () => {
+    const key = await create({ kind: 'admin-author', name: 'Doomed' });
+    const targetsUrl = `/admin/${t.account.id}/deploy-targets`;
+    // used once, so the key is in the verification cache
+    assert.equal((await t.call({ url: targetsUrl, as: { key: key.secret ?? '' } })).statusCode, 200);
+    const removed = expectData<KeyRecord>(
+      await t.call({ method: 'DELETE', url: `${keysUrl}/${key.id}`, as: { session: t.admin } }),
+    );
+    assert.equal(removed.id, key.id);
+    assert.ok(removed.deletedAt && Date.parse(removed.deletedAt) <= Date.now());
+    for (const via of ['header', 'query'] as const) {
+      expectError(await t.call({ url: targetsUrl, as: { key: key.secret ?? '', via } }), 403, 'key_deleted');
+    }
+    const list = expectData<KeyRecord[]>(await t.call({ url: keysUrl, as: { session: t.admin } }));
+    assert.ok(!list.some((k) => k.id === key.id));
+    expectError(
+      await t.call({ url: `${keysUrl}/${key.id}`, as: { session: t.admin } }),
+      404,
+      'api_key_not_found',
+    );
+  });
+
+  test('a deleted JS key is no longer shown, and is refused', async () => {
+    const key = await create({ kind: 'js', name: 'Old site' });
+    const removed = expectData<KeyRecord>(
+      await t.call({ method: 'DELETE', url: `${keysUrl}/${key.id}`, as: { session: t.admin } }),
+    );
+    assert.equal(removed.token ?? null, null);
+    const verified = await t.services.keyVerifier.verify(key.secret ?? '');
+    assert.deepEqual(verified, { ok: false, code: 'key_deleted' });
+  });
+});
