@@ -117,7 +117,11 @@ test('staging runs ahead of production: a manual target keeps its snapshot until
 });
 
 test('deploying a target that already serves the current configuration changes nothing', async () => {
-  const target = await t.services.deployTargets.create(acc, { name: 'Idle', kind: 'js', deployMode: 'manual' });
+  const target = await t.services.deployTargets.create(acc, {
+    name: 'Idle',
+    kind: 'js',
+    deployMode: 'manual',
+  });
   const first = await t.services.deployments.deploy(acc, target.id);
   const { changes, stop } = recordChanges();
   const again = await t.services.deployments.deploy(acc, target.id);
@@ -139,7 +143,11 @@ test('deploying an unknown target, or one of another account, is not found', asy
 test('a new automatic target starts with the current configuration', async () => {
   await t.services.agents.put(acc, 'a-before-target', agent());
   const version = await t.services.deployments.configurationVersion(acc);
-  const target = await t.services.deployTargets.create(acc, { name: 'Late', kind: 'rest', deployMode: 'automatic' });
+  const target = await t.services.deployTargets.create(acc, {
+    name: 'Late',
+    kind: 'rest',
+    deployMode: 'automatic',
+  });
   assert.equal(target.deployedVersion, version);
   assert.ok(target.deployedAt !== null);
   assert.equal((await t.services.deployTargets.get(acc, target.id)).deployedVersion, version);
@@ -147,7 +155,11 @@ test('a new automatic target starts with the current configuration', async () =>
 });
 
 test('switching a manual target to automatic deploys the current configuration at once', async () => {
-  const target = await t.services.deployTargets.create(acc, { name: 'Switch', kind: 'rest', deployMode: 'manual' });
+  const target = await t.services.deployTargets.create(acc, {
+    name: 'Switch',
+    kind: 'rest',
+    deployMode: 'manual',
+  });
   assert.equal(await t.services.snapshots.get(acc, target.id), null);
   const renamed = await t.services.deployTargets.update(acc, target.id, { name: 'Still manual' });
   assert.equal(renamed.deployedVersion, null, 'a rename deploys nothing');

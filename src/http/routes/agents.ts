@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { type Agent, AgentCode, AgentInput } from '../../agents/agents.js';
+import { InvalidInputError } from '../../errors.js';
 import type { Services } from '../../services.js';
 import { AccountParams, iso, ok } from '../schemas.js';
 
@@ -24,6 +25,16 @@ export function agentRecord(agent: Agent) {
   };
 }
 
+/** The domain names fields of what it was given; here that is the body, as schema errors say. */
+export async function fieldsOfBody<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw new InvalidInputError(`body.${error.field}`, error.message);
+    throw error;
+  }
+}
+
 export function registerAgentRoutes(root: FastifyInstance, services: Services): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const tags = ['agents'];
@@ -44,10 +55,8 @@ export function registerAgentRoutes(root: FastifyInstance, services: Services): 
     '/admin/:acc/agents/:a',
     { config: { permission: 'change' }, schema: { tags, params: AgentParams, body: AgentInput } },
     async (request, reply) => {
-      const { agent, created } = await services.agents.put(
-        request.params.acc,
-        request.params.a,
-        request.body,
+      const { agent, created } = await fieldsOfBody(
+        services.agents.put(request.params.acc, request.params.a, request.body),
       );
       const status = created ? 201 : 200;
       return reply.code(status).send({ status, data: agentRecord(agent) });

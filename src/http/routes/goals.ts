@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { type Goal, GoalCode, GoalInput } from '../../agents/goals.js';
 import type { Services } from '../../services.js';
 import { AccountParams, iso, ok } from '../schemas.js';
+import { fieldsOfBody } from './agents.js';
 
 const GoalParams = AccountParams.extend({ g: GoalCode });
 
@@ -39,7 +40,9 @@ export function registerGoalRoutes(root: FastifyInstance, services: Services): v
     '/admin/:acc/goals/:g',
     { config: { permission: 'change' }, schema: { tags, params: GoalParams, body: GoalInput } },
     async (request, reply) => {
-      const { goal, created } = await services.goals.put(request.params.acc, request.params.g, request.body);
+      const { goal, created } = await fieldsOfBody(
+        services.goals.put(request.params.acc, request.params.g, request.body),
+      );
       const status = created ? 201 : 200;
       return reply.code(status).send({ status, data: goalRecord(goal) });
     },
