@@ -8,7 +8,7 @@ import type { Kysely } from 'kysely';
 import { ConflictError, InvalidInputError } from '../errors.js';
 import type { Database } from '../store/schema.js';
 import type { Account, AccountService } from './accounts.js';
-import type { UserService } from './users.js';
+import { checkPassword, type UserService } from './users.js';
 
 const SETUP_LIFETIME_MS = 24 * 60 * 60 * 1000;
 const tokenHash = (token: string) => hash('sha256', token, 'base64url');
@@ -72,6 +72,8 @@ export function createBootstrap(
       }
       if ((await users.count()) > 0)
         throw new ConflictError('setup_done', 'Setup is already complete; sign in instead');
+      // Checked before the link is used up, so a typo does not cost the one-time link.
+      checkPassword(password);
       const claimed = await db
         .updateTable('setup_tokens')
         .set({ used_at: now })

@@ -31,7 +31,7 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
-function checkPassword(password: string): void {
+export function checkPassword(password: string): void {
   if (password.length < MIN_PASSWORD_LENGTH) {
     throw new InvalidInputError('password', `password must be at least ${MIN_PASSWORD_LENGTH} characters`);
   }

@@ -83,7 +83,10 @@ export function registerAuthRoutes(root: FastifyInstance, services: Services): v
       config: { permission: 'public' },
       schema: {
         tags: ['people'],
-        body: Credentials.extend({ token: z.string().min(1, 'is required').max(200) }),
+        body: Credentials.extend({
+          token: z.string().min(1, 'is required').max(200),
+          email: z.email().max(254),
+        }),
       },
     },
     async (request, reply) => {

@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, createTestApp, type TestApp } from '../../../test/helpers/app.js';
+import { expectData, expectError } from '../../../test/helpers/expect.js';
+import { createTestStore } from '../../../test/helpers/store.js';
+import { createServices } from '../../services.js';
+import { buildServer } from '../server.js';
+
+let t: TestApp;
+before(async () => {
+  t = await createTestApp();
+});
+after(() => t.close());
+
+const login = (body: unknown, headers?: Record<string, string>) =>
+  t.call({ method: 'POST', url: '/auth/login', body, headers });
+
+describe('sign-in: bad input and wrong credentials', () => {
+  test('400 naming the field', async () => {
+    expectError(await login(undefined), 400, 'invalid_input', 'body');
+    expectError(
+      await login('{"email":', { 'content-type': 'application/json' }),
+      400,
+      'invalid_request',
+      'body',
+    );
+    expectError(await login({ password: ADMIN_PASSWORD }), 400, 'invalid_input', 'body.email');
+    expectError(await login({ email: '', password: ADMIN_PASSWORD }), 400, 'invalid_input', 'body.email');
+    expectError(await login({ email: ADMIN_EMAIL }), 400, 'invalid_input', 'body.password');
+    expectError(await login({ email: ADMIN_EMAIL, password: '' }), 400, 'invalid_input', 'body.password');
+    expectError(
+      await login({ email: ADMIN_EMAIL, password: 'x'.repeat(1025) }),
+      400,
+      'invalid_input',
+      'body.password',
+    );
+    expectError(await login({ email: ['a'], password: 'b' }), 400, 'invalid_input', 'body.email');
+  });
+
+  test('a wrong password and an unknown email get the same answer, and no cookie', async () => {
+    const wrong = await login({ email: ADMIN_EMAIL, password: 'not-the-password' });
+    const unknown = await login({ email: 'nobody@example.com', password: 'not-the-password' });
+    const a = expectError(wrong, 401, 'invalid_credentials');
+    const b = expectError(unknown, 401, 'invalid_credentials');
+    assert.equal(a.err, b.err);
+    assert.equal(wrong.headers['set-cookie'], undefined);
+    assert.equal(unknown.headers['set-cookie'], undefined);
+  });
+
+  test('repeated failures for one email are slowed down (429 with Retry-After), other people are not', async () => {
+    const email = 'target@example.com';
+    await t.services.users.addMember(t.account.id, {
+      email,
+      password: 'targets-password',
+      role: 'view-reports',
+    });
+    for (let i = 0; i < 10; i++)
+      expectError(await login({ email, password: `guess-${i}` }), 401, 'invalid_credentials');
+    const blocked = await login({ email, password: 'targets-password' });
+    expectError(blocked, 429, 'too_many_attempts');
+    assert.ok(Number(blocked.headers['retry-after']) > 0);
+    expectData(await login({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }));
+  });
+});
+
+describe('setup link: refusals', () => {
+  test('a wrong token, bad fields, a short password that does not use up the link', async () => {
+    const { store, dispose } = await createTestStore();
+    const services = createServices(store);
+    const app = await buildServer(services, { logLevel: 'silent' });
+    try {
+      const first = await services.bootstrap.run({});
+      if (first.kind !== 'setup-link') throw new Error('expected a setup link');
+      const setup = (payload: Record<string, unknown>) =>
+        app.inject({ method: 'POST', url: '/setup', payload });
+      const valid = { token: first.token, email: 'owner@example.com', password: 'owners-password' };
+
+      expectError(await setup({ ...valid, token: 'made-up' }), 400, 'invalid_input', 'token');
+      expectError(
+        await setup({ email: valid.email, password: valid.password }),
+        400,
+        'invalid_input',
+        'body.token',
+      );
+      expectError(await setup({ ...valid, email: 'not-an-email' }), 400, 'invalid_input', 'body.email');
+      expectError(await setup({ ...valid, password: '' }), 400, 'invalid_input', 'body.password');
+      expectError(await setup({ ...valid, password: 'short' }), 400, 'invalid_input', 'password');
+      assert.equal(await services.users.count(), 0);
+      // a typo did not burn the one-time link
+      expectData(await setup(valid), 201);
+      assert.equal(await services.users.count(), 1);
+    } finally {
+      await app.close();
+      await dispose();
+    }
+  });
+
+  test('an expired link is refused', async () => {
+    const { store, dispose } = await createTestStore();
+    const services = createServices(store);
+    const app = await buildServer(services, { logLevel: 'silent' });
+    try {
+      const first = await services.bootstrap.run({});
+      if (first.kind !== 'setup-link') throw new Error('expected a setup link');
+      await store.db
+        .updateTable('setup_tokens')
+        .set({ expires_at: Date.now() - 1 })
+        .execute();
+      expectError(
+        await app.inject({
+          method: 'POST',
+          url: '/setup',
+          payload: { token: first.token, email: 'late@example.com', password: 'a-long-password' },
+        }),
+        400,
+        'invalid_input',
+        'token',
+      );
+    } finally {
+      await app.close();
+      await dispose();
+    }
+  });
+
+  test('once someone can sign in, setup is over', async () => {
+    expectError(
+      await t.call({
+        method: 'POST',
+        url: '/setup',
+        body: { token: 'whatever-it-is', email: 'late@example.com', password: 'a-long-password' },
+      }),
+      400,
+      'invalid_input',
+      'token',
+    );
+  });
+});
