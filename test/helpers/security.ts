@@ -153,8 +153,10 @@ export interface Principals {
   users: Record<Role, string>;
   otherAdmin: string;
   expiredSession: SignedIn;
-  /** a fresh session of a user id */
+  /** a session of a user id (made once, until `forgetSessions`) */
   session(userId: string): Promise<SignedIn>;
+  /** after a request that may have signed someone out: later requests get new sessions */
+  forgetSessions(): void;
 }
 
 async function keysOfEachKind(
@@ -183,9 +185,18 @@ export async function createPrincipals(t: TestApp): Promise<Principals> {
   async function member(account: string, email: string, role: Role): Promise<string> {
     return (await services.users.addMember(account, { email, password, role })).id;
   }
-  async function session(userId: string): Promise<SignedIn> {
+  const sessions = new Map<string, Promise<SignedIn>>();
+  async function newSession(userId: string): Promise<SignedIn> {
     const started = await services.sessions.start(userId);
     return { email: userId, cookie: `tessera_session=${started.token}`, csrfToken: started.csrfToken };
+  }
+  function session(userId: string): Promise<SignedIn> {
+    let made = sessions.get(userId);
+    if (!made) {
+      made = newSession(userId);
+      sessions.set(userId, made);
+    }
+    return made;
   }
 
   const [keys, doomed, otherKeys, users, otherAdmin, expiredUser] = await Promise.all([
@@ -197,7 +208,7 @@ export async function createPrincipals(t: TestApp): Promise<Principals> {
     member(accountId, `sec${n}-expired@example.com`, 'account-admin'),
   ]);
   for (const kind of KEY_KINDS) await services.keys.revokeKey(accountId, doomed[kind].id, 'test');
-  const expiredSession = await session(expiredUser);
+  const expiredSession = await newSession(expiredUser);
   await services.store.db
     .updateTable('login_sessions')
     .set({ expires_at: Date.now() - 1 })
@@ -214,6 +225,7 @@ export async function createPrincipals(t: TestApp): Promise<Principals> {
     otherAdmin,
     expiredSession,
     session,
+    forgetSessions: () => sessions.clear(),
   };
 }
 
@@ -335,6 +347,7 @@ export function securitySuite(area: string, routes: readonly RouteUnderTest[]): 
               as: await credentialFor(principals, route.permission, c),
               body: route.body?.(ctx),
             });
+            if (route.path.endsWith('/logout')) principals.forgetSessions();
             const problem = judge(res, expected, {
               method: route.method,
               plainTextErrors: route.permission === 'script',
