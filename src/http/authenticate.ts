@@ -6,7 +6,7 @@
  *   - cookie-authenticated changes must carry the session's CSRF token.
  */
 import '@fastify/cookie';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authorize } from '../access/authorizer.js';
 import type { Permission } from '../access/permissions.js';
 import type { Principal } from '../access/principal.js';
@@ -18,6 +18,8 @@ import { sendError } from './errors.js';
 declare module 'fastify' {
   interface FastifyContextConfig {
     permission?: Permission;
+    /** answers a refusal in the route's own format (console pages: HTML); JSON when absent */
+    onRefusal?: (request: FastifyRequest, reply: FastifyReply, refusal: Refusal) => FastifyReply;
   }
   interface FastifyRequest {
     principal: Principal;
@@ -25,6 +27,20 @@ declare module 'fastify' {
     /** why the authorizer refused this request, for the metrics */
     refusalCode: string | null;
   }
+}
+
+/** Why the hook refused a request: what a route's `onRefusal` renders. */
+export interface Refusal {
+  status: 401 | 403 | 404;
+  code: string;
+  message: string;
+}
+
+function refuse(request: FastifyRequest, reply: FastifyReply, refusal: Refusal): FastifyReply {
+  request.refusalCode = refusal.code;
+  const custom = request.routeOptions.config.onRefusal;
+  if (custom) return custom(request, reply, refusal);
+  return sendError(reply, refusal.status, refusal.code, refusal.message);
 }
 
 const ANONYMOUS: Principal = { type: 'anonymous' };
@@ -103,20 +119,17 @@ export function registerAuthentication(app: FastifyInstance, services: Services)
     }
     const decision = authorize(principal, permission, { accountId, deployTarget });
     if (!decision.allowed) {
-      request.refusalCode = decision.code;
       reply.header('cache-control', 'no-store');
-      return sendError(reply, decision.status, decision.code, decision.message);
+      return refuse(request, reply, decision);
     }
     if (principal.type === 'user' && !SAFE_METHODS.has(request.method)) {
       const csrf = request.headers['x-csrf-token'];
       if (csrf !== principal.user.csrfToken) {
-        request.refusalCode = 'csrf_invalid';
-        return sendError(
-          reply,
-          403,
-          'csrf_invalid',
-          'Changes made with a session cookie must send the x-csrf-token header from sign-in',
-        );
+        return refuse(request, reply, {
+          status: 403,
+          code: 'csrf_invalid',
+          message: 'Changes made with a session cookie must send the x-csrf-token header from sign-in',
+        });
       }
     }
     request.deployTarget = deployTarget;

@@ -1,0 +1,701 @@
+/**
+ * Settings > API Keys / Info, as the key documentation describes it click by click:
+ *   - Create API Key (top right) → REST API or JavaScript and On-Device: the key is created at once
+ *     and appears in the list with its marker;
+ *   - New Admin Key → choose the access level → Create to confirm;
+ *   - a new secret is shown once, with a copy button (JS keys: with the ready-to-paste script tags);
+ *   - Edit chooses the associated deploy targets (none = all) and the name;
+ *   - Delete asks for confirmation: the key stops working at once and can never be re-created.
+ * Every change goes through services.keys; the authorizer allows Account Admins only (`manage`).
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { actorOf } from '../access/principal.js';
+import type { DeployTarget } from '../agents/deploy-targets.js';
+import { type ApiKey, targetKindFor } from '../keys/api-key.js';
+import { KEY_KINDS, type KeyKind } from '../keys/token.js';
+import type { Services } from '../services.js';
+import { type AccountContext, accountContext } from './context.js';
+import { asList, CONSOLE, formatTime, isHtmx, sendHtml } from './html.js';
+import { AccountPage, CancelButton, CloseModal, Dialog, Flash, FormError, SettingsTabs } from './layout.js';
+
+export const KIND_MARKERS: Record<KeyKind, { label: string; title: string }> = {
+  rest: { label: 'REST API', title: 'Runtime key for the REST API' },
+  js: { label: 'JS / On-Device', title: 'Runtime key for the script tag and on-device (native) use' },
+  'admin-read': { label: 'Admin: read-only', title: 'Admin API key: Reports and List Agents (read-only)' },
+  'admin-author': { label: 'Admin: author', title: 'Admin API key: Agent Author / Admin' },
+};
+
+const DEFAULT_NAMES: Record<KeyKind, string> = {
+  rest: 'REST API key',
+  js: 'JS / On-Device key',
+  'admin-read': 'Admin key (read-only)',
+  'admin-author': 'Admin key (author)',
+};
+
+const TARGET_KIND_LABELS = { rest: 'REST API', js: 'JavaScript / On-Device' } as const;
+
+export function KindMarker(props: { kind: KeyKind }): JSX.Element {
+  const marker = KIND_MARKERS[props.kind];
+  return (
+    <span class={`marker marker-${props.kind}`} title={marker.title} safe>
+      {marker.label}
+    </span>
+  );
+}
+
+/** The script tag a page embeds to load a JS deploy target with a JS / On-Device key. */
+export function scriptTag(origin: string, accountId: string, targetId: string, token: string): string {
+  const src = `${origin}/${accountId}/v3/agent-api/js/${targetId}?apikey=${encodeURIComponent(token)}`;
+  return `<script src="${src}"></script>`;
+}
+
+/** The targets a key works on: its associated ones, or every target of its kind when none. */
+function allowedTargets(key: ApiKey, targets: DeployTarget[]): DeployTarget[] {
+  const kind = targetKindFor(key.kind);
+  if (kind === null) return [];
+  const ofKind = targets.filter((t) => t.kind === kind);
+  return key.deployTargets.length === 0 ? ofKind : ofKind.filter((t) => key.deployTargets.includes(t.id));
+}
+
+/** A value to copy: a read-only field (easy to select by hand too) and a Copy button. */
+function CopyField(props: { id: string; label: string; value: string; multiline?: boolean }): JSX.Element {
+  return (
+    <div class="copy-field">
+      <label for={props.id} safe>
+        {props.label}
+      </label>
+      <div class="copy-row">
+        {props.multiline ? (
+          <textarea id={props.id} class="mono" readonly rows="3" spellcheck="false" safe>
+            {props.value}
+          </textarea>
+        ) : (
+          <input id={props.id} class="mono" type="text" readonly value={props.value} spellcheck="false" />
+        )}
+        <button type="button" class="button" data-copy={`#${props.id}`}>
+          Copy
+        </button>
+      </div>
+      <span class="copy-status" role="status" data-copy-status-for={props.id}></span>
+    </div>
+  );
+}
+
+function ScriptTags(props: { ctx: AccountContext; token: string; targets: DeployTarget[] }): JSX.Element {
+  const { ctx, token, targets } = props;
+  if (targets.length === 0) {
+    return <p class="hint">There is no JavaScript / On-Device deploy target to load yet.</p>;
+  }
+  return (
+    <>
+      {targets.map((t, i) => (
+        <CopyField
+          id={`script-tag-${i}`}
+          label={`Script tag for ${t.name} (${t.id})`}
+          value={scriptTag(ctx.origin, ctx.account.id, t.id, token)}
+          multiline
+        />
+      ))}
+    </>
+  );
+}
+
+function TargetNames(props: { apiKey: ApiKey; targets: Map<string, DeployTarget> }): JSX.Element {
+  if (props.apiKey.deployTargets.length === 0) return <span class="all-targets">all</span>;
+  return (
+    <ul class="plain-list">
+      {props.apiKey.deployTargets.map((id) => {
+        const target = props.targets.get(id);
+        return (
+          <li>
+            <span safe>{target?.name ?? id}</span>{' '}
+            <code class="muted" safe>
+              {id}
+            </code>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+function KeysPanel(props: {
+  ctx: AccountContext;
+  keys: ApiKey[];
+  targets: DeployTarget[];
+  highlight?: string;
+}): JSX.Element {
+  const { ctx, keys } = props;
+  const base = `${CONSOLE}/${ctx.account.id}/settings/api-keys`;
+  const targets = new Map(props.targets.map((t) => [t.id, t]));
+  return (
+    <div id="keys-panel">
+      {keys.length === 0 ? (
+        <p class="empty">
+          No API keys yet. Use <strong>Create API Key</strong> for the REST API or the script tag, or{' '}
+          <strong>New Admin Key</strong> for the Admin API.
+        </p>
+      ) : (
+        <table class="table keys-table">
+          <caption class="visually-hidden">API keys of this account</caption>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Kind</th>
+              <th scope="col">Key</th>
+              <th scope="col">Deploy targets</th>
+              <th scope="col">Created</th>
+              <th scope="col">
+                <span class="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {keys.map((key) => (
+              <tr id={`key-${key.id}`} class={key.id === props.highlight ? 'highlight' : undefined}>
+                <th scope="row" data-label="Name" safe>
+                  {key.name}
+                </th>
+                <td data-label="Kind">
+                  <KindMarker kind={key.kind} />
+                </td>
+                <td data-label="Key">
+                  <code class="masked" safe>
+                    {key.masked}
+                  </code>
+                </td>
+                <td data-label="Deploy targets">
+                  <TargetNames apiKey={key} targets={targets} />
+                </td>
+                <td data-label="Created">
+                  <span safe>{formatTime(key.createdAt)}</span>
+                  <br />
+                  <span class="muted" safe>{`by ${key.createdBy}`}</span>
+                  {key.expiresAt === null ? (
+                    ''
+                  ) : (
+                    <>
+                      <br />
+                      <span class="muted" safe>{`expires ${formatTime(key.expiresAt)}`}</span>
+                    </>
+                  )}
+                </td>
+                <td class="row-actions">
+                  {key.kind === 'js' ? (
+                    <button
+                      type="button"
+                      class="button small"
+                      id={`script-${key.id}`}
+                      hx-get={`${base}/${key.id}/script-tags`}
+                      hx-target="#modal"
+                    >
+                      Script tag<span class="visually-hidden" safe>{` of ${key.name}`}</span>
+                    </button>
+                  ) : (
+                    ''
+                  )}
+                  <button
+                    type="button"
+                    class="button small"
+                    id={`edit-${key.id}`}
+                    hx-get={`${base}/${key.id}/edit`}
+                    hx-target="#modal"
+                  >
+                    Edit<span class="visually-hidden" safe>{` ${key.name}`}</span>
+                  </button>
+                  <button
+                    type="button"
+                    class="button small danger"
+                    id={`delete-${key.id}`}
+                    hx-get={`${base}/${key.id}/delete`}
+                    hx-target="#modal"
+                  >
+                    Delete<span class="visually-hidden" safe>{` ${key.name}`}</span>
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
+
+function CreateMenu(props: { base: string }): JSX.Element {
+  const option = (kind: 'rest' | 'js', label: string, hint: string) => (
+    <form hx-post={props.base} hx-target="#keys-panel" hx-swap="outerHTML">
+      <input type="hidden" name="kind" value={kind} />
+      <button type="submit" class="menu-item">
+        <span class="menu-item-label" safe>
+          {label}
+        </span>
+        <span class="menu-item-hint" safe>
+          {hint}
+        </span>
+      </button>
+    </form>
+  );
+  return (
+    <details class="menu align-end" data-menu>
+      <summary class="button primary">Create API Key</summary>
+      <div class="menu-panel">
+        {option('rest', 'REST API', 'Runtime API calls from your servers and apps')}
+        {option('js', 'JavaScript and On-Device', 'The script tag, and native apps deciding on the device')}
+      </div>
+    </details>
+  );
+}
+
+function ApiKeysPage(props: {
+  ctx: AccountContext;
+  keys: ApiKey[];
+  targets: DeployTarget[];
+  modal?: JSX.Element;
+}): JSX.Element {
+  const { ctx } = props;
+  const base = `${CONSOLE}/${ctx.account.id}/settings/api-keys`;
+  const restTarget = props.targets.find((t) => t.kind === 'rest' && t.isDefault);
+  return (
+    <AccountPage ctx={ctx} title="API Keys / Info" modal={props.modal}>
+      <h1>Settings</h1>
+      <SettingsTabs ctx={ctx} />
+      <section aria-labelledby="keys-title">
+        <div class="section-head">
+          <h2 id="keys-title">API Keys</h2>
+          <div class="actions">
+            <button
+              type="button"
+              class="button"
+              id="new-admin-key"
+              hx-get={`${base}/new-admin`}
+              hx-target="#modal"
+            >
+              New Admin Key
+            </button>
+            <CreateMenu base={base} />
+          </div>
+        </div>
+        <p class="intro">
+          <strong>Runtime keys</strong> authenticate the REST API (<em>REST API</em>) or serve the script tag
+          and on-device bundles (<em>JS / On-Device</em>). <strong>Admin keys</strong> read reports and
+          agents, or also change agents and goals. Keys never manage keys, users or deploy targets.
+        </p>
+        <KeysPanel ctx={ctx} keys={props.keys} targets={props.targets} />
+      </section>
+      <section aria-labelledby="info-title" class="info">
+        <h2 id="info-title">Info</h2>
+        <dl class="facts">
+          <dt>Account</dt>
+          <dd>
+            <span safe>{ctx.account.name}</span> <code safe>{ctx.account.id}</code>
+          </dd>
+          <dt>REST API</dt>
+          <dd>
+            <code safe>{`POST ${ctx.origin}/${ctx.account.id}/v3/agent-api/{deploy target}`}</code>
+            {restTarget ? (
+              <span class="hint" safe>
+                {` (without a target: ${restTarget.name}, ${restTarget.id})`}
+              </span>
+            ) : (
+              ''
+            )}
+          </dd>
+          <dt>Admin API</dt>
+          <dd>
+            <code safe>{`${ctx.origin}/admin/${ctx.account.id}/`}</code>
+          </dd>
+          <dt>Sending a key</dt>
+          <dd>
+            <code>Authorization: Bearer KEY</code> or <code>?apikey=KEY</code>
+          </dd>
+        </dl>
+      </section>
+    </AccountPage>
+  );
+}
+
+function NewSecretDialog(props: {
+  ctx: AccountContext;
+  apiKey: ApiKey;
+  secret: string;
+  targets: DeployTarget[];
+}): JSX.Element {
+  const { ctx, apiKey: key, secret } = props;
+  const marker = KIND_MARKERS[key.kind].label;
+  const example =
+    key.kind === 'rest'
+      ? `curl -H 'Authorization: Bearer ${secret}' -H 'Content-Type: application/json' -d '{"commands":[{"a":"a-example"}]}' ${ctx.origin}/${ctx.account.id}/v3/agent-api`
+      : key.kind === 'js'
+        ? null
+        : `curl -H 'Authorization: Bearer ${secret}' ${ctx.origin}/admin/${ctx.account.id}/agents`;
+  return (
+    <Dialog id="new-key" title={`New ${marker} key: ${key.name}`} wide>
+      {key.kind === 'js' ? (
+        <p>
+          This key is public by nature: it appears in your pages' script tags, so you can show it again from
+          the list (<strong>Script tag</strong>).
+        </p>
+      ) : (
+        <p class="warning" role="note">
+          <strong>Copy this key now. It will not be shown again.</strong> Tessera keeps only a fingerprint of
+          it; if you lose it, create a new key.
+        </p>
+      )}
+      <CopyField id="new-key-secret" label="API key" value={secret} />
+      {key.kind === 'js' ? (
+        <>
+          <h3>Ready-to-paste script tags</h3>
+          <ScriptTags ctx={ctx} token={secret} targets={allowedTargets(key, props.targets)} />
+        </>
+      ) : (
+        ''
+      )}
+      {example === null ? '' : <CopyField id="new-key-example" label="Try it" value={example} multiline />}
+      <div class="dialog-actions">
+        <button type="button" class="button primary" data-close-dialog>
+          Done
+        </button>
+      </div>
+    </Dialog>
+  );
+}
+
+function NewAdminKeyDialog(props: { base: string }): JSX.Element {
+  return (
+    <Dialog id="new-admin" title="New Admin Key">
+      <form hx-post={props.base} hx-target="#keys-panel" hx-swap="outerHTML" class="stack">
+        <fieldset>
+          <legend>Access level</legend>
+          <label class="choice">
+            <input type="radio" name="kind" value="admin-read" checked />
+            <span>
+              <strong>Reports and List Agents (read-only)</strong>
+              <span class="hint">
+                Gets information such as the list of agents or reporting data; can't make changes.
+              </span>
+            </span>
+          </label>
+          <label class="choice">
+            <input type="radio" name="kind" value="admin-author" />
+            <span>
+              <strong>Agent Author / Admin</strong>
+              <span class="hint">Creates or changes agents and goals, and deploys them.</span>
+            </span>
+          </label>
+        </fieldset>
+        <label for="new-admin-name">
+          Name <span class="hint">(optional)</span>
+        </label>
+        <input id="new-admin-name" name="name" type="text" maxlength="100" placeholder="Admin key" />
+        <FormError />
+        <div class="dialog-actions">
+          <CancelButton />
+          <button type="submit" class="button primary">
+            Create
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+function EditKeyDialog(props: { base: string; apiKey: ApiKey; targets: DeployTarget[] }): JSX.Element {
+  const { apiKey: key } = props;
+  const kind = targetKindFor(key.kind);
+  const ofKind = kind === null ? [] : props.targets.filter((t) => t.kind === kind);
+  return (
+    <Dialog id="edit-key" title={`Edit API key: ${key.name}`}>
+      <form
+        hx-post={`${props.base}/${key.id}/edit`}
+        hx-target="#keys-panel"
+        hx-swap="outerHTML"
+        class="stack"
+      >
+        <p>
+          <KindMarker kind={key.kind} />{' '}
+          <code class="masked" safe>
+            {key.masked}
+          </code>
+        </p>
+        <label for="edit-key-name">Name</label>
+        <input id="edit-key-name" name="name" type="text" required maxlength="100" value={key.name} />
+        {kind === null ? (
+          <p class="hint">Admin keys work on the whole account; they have no deploy targets.</p>
+        ) : (
+          <fieldset aria-describedby="edit-key-targets-hint">
+            <legend safe>{`Associated ${TARGET_KIND_LABELS[kind]} deploy targets`}</legend>
+            <p class="hint" id="edit-key-targets-hint" safe>
+              {`Choose the ${TARGET_KIND_LABELS[kind]} deploy targets this key works for; with any other, it gets 403 (Not Authorized). Leave all unchecked to let it work with every ${TARGET_KIND_LABELS[kind]} deploy target.`}
+            </p>
+            {ofKind.length === 0 ? (
+              <p class="hint" safe>{`There is no ${TARGET_KIND_LABELS[kind]} deploy target yet.`}</p>
+            ) : (
+              ofKind.map((t) => (
+                <label class="choice">
+                  <input
+                    type="checkbox"
+                    name="deployTargets"
+                    value={t.id}
+                    checked={key.deployTargets.includes(t.id)}
+                  />
+                  <span>
+                    <span safe>{t.name}</span>{' '}
+                    <code class="muted" safe>
+                      {t.id}
+                    </code>
+                  </span>
+                </label>
+              ))
+            )}
+          </fieldset>
+        )}
+        <FormError />
+        <div class="dialog-actions">
+          <CancelButton />
+          <button type="submit" class="button primary">
+            Save
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+function DeleteKeyDialog(props: { base: string; apiKey: ApiKey }): JSX.Element {
+  const { apiKey: key } = props;
+  return (
+    <Dialog id="delete-key" title="Delete this API key?">
+      <p>
+        <strong safe>{key.name}</strong> <KindMarker kind={key.kind} />{' '}
+        <code class="masked" safe>
+          {key.masked}
+        </code>
+      </p>
+      <div class="warning" role="note">
+        <p>
+          <strong>Make sure it's not in use</strong> in any code on your side: the key stops working at once,
+          and every request that uses it gets 403 (Not Authorized) right away.
+        </p>
+        {key.kind === 'js' ? (
+          <p>
+            Script tags that load with it will get "Not Found" or "Not Authorized" instead of the JS content.
+          </p>
+        ) : (
+          ''
+        )}
+        <p>There is no way to re-create an API key once deleted.</p>
+      </div>
+      <form hx-post={`${props.base}/${key.id}/delete`} hx-target="#keys-panel" hx-swap="outerHTML">
+        <FormError />
+        <div class="dialog-actions">
+          <CancelButton label="Keep the key" />
+          <button type="submit" class="button danger">
+            Delete API key
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+function ScriptTagsDialog(props: {
+  ctx: AccountContext;
+  apiKey: ApiKey;
+  targets: DeployTarget[];
+}): JSX.Element {
+  const { apiKey: key } = props;
+  return (
+    <Dialog id="script-tags" title={`Script tags: ${key.name}`} wide>
+      <CopyField
+        id="js-key-token"
+        label="API key (public: it is part of the script tag)"
+        value={key.publicToken ?? ''}
+      />
+      <ScriptTags
+        ctx={props.ctx}
+        token={key.publicToken ?? ''}
+        targets={allowedTargets(key, props.targets)}
+      />
+      <div class="dialog-actions">
+        <button type="button" class="button primary" data-close-dialog>
+          Done
+        </button>
+      </div>
+    </Dialog>
+  );
+}
+
+const Params = z.object({ acc: z.string().min(1).max(64) });
+const KeyParams = Params.extend({ id: z.string().min(1).max(64) });
+const FormName = z.string().trim().max(100, 'Name: at most 100 characters');
+const TargetField = z.union([z.string().max(64), z.array(z.string().max(64)).max(100)]).optional();
+
+const CreateForm = z.object({ kind: z.enum(KEY_KINDS), name: FormName.optional() });
+const EditForm = z.object({
+  name: FormName.min(1, 'Name: must not be empty'),
+  deployTargets: TargetField,
+});
+
+export function registerApiKeyPages(root: FastifyInstance, services: Services): void {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  const manage = { config: { permission: 'manage' } } as const;
+  const path = '/:acc/settings/api-keys';
+
+  async function load(accountId: string) {
+    const [keys, targets] = await Promise.all([
+      services.keys.listKeys(accountId),
+      services.deployTargets.list(accountId),
+    ]);
+    return { keys, targets };
+  }
+
+  /** A dialog: a fragment for htmx, or the whole page with the dialog open when visited directly. */
+  async function sendDialog(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    ctx: AccountContext,
+    dialog: JSX.Element,
+  ): Promise<FastifyReply> {
+    if (isHtmx(request)) return sendHtml(reply, dialog);
+    return sendHtml(reply, <ApiKeysPage ctx={ctx} {...(await load(ctx.account.id))} modal={dialog} />);
+  }
+
+  /** After a change: the list again, the modal closed (or showing `modal`), and a message. */
+  async function sendPanel(
+    reply: FastifyReply,
+    ctx: AccountContext,
+    message: string,
+    highlight?: string,
+    modal?: JSX.Element,
+  ) {
+    const data = await load(ctx.account.id);
+    return sendHtml(
+      reply,
+      <>
+        <KeysPanel ctx={ctx} {...data} highlight={highlight} />
+        {modal === undefined ? (
+          <CloseModal />
+        ) : (
+          <div id="modal" hx-swap-oob="innerHTML">
+            {modal}
+          </div>
+        )}
+        <Flash message={message} />
+      </>,
+    );
+  }
+
+  app.get(path, { ...manage, schema: { params: Params, hide: true } }, async (request, reply) => {
+    const ctx = await accountContext(services, request, request.params.acc);
+    return sendHtml(reply, <ApiKeysPage ctx={ctx} {...(await load(ctx.account.id))} />);
+  });
+
+  app.get(
+    `${path}/new-admin`,
+    { ...manage, schema: { params: Params, hide: true } },
+    async (request, reply) => {
+      const ctx = await accountContext(services, request, request.params.acc);
+      return sendDialog(
+        request,
+        reply,
+        ctx,
+        <NewAdminKeyDialog base={`${CONSOLE}/${ctx.account.id}/settings/api-keys`} />,
+      );
+    },
+  );
+
+  app.post(
+    path,
+    { ...manage, schema: { params: Params, body: CreateForm, hide: true } },
+    async (request, reply) => {
+      const ctx = await accountContext(services, request, request.params.acc);
+      const { kind } = request.body;
+      const name = request.body.name || DEFAULT_NAMES[kind];
+      const { key, secret } = await services.keys.createKey(
+        ctx.account.id,
+        { kind, name },
+        actorOf(request.principal),
+      );
+      const targets = await services.deployTargets.list(ctx.account.id);
+      reply.header('cache-control', 'no-store');
+      return sendPanel(
+        reply,
+        ctx,
+        `Created ${KIND_MARKERS[kind].label} key "${name}".`,
+        key.id,
+        <NewSecretDialog ctx={ctx} apiKey={key} secret={secret} targets={targets} />,
+      );
+    },
+  );
+
+  app.get(
+    `${path}/:id/edit`,
+    { ...manage, schema: { params: KeyParams, hide: true } },
+    async (request, reply) => {
+      const ctx = await accountContext(services, request, request.params.acc);
+      const key = await services.keys.getKey(ctx.account.id, request.params.id);
+      const targets = await services.deployTargets.list(ctx.account.id);
+      const base = `${CONSOLE}/${ctx.account.id}/settings/api-keys`;
+      return sendDialog(request, reply, ctx, <EditKeyDialog base={base} apiKey={key} targets={targets} />);
+    },
+  );
+
+  app.post(
+    `${path}/:id/edit`,
+    { ...manage, schema: { params: KeyParams, body: EditForm, hide: true } },
+    async (request, reply) => {
+      const ctx = await accountContext(services, request, request.params.acc);
+      const current = await services.keys.getKey(ctx.account.id, request.params.id);
+      // Admin keys have no targets: their form has none, and sending none must not mean "clear".
+      const deployTargets =
+        targetKindFor(current.kind) === null ? undefined : asList(request.body.deployTargets);
+      const key = await services.keys.updateKey(ctx.account.id, current.id, {
+        name: request.body.name,
+        deployTargets,
+      });
+      return sendPanel(reply, ctx, `Saved API key "${key.name}".`, key.id);
+    },
+  );
+
+  app.get(
+    `${path}/:id/delete`,
+    { ...manage, schema: { params: KeyParams, hide: true } },
+    async (request, reply) => {
+      const ctx = await accountContext(services, request, request.params.acc);
+      const key = await services.keys.getKey(ctx.account.id, request.params.id);
+      const base = `${CONSOLE}/${ctx.account.id}/settings/api-keys`;
+      return sendDialog(request, reply, ctx, <DeleteKeyDialog base={base} apiKey={key} />);
+    },
+  );
+
+  app.post(
+    `${path}/:id/delete`,
+    { ...manage, schema: { params: KeyParams, hide: true } },
+    async (request, reply) => {
+      const ctx = await accountContext(services, request, request.params.acc);
+      const key = await services.keys.revokeKey(
+        ctx.account.id,
+        request.params.id,
+        actorOf(request.principal),
+      );
+      return sendPanel(reply, ctx, `Deleted API key "${key.name}". It no longer works.`);
+    },
+  );
+
+  app.get(
+    `${path}/:id/script-tags`,
+    { ...manage, schema: { params: KeyParams, hide: true } },
+    async (request, reply) => {
+      const ctx = await accountContext(services, request, request.params.acc);
+      const key = await services.keys.getKey(ctx.account.id, request.params.id);
+      if (key.kind !== 'js' || key.publicToken === null) {
+        return reply.callNotFound();
+      }
+      const targets = await services.deployTargets.list(ctx.account.id);
+      return sendDialog(request, reply, ctx, <ScriptTagsDialog ctx={ctx} apiKey={key} targets={targets} />);
+    },
+  );
+}
