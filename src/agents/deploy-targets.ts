@@ -87,7 +87,9 @@ export function createDeployTargetService(
   const byId = new LRUCache<string, DeployTarget>({ max: 50_000 });
   const defaultByAccount = new LRUCache<string, string>({ max: 50_000 });
   changes.subscribe((change) => {
-    if (change.type === 'deploy-target') {
+    // A deployment changes the target's deployedVersion too (and may arrive before its
+    // `deploy-target` change from another server).
+    if (change.type === 'deploy-target' || change.type === 'deployment') {
       byId.delete(change.deployTargetId);
       defaultByAccount.delete(change.accountId);
     } else if (change.type === 'resync') {

@@ -149,10 +149,11 @@ export function createDeploymentService(db: Kysely<Database>, changes: ChangeFee
     return targetIds.map((deployTargetId) => ({ accountId, deployTargetId, version, deployedAt: now }));
   }
 
+  // The target record first: whoever sees the new snapshot then also sees the new deployedVersion.
   function announce(deployments: Deployment[]): void {
     for (const { accountId, deployTargetId, version } of deployments) {
-      changes.publish({ type: 'deployment', accountId, deployTargetId, version });
       changes.publish({ type: 'deploy-target', accountId, deployTargetId });
+      changes.publish({ type: 'deployment', accountId, deployTargetId, version });
     }
   }
 
