@@ -1,5 +1,18 @@
 import type { Kysely } from 'kysely';
 
+/** The columns the backfill below touches, as they are at this migration. */
+interface BackfillTables {
+  accounts: { id: string };
+  deploy_targets: {
+    account_id: string;
+    deploy_mode: string;
+    deployed_version: number | null;
+    deployed_at: number | null;
+  };
+  configurations: { account_id: string; version: number; changed_at: number };
+  snapshots: { account_id: string; version: number; body: string; created_at: number };
+}
+
 // Agents, goals, and the snapshots that deploy targets serve. Schema builder only, so the same
 // migration runs on SQLite and PostgreSQL.
 export async function up(db: Kysely<unknown>): Promise<void> {
@@ -49,6 +62,32 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addPrimaryKeyConstraint('snapshots_pk', ['account_id', 'version'])
     .execute();
+
+  // Accounts made before this migration: their automatic targets serve the (empty) configuration
+  // version 0, as those of a new account do.
+  const typed = db as unknown as Kysely<BackfillTables>;
+  const now = Date.now();
+  for (const { id } of await typed.selectFrom('accounts').select('id').execute()) {
+    await typed
+      .insertInto('configurations')
+      .values({ account_id: id, version: 0, changed_at: now })
+      .execute();
+    await typed
+      .insertInto('snapshots')
+      .values({
+        account_id: id,
+        version: 0,
+        body: JSON.stringify({ version: 0, agents: {}, goals: {} }),
+        created_at: now,
+      })
+      .execute();
+    await typed
+      .updateTable('deploy_targets')
+      .set({ deployed_version: 0, deployed_at: now })
+      .where('account_id', '=', id)
+      .where('deploy_mode', '=', 'automatic')
+      .execute();
+  }
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
