@@ -38,12 +38,13 @@ async function serve(): Promise<void> {
   await feed?.ready;
   const services = createServices(store, { changes: feed });
   const app = await buildServer(services, { logLevel: config.LOG_LEVEL });
-  const address = await app.listen({ port: config.PORT, host: config.HOST });
-  const publicUrl = config.TESSERA_PUBLIC_URL ?? `http://localhost:${config.PORT}`;
+  // Before listening: once /health answers 200, the first Account Admin can sign in.
   const first = await services.bootstrap.run({
     email: config.TESSERA_ADMIN_EMAIL,
     password: config.TESSERA_ADMIN_PASSWORD,
   });
+  const address = await app.listen({ port: config.PORT, host: config.HOST });
+  const publicUrl = config.TESSERA_PUBLIC_URL ?? `http://localhost:${config.PORT}`;
   if (first.kind === 'admin-created') {
     app.log.info(`Created account ${first.account.id} with Account Admin ${first.email}`);
   } else if (first.kind === 'setup-link') {

@@ -1,0 +1,156 @@
+/**
+ * The first start, as a person runs it: `tessera serve` on an empty data directory. With
+ * TESSERA_ADMIN_EMAIL/PASSWORD it creates the first Account Admin, who can sign in as soon as
+ * /health says the server is ready; without them it prints a one-time setup link.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+
+const ROOT = join(import.meta.dirname, '..');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+interface Running {
+  child: ChildProcess;
+  base: string;
+  output(): string;
+  stop(): Promise<number | null>;
+}
+
+/** Starts `tessera serve` in a fresh directory and waits for /health to answer 200. */
+async function serve(dir: string, env: Record<string, string>): Promise<Running> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(ROOT, 'bin/tessera.js'), 'serve'], {
+    cwd: dir,
+    // only what the server needs: nothing of the test run leaks in
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: dir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      TESSERA_DATABASE_URL: `sqlite:${join(dir, 'data', 't.db')}`,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk) => {
+    output += String(chunk);
+  });
+  child.stderr?.on('data', (chunk) => {
+    output += String(chunk);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`tessera serve exited with ${child.exitCode}: ${output}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`no 200 from /health within 30 s: ${output}`);
+    }
+    const health = await fetch(`${base}/health`).catch(() => undefined);
+    if (health?.status === 200) {
+      assert.deepEqual(await health.json(), { status: 200, data: { ok: true } });
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return {
+    child,
+    base,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+async function post(url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+const dirs: string[] = [];
+function freshDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-start-'));
+  dirs.push(dir);
+  return dir;
+}
+after(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('tessera serve, first start', { concurrency: true }, () => {
+  test('with TESSERA_ADMIN_EMAIL/PASSWORD: the Account Admin signs in as soon as /health is 200', async () => {
+    const server = await serve(freshDir(), {
+      TESSERA_ADMIN_EMAIL: 'owner@example.com',
+      TESSERA_ADMIN_PASSWORD: 'owners-password',
+    });
+    try {
+      const login = await post(`${server.base}/auth/login`, {
+        email: 'owner@example.com',
+        password: 'owners-password',
+      });
+      assert.equal(login.status, 200, JSON.stringify(login.body));
+      assert.ok(!server.output().includes('owners-password'), 'the password is not printed');
+    } finally {
+      assert.equal(await server.stop(), 0, 'stops cleanly on SIGTERM');
+    }
+  });
+
+  test('without them: a one-time setup link creates the Account Admin, and only once', async () => {
+    const server = await serve(freshDir(), {});
+    try {
+      const link = /https?:\/\/\S+[?&]token=([A-Za-z0-9_-]+)/.exec(server.output());
+      assert.ok(link, `a setup link is printed: ${server.output()}`);
+      const token = link[1];
+      const setup = await post(`${server.base}/setup`, {
+        token,
+        email: 'first@example.com',
+        password: 'first-persons-password',
+      });
+      assert.equal(setup.status, 201, JSON.stringify(setup.body));
+      const again = await post(`${server.base}/setup`, {
+        token,
+        email: 'second@example.com',
+        password: 'second-persons-password',
+      });
+      assert.equal(again.status, 400);
+      assert.equal(again.body.field, 'token');
+      const login = await post(`${server.base}/auth/login`, {
+        email: 'first@example.com',
+        password: 'first-persons-password',
+      });
+      assert.equal(login.status, 200, JSON.stringify(login.body));
+      const intruder = await post(`${server.base}/auth/login`, {
+        email: 'second@example.com',
+        password: 'second-persons-password',
+      });
+      assert.equal(intruder.status, 401);
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+  });
+});
