@@ -19,7 +19,13 @@ const HTMX_CONFIG = JSON.stringify({
   selfRequestsOnly: true,
 });
 
-export function Document(props: { title: string; csrfToken?: string; children?: Children }): JSX.Element {
+export function Document(props: {
+  title: string;
+  csrfToken?: string;
+  children?: Children;
+  /** load uPlot, for pages with charts */
+  charts?: boolean;
+}): JSX.Element {
   const headers = props.csrfToken ? JSON.stringify({ 'x-csrf-token': props.csrfToken }) : undefined;
   return (
     <html lang="en">
@@ -30,7 +36,9 @@ export function Document(props: { title: string; csrfToken?: string; children?: 
         <link rel="icon" href="data:," />
         <meta name="htmx-config" content={HTMX_CONFIG} />
         <link rel="stylesheet" href={`${CONSOLE}/assets/console.css`} />
+        {props.charts ? <link rel="stylesheet" href={`${CONSOLE}/assets/uPlot.min.css`} /> : ''}
         <script src={`${CONSOLE}/assets/htmx.min.js`} defer></script>
+        {props.charts ? <script src={`${CONSOLE}/assets/uPlot.iife.min.js`} defer></script> : ''}
         <script src={`${CONSOLE}/assets/console.js`} defer></script>
       </head>
       <body hx-headers={headers}>
@@ -128,12 +136,13 @@ export function AccountPage(props: {
   children?: Children;
   /** a dialog to open at once (a dialog's own URL opened directly) */
   modal?: JSX.Element;
+  charts?: boolean;
 }): JSX.Element {
   const { ctx } = props;
   // Rendered by the console's own components, not text from a request.
   const safeModal = props.modal;
   return (
-    <Document title={props.title} csrfToken={ctx.user.csrfToken}>
+    <Document title={props.title} csrfToken={ctx.user.csrfToken} charts={props.charts}>
       <header class="topbar">
         <a class="brand" href={CONSOLE}>
           Tessera

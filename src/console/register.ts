@@ -7,11 +7,13 @@
 import formbody from '@fastify/formbody';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.js';
+import { registerAgentPages } from './agents-pages.js';
 import { registerApiKeyPages } from './api-keys-page.js';
 import { registerAssets } from './assets.js';
 import { registerAuthPages } from './auth-pages.js';
 import { consoleErrorHandler, consoleRefusal, sendConsoleError } from './errors.js';
 import { CONSOLE, SECURITY_HEADERS } from './html.js';
+import { registerReportPages } from './reports-pages.js';
 import { registerSettingsPages } from './settings-pages.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -70,6 +72,8 @@ export async function registerConsole(app: FastifyInstance, services: Services):
       registerAuthPages(scope, services);
       registerApiKeyPages(scope, services);
       registerSettingsPages(scope, services);
+      registerAgentPages(scope, services);
+      registerReportPages(scope, services);
     },
     { prefix: CONSOLE },
   );

@@ -1,0 +1,377 @@
+/**
+ * Reports: per agent, the table of spec 3.3 (per variation: sessions; per goal: conversions,
+ * rate with its 95% interval, total and mean value, lift over the first variation with its
+ * interval, and the confidence that the difference is real) and charts of the daily series drawn
+ * by uPlot (served by the console). Filters are a plain GET form: deploy target and days.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Agent } from '../agents/agents.js';
+import type { DeployTarget } from '../agents/deploy-targets.js';
+import { NotFoundError } from '../errors.js';
+import type { DecisionStatsReport, GoalStats } from '../reports/decision-stats.js';
+import type { Services } from '../services.js';
+import { StatusMarker } from './agents-pages.js';
+import { type AccountContext, accountContext } from './context.js';
+import { CONSOLE, sendHtml } from './html.js';
+import { AccountPage } from './layout.js';
+
+const percent = (x: number | null, digits = 1) => (x === null ? '—' : `${(x * 100).toFixed(digits)}%`);
+const signedPercent = (x: number | null) =>
+  x === null ? '—' : `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+const number = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(2));
+
+/** JSON to embed in a page inside <script type="application/json">: nothing in it can end the tag. */
+export function embeddedJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
+}
+
+interface ChartData {
+  yLabel: string;
+  /** seconds since the epoch (uPlot's time scale) */
+  x: number[];
+  series: { label: string; values: (number | null)[] }[];
+}
+
+/** The daily series as charts: sessions per variation, then each goal's conversion rate per variation. */
+export function chartsOf(report: DecisionStatsReport): { id: string; title: string; data: ChartData }[] {
+  const x = report.daily.map((row) => Date.parse(`${row.day}T00:00:00Z`) / 1000);
+  const codes = report.variations.map((v) => v.code);
+  const charts: { id: string; title: string; data: ChartData }[] = [
+    {
+      id: 'chart-sessions',
+      title: 'Sessions per day',
+      data: {
+        yLabel: 'sessions',
+        x,
+        series: codes.map((code, i) => ({
+          label: code,
+          values: report.daily.map((row) => row.variations[i]?.sessions ?? 0),
+        })),
+      },
+    },
+  ];
+  report.goals.forEach((goal, g) => {
+    charts.push({
+      id: `chart-goal-${g}`,
+      title: `${goal.name ?? goal.code}: conversion rate per day (%)`,
+      data: {
+        yLabel: '%',
+        x,
+        series: codes.map((code, i) => ({
+          label: code,
+          values: report.daily.map((row) => {
+            const day = row.variations[i];
+            return day && day.sessions > 0 ? Math.round((day.goals[g]?.rate ?? 0) * 10000) / 100 : null;
+          }),
+        })),
+      },
+    });
+  });
+  return charts;
+}
+
+function Confidence(props: { value: number | null }): JSX.Element {
+  if (props.value === null) return <span>—</span>;
+  const cls = props.value >= 0.95 ? 'good' : undefined;
+  return (
+    <span class={cls} safe>
+      {percent(props.value)}
+    </span>
+  );
+}
+
+function GoalTable(props: { report: DecisionStatsReport; goalIndex: number }): JSX.Element {
+  const { report, goalIndex } = props;
+  const goal = report.goals[goalIndex];
+  return (
+    <div class="table-scroll">
+      <table class="table keep-table report-table">
+        <caption safe>{`${goal.name ?? goal.code} (${goal.code})`}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Variation</th>
+            <th scope="col" class="num">
+              Sessions
+            </th>
+            <th scope="col" class="num">
+              Conversions
+            </th>
+            <th scope="col" class="num">
+              Rate (95% interval)
+            </th>
+            <th scope="col" class="num">
+              Value total
+            </th>
+            <th scope="col" class="num">
+              Value per session
+            </th>
+            <th scope="col" class="num">
+              Lift vs first (95% interval)
+            </th>
+            <th scope="col" class="num">
+              Confidence
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {report.variations.map((v) => {
+            const s: GoalStats | undefined = v.goals[goalIndex];
+            const vs = s?.vsFirst ?? null;
+            return (
+              <tr>
+                <th scope="row">
+                  <span safe>{v.code}</span>{' '}
+                  {v.name ? (
+                    <span class="muted" safe>
+                      {v.name}
+                    </span>
+                  ) : (
+                    ''
+                  )}
+                </th>
+                <td class="num" safe>
+                  {String(v.sessions)}
+                </td>
+                <td class="num" safe>
+                  {String(s?.conversions ?? 0)}
+                </td>
+                <td class="num">
+                  {s ? `${percent(s.rate)} (${percent(s.rateLow)} – ${percent(s.rateHigh)})` : '—'}
+                </td>
+                <td class="num">{s ? number(s.valueTotal) : '—'}</td>
+                <td class="num">{s ? number(s.valueMean) : '—'}</td>
+                <td class="num" safe>
+                  {vs === null
+                    ? 'baseline'
+                    : `${signedPercent(vs.lift)} (${signedPercent(vs.liftLow)} – ${signedPercent(vs.liftHigh)})`}
+                </td>
+                <td class="num">{vs === null ? '—' : <Confidence value={vs.confidence} />}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function ReportPage(props: {
+  ctx: AccountContext;
+  agent: Agent | undefined;
+  code: string;
+  report: DecisionStatsReport;
+  targets: DeployTarget[];
+  query: { dt?: string; from?: string; to?: string };
+}): JSX.Element {
+  const { ctx, report, query } = props;
+  const base = `${CONSOLE}/${ctx.account.id}`;
+  const charts = chartsOf(report);
+  const total = report.variations.reduce((n, v) => n + v.sessions, 0);
+  return (
+    <AccountPage ctx={ctx} title={`Report ${props.code}`} charts>
+      <p class="breadcrumb">
+        <a href={`${base}/reports`}>Reports</a>
+      </p>
+      <div class="section-head">
+        <h1>
+          <span safe>{report.name ?? props.agent?.name ?? props.code}</span>{' '}
+          <code class="muted" safe>
+            {props.code}
+          </code>{' '}
+          {props.agent ? <StatusMarker status={props.agent.status} /> : ''}
+        </h1>
+        <div class="actions">
+          {props.agent ? (
+            <a class="button" href={`${base}/agents/${props.code}`}>
+              Agent
+            </a>
+          ) : (
+            ''
+          )}
+        </div>
+      </div>
+      <form method="get" action={`${base}/reports/${props.code}`} class="filters">
+        <label>
+          Deploy target
+          <select name="dt">
+            <option value="" selected={!query.dt}>
+              All deploy targets
+            </option>
+            {props.targets.map((t) => (
+              <option value={t.id} selected={query.dt === t.id} safe>
+                {`${t.name} (${t.id})`}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          From
+          <input type="date" name="from" value={query.from} />
+        </label>
+        <label>
+          To
+          <input type="date" name="to" value={query.to} />
+        </label>
+        <button type="submit" class="button">
+          Show
+        </button>
+      </form>
+      <p class="hint" safe>
+        {report.from === null
+          ? 'No sessions counted yet.'
+          : `${total} sessions counted from ${report.from} to ${report.to} (UTC days; a session's conversions count on the day it was first counted). Confidence is 1 − p of the test against the first variation; 95% or more is shown in green.`}
+      </p>
+      <section aria-labelledby="summary-title">
+        <h2 id="summary-title">Results by goal</h2>
+        {report.goals.length === 0 ? (
+          <div class="table-scroll">
+            <table class="table keep-table">
+              <caption class="visually-hidden">Sessions per variation</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Variation</th>
+                  <th scope="col" class="num">
+                    Sessions
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {report.variations.map((v) => (
+                  <tr>
+                    <th scope="row" safe>
+                      {v.code}
+                    </th>
+                    <td class="num" safe>
+                      {String(v.sessions)}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            <p class="hint">This agent tracks no goal yet.</p>
+          </div>
+        ) : (
+          report.goals.map((_, g) => <GoalTable report={report} goalIndex={g} />)
+        )}
+      </section>
+      <section aria-labelledby="daily-title">
+        <h2 id="daily-title">Daily</h2>
+        {report.daily.length === 0 ? (
+          <p class="hint">Nothing to chart yet.</p>
+        ) : (
+          charts.map((chart) => {
+            const safeJson = embeddedJson(chart.data);
+            return (
+              <figure class="chart-figure">
+                <figcaption safe>{chart.title}</figcaption>
+                <div class="chart" data-chart={`${chart.id}-data`} role="img" aria-label={chart.title}></div>
+                <script type="application/json" id={`${chart.id}-data`}>
+                  {safeJson}
+                </script>
+              </figure>
+            );
+          })
+        )}
+      </section>
+    </AccountPage>
+  );
+}
+
+function ReportsIndex(props: { ctx: AccountContext; agents: Agent[] }): JSX.Element {
+  const base = `${CONSOLE}/${props.ctx.account.id}`;
+  return (
+    <AccountPage ctx={props.ctx} title="Reports">
+      <h1>Reports</h1>
+      {props.agents.length === 0 ? (
+        <p class="empty">No agents yet, so no reports.</p>
+      ) : (
+        <ul class="link-list">
+          {props.agents.map((a) => (
+            <li>
+              <a href={`${base}/reports/${a.code}`}>
+                <span safe>{a.name}</span>{' '}
+                <code class="muted" safe>
+                  {a.code}
+                </code>
+              </a>{' '}
+              <StatusMarker status={a.status} />
+            </li>
+          ))}
+        </ul>
+      )}
+    </AccountPage>
+  );
+}
+
+const Params = z.object({ acc: z.string().min(1).max(64) });
+const Day = z
+  .string()
+  .max(10)
+  .regex(/^(\d{4}-\d{2}-\d{2})?$/, 'must be a day, YYYY-MM-DD')
+  .optional();
+const ReportQuery = z.object({ dt: z.string().max(64).optional(), from: Day, to: Day });
+
+const dayMs = (day: string | undefined) => (day ? Date.parse(`${day}T00:00:00Z`) : undefined);
+
+export function registerReportPages(root: FastifyInstance, services: Services): void {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  const read = { config: { permission: 'read' } } as const;
+  const hide = true;
+
+  app.get('/:acc/reports', { ...read, schema: { params: Params, hide } }, async (request, reply) => {
+    const ctx = await accountContext(services, request, request.params.acc);
+    return sendHtml(reply, <ReportsIndex ctx={ctx} agents={await services.agents.list(ctx.account.id)} />);
+  });
+
+  app.get(
+    '/:acc/reports/:a',
+    {
+      ...read,
+      schema: { params: Params.extend({ a: z.string().min(1).max(100) }), querystring: ReportQuery, hide },
+    },
+    async (request, reply) => {
+      const ctx = await accountContext(services, request, request.params.acc);
+      const code = request.params.a;
+      const query = {
+        dt: request.query.dt || undefined,
+        from: request.query.from || undefined,
+        to: request.query.to || undefined,
+      };
+      const agents = await services.agents.list(ctx.account.id);
+      const agent = agents.find((a) => a.code === code);
+      let report: DecisionStatsReport;
+      try {
+        report = await services.reports.report(ctx.account.id, code, {
+          deployTargetId: query.dt,
+          from: dayMs(query.from),
+          to: dayMs(query.to),
+        });
+      } catch (error) {
+        // An agent defined but not deployed or counted yet has an empty report, not a missing one.
+        if (!(error instanceof NotFoundError && error.code === 'agent_not_found' && agent)) throw error;
+        report = {
+          agent: code,
+          name: agent.name,
+          deployTarget: query.dt ?? null,
+          from: null,
+          to: null,
+          goals: [],
+          variations: agent.variations.map((v) => ({
+            code: v.code,
+            name: v.name ?? null,
+            sessions: 0,
+            goals: [],
+          })),
+          daily: [],
+        };
+      }
+      const targets = await services.deployTargets.list(ctx.account.id);
+      return sendHtml(
+        reply,
+        <ReportPage ctx={ctx} agent={agent} code={code} report={report} targets={targets} query={query} />,
+      );
+    },
+  );
+}
