@@ -33,7 +33,8 @@ export function createPostgresChangeFeed(options: PostgresChangeFeedOptions): Po
   const channel = `tessera_changes${options.schema ? `_${options.schema}` : ''}`.toLowerCase();
   const serverId = randomBytes(8).toString('hex');
   const listeners = new Set<ChangeListener>();
-  const notifier = new pg.Pool({ connectionString: options.url, max: 2 });
+  // One connection, so notifications leave (and arrive) in the order the changes were published.
+  const notifier = new pg.Pool({ connectionString: options.url, max: 1 });
   notifier.on('error', () => {});
   let client: pg.Client | undefined;
   let closed = false;
