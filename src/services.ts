@@ -61,7 +61,7 @@ export function createServices(store: Store, options: ServiceOptions = {}): Serv
   const accounts = createAccountService(store.db, deployTargets);
   const users = createUserService(store.db, changes);
   const snapshots: DeployedSnapshots = options.snapshots ?? createDeployedSnapshots(store.db, changes);
-  const events = createEventWriter(store.db);
+  const events = createEventWriter(store);
   const visitors = createVisitorStore(store.db);
   return {
     store,

@@ -5,10 +5,10 @@
  * synchronous=FULL, so an acknowledged event has been fsynced; group commit keeps that to one
  * fsync per batch instead of one per request.
  */
-import type { Kysely } from 'kysely';
-import type { Database } from '../store/schema.js';
-import { commitEvents, type EventWrite } from './event-store.js';
+import type { Store } from '../store/connect.js';
+import { type BatchOutcome, commitEvents, type EventWrite } from './event-store.js';
 import { createGroupCommit, type GroupCommitStats } from './group-commit.js';
+import { type CommitThread, createCommitThread } from './sqlite-commit-thread.js';
 
 export interface EventWriterStats extends GroupCommitStats {
   selectionsCounted: number;
@@ -26,13 +26,25 @@ export interface EventWriter {
 
 export interface EventWriterOptions {
   maxBatch?: number;
+  /** SQLite files: commit on the request thread instead of a commit thread */
+  inThread?: boolean;
 }
 
-export function createEventWriter(db: Kysely<Database>, options: EventWriterOptions = {}): EventWriter {
+/** A SQLite file gets a commit thread; an in-memory SQLite database and PostgreSQL commit in-thread. */
+function usesCommitThread(store: Store, options: EventWriterOptions): boolean {
+  if (options.inThread || store.dialect !== 'sqlite') return false;
+  const path = store.url.slice('sqlite:'.length);
+  return path !== '' && path !== ':memory:';
+}
+
+export function createEventWriter(store: Store, options: EventWriterOptions = {}): EventWriter {
   const counted = { selectionsCounted: 0, rewardsCounted: 0 };
+  const thread: CommitThread | null = usesCommitThread(store, options) ? createCommitThread(store.url) : null;
+  const commit = (writes: EventWrite[]): Promise<BatchOutcome> =>
+    thread ? thread.commit(writes) : commitEvents(store.db, writes);
   const group = createGroupCommit<EventWrite>(
     async (writes) => {
-      const outcome = await commitEvents(db, writes);
+      const outcome = await commit(writes);
       counted.selectionsCounted += outcome.selectionsCounted;
       counted.rewardsCounted += outcome.rewardsCounted;
     },
@@ -41,7 +53,10 @@ export function createEventWriter(db: Kysely<Database>, options: EventWriterOpti
   return {
     record: (write) => group.submit(write),
     flush: () => group.flush(),
-    close: () => group.close(),
+    async close() {
+      await group.close();
+      await thread?.close();
+    },
     stats: () => ({ ...group.stats(), ...counted }),
   };
 }

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 
@@ -38,6 +38,30 @@ export function dialectOf(url: string): Dialect {
   );
 }
 
+/**
+ * Kysely prepares every query anew; on the runtime's hot path the same few statements repeat, so
+ * the most recently used prepared statements are kept (SQLite re-prepares them itself after a
+ * schema change). Safe because every statement runs to completion synchronously (nothing here
+ * streams with `iterate`).
+ */
+function withStatementCache(sqlite: SQLite.Database, max = 500): SqliteDatabase {
+  const statements = new Map<string, SQLite.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql: string) {
+      let statement = statements.get(sql);
+      if (statement) {
+        statements.delete(sql);
+      } else {
+        statement = sqlite.prepare(sql);
+        if (statements.size >= max) statements.delete(statements.keys().next().value as string);
+      }
+      statements.set(sql, statement);
+      return statement;
+    },
+  };
+}
+
 export function openStore(options: StoreOptions): Store {
   const dialect = dialectOf(options.url);
   if (dialect === 'sqlite') {
@@ -50,7 +74,7 @@ export function openStore(options: StoreOptions): Store {
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     return { db, dialect, url: options.url, close: () => db.destroy() };
   }
   const pool = new pg.Pool({

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
+import { createTestStore, type TestStore } from '../../test/helpers/store.js';
+import type { EventWrite } from './event-store.js';
+import { createEventWriter } from './event-writer.js';
+
+const at = Date.UTC(2026, 0, 10);
+const selectionWrite = (session: string): EventWrite => ({
+  visitor: { accountId: 'acc-1', session, state: '{}', at },
+  selections: [{ accountId: 'acc-1', deployTargetId: 'dt-1', session, agent: 'a-x', variation: 'A', at }],
+  rewards: [],
+});
+
+describe('the event writer on a SQLite file (commit thread)', () => {
+  let dir: string;
+  let ts: TestStore;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tessera-writer-'));
+    ts = await createTestStore('sqlite', join(dir, 'events.db'));
+  });
+  after(async () => {
+    await ts.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('concurrent writes are committed in few batches, visible to the request thread once resolved', async () => {
+    const writer = createEventWriter(ts.store);
+    try {
+      await Promise.all(Array.from({ length: 200 }, (_, i) => writer.record(selectionWrite(`w-${i}`))));
+      const { count } = await ts.store.db
+        .selectFrom('selection_events')
+        .select((eb) => eb.fn.countAll<number>().as('count'))
+        .executeTakeFirstOrThrow();
+      assert.equal(Number(count), 200);
+      const stats = writer.stats();
+      assert.equal(stats.items, 200);
+      assert.equal(stats.selectionsCounted, 200);
+      assert.ok(stats.batches < 20, `200 concurrent writes took ${stats.batches} commits`);
+    } finally {
+      await writer.close();
+    }
+  });
+
+  test('close commits what is pending before it returns', async () => {
+    const writer = createEventWriter(ts.store);
+    const pending = Array.from({ length: 10 }, (_, i) => writer.record(selectionWrite(`c-${i}`)));
+    await writer.close();
+    await Promise.all(pending);
+    const rows = await ts.store.db
+      .selectFrom('selection_events')
+      .select('session')
+      .where('session', 'like', 'c-%')
+      .execute();
+    assert.equal(rows.length, 10);
+    await assert.rejects(writer.record(selectionWrite('after-close')));
+  });
+
+  test('a commit that fails rejects its writers; nothing is acknowledged', async () => {
+    const writer = createEventWriter(ts.store);
+    try {
+      await sql`alter table selection_events rename to selection_events_moved`.execute(ts.store.db);
+      await assert.rejects(writer.record(selectionWrite('fails-1')), /selection_events/);
+      await sql`alter table selection_events_moved rename to selection_events`.execute(ts.store.db);
+      await writer.record(selectionWrite('fails-2'));
+      assert.equal(writer.stats().failures, 1);
+    } finally {
+      await writer.close();
+    }
+  });
+});

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { createGroupCommit, GroupCommitClosedError } from './group-commit.js';
+
+describe('group commit', () => {
+  test('items submitted together are committed in one batch, and each resolves only after it', async () => {
+    const batches: number[][] = [];
+    let committed = false;
+    const group = createGroupCommit<number>(async (items) => {
+      batches.push(items);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      committed = true;
+    });
+    const settled = await Promise.all([1, 2, 3].map((n) => group.submit(n).then(() => committed)));
+    assert.deepEqual(batches, [[1, 2, 3]]);
+    assert.deepEqual(settled, [true, true, true]);
+    assert.deepEqual(group.stats(), { batches: 1, items: 3, failures: 0, pending: 0 });
+  });
+
+  test('items arriving while a commit is in flight ride the next one', async () => {
+    const batches: number[][] = [];
+    const group = createGroupCommit<number>(async (items) => {
+      batches.push(items);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    });
+    const first = group.submit(1);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    const later = [group.submit(2), group.submit(3)];
+    await Promise.all([first, ...later]);
+    assert.deepEqual(batches, [[1], [2, 3]]);
+  });
+
+  test('a failed commit rejects every item of its batch, and the next batch still commits', async () => {
+    let fail = true;
+    const group = createGroupCommit<string>(async () => {
+      if (fail) throw new Error('disk full');
+    });
+    const results = await Promise.allSettled([group.submit('a'), group.submit('b')]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['rejected', 'rejected'],
+    );
+    assert.equal((results[0] as PromiseRejectedResult).reason.message, 'disk full');
+    fail = false;
+    await group.submit('c');
+    assert.equal(group.stats().failures, 1);
+    assert.equal(group.stats().batches, 1);
+  });
+
+  test('batches never exceed maxBatch', async () => {
+    const sizes: number[] = [];
+    const group = createGroupCommit<number>(
+      async (items) => {
+        sizes.push(items.length);
+      },
+      { maxBatch: 4 },
+    );
+    await Promise.all(Array.from({ length: 10 }, (_, i) => group.submit(i)));
+    assert.deepEqual(sizes, [4, 4, 2]);
+  });
+
+  test('flush waits for everything pending; close refuses what comes after', async () => {
+    const seen: number[] = [];
+    const group = createGroupCommit<number>(async (items) => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      seen.push(...items);
+    });
+    void group.submit(1);
+    void group.submit(2);
+    await group.close();
+    assert.deepEqual(seen, [1, 2]);
+    await assert.rejects(group.submit(3), GroupCommitClosedError);
+  });
+});

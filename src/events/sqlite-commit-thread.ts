@@ -1,0 +1,81 @@
+/**
+ * Runs event commits on a worker thread (sqlite-commit-worker.ts) for a SQLite file. While the
+ * worker writes and fsyncs one batch, the request thread goes on serving and gathers the next
+ * one, so batches grow with the commit latency, as they do on PostgreSQL. An in-memory database
+ * cannot be shared with another connection, so it is committed in-thread instead (events.ts).
+ */
+import { Worker } from 'node:worker_threads';
+import type { BatchOutcome, EventWrite } from './event-store.js';
+import type { CommitReply, CommitRequest } from './sqlite-commit-worker.js';
+
+export interface CommitThread {
+  commit(writes: EventWrite[]): Promise<BatchOutcome>;
+  close(): Promise<void>;
+}
+
+function startWorker(url: string): Worker {
+  const self = import.meta.url;
+  if (self.endsWith('.ts')) {
+    // Run from TypeScript sources (tsx): the worker registers the same loader before its import.
+    const entry = new URL('./sqlite-commit-worker.ts', self).href;
+    return new Worker(
+      `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`,
+      { eval: true, workerData: { url } },
+    );
+  }
+  return new Worker(new URL('./sqlite-commit-worker.js', self), { workerData: { url } });
+}
+
+export function createCommitThread(url: string): CommitThread {
+  let worker: Worker | null = null;
+  let nextId = 1;
+  const waiting = new Map<number, { resolve: (o: BatchOutcome) => void; reject: (e: Error) => void }>();
+
+  function failAll(error: Error): void {
+    for (const w of waiting.values()) w.reject(error);
+    waiting.clear();
+  }
+
+  function ensureWorker(): Worker {
+    if (worker) return worker;
+    const started = startWorker(url);
+    started.on('message', (reply: CommitReply) => {
+      const w = waiting.get(reply.id);
+      if (!w) return;
+      waiting.delete(reply.id);
+      if (reply.ok)
+        w.resolve({ selectionsCounted: reply.selectionsCounted, rewardsCounted: reply.rewardsCounted });
+      else w.reject(new Error(reply.message));
+    });
+    started.on('error', (error) => {
+      if (worker === started) worker = null;
+      failAll(error);
+    });
+    started.on('exit', () => {
+      // A crashed worker is replaced by the next commit; what it had in hand is reported failed.
+      if (worker === started) worker = null;
+      failAll(new Error('the SQLite commit thread stopped'));
+    });
+    worker = started;
+    return started;
+  }
+
+  return {
+    commit(writes) {
+      return new Promise<BatchOutcome>((resolve, reject) => {
+        const id = nextId++;
+        waiting.set(id, { resolve, reject });
+        const message: CommitRequest = { type: 'commit', id, writes };
+        ensureWorker().postMessage(message);
+      });
+    },
+    async close() {
+      const running = worker;
+      if (!running) return;
+      worker = null;
+      const exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));
+      running.postMessage({ type: 'close' } satisfies CommitRequest);
+      await exited;
+    },
+  };
+}
