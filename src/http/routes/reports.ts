@@ -114,9 +114,9 @@ export function registerReportRoutes(root: FastifyInstance, services: Services):
     async (request) => {
       const { dt, from, to } = request.query;
       if (from !== undefined && to !== undefined) {
-        if (to < from) throw new InvalidInputError('query.to', 'must not be before from');
+        if (to < from) throw new InvalidInputError('querystring.to', 'must not be before from');
         if ((to - from) / 86_400_000 >= MAX_REPORT_DAYS) {
-          throw new InvalidInputError('query.to', `a report covers at most ${MAX_REPORT_DAYS} days`);
+          throw new InvalidInputError('querystring.to', `a report covers at most ${MAX_REPORT_DAYS} days`);
         }
       }
       const report = await services.reports.report(request.params.acc, request.params.a, {
