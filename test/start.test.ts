@@ -58,12 +58,12 @@ async function serve(dir: string, env: Record<string, string>): Promise<Running>
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`tessera serve exited with ${child.exitCode}: ${output}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`no 200 from /health within 30 s: ${output}`);
+      throw new Error(`no 200 from /health within 60 s: ${output}`);
     }
     const health = await fetch(`${base}/health`).catch(() => undefined);
     if (health?.status === 200) {
