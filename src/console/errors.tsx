@@ -91,8 +91,11 @@ export function consoleErrorHandler(
 ): FastifyReply {
   if (hasZodFastifySchemaValidationErrors(error)) {
     const issue = error.validation[0];
-    const path = (issue?.params?.issue as { path?: PropertyKey[] } | undefined)?.path ?? [];
-    const field = [error.validationContext, ...path.map(String)].filter(Boolean).join('.');
+    const path = (issue?.params?.issue as { path?: PropertyKey[] } | undefined)?.path?.map(String) ?? [];
+    const fromPointer = (issue?.instancePath ?? '').split('/').filter(Boolean);
+    const field = [error.validationContext, ...(path.length > 0 ? path : fromPointer)]
+      .filter(Boolean)
+      .join('.');
     return sendConsoleError(request, reply, 400, `${field}: ${issue?.message ?? 'invalid'}`);
   }
   if (error instanceof InvalidInputError) return sendConsoleError(request, reply, 422, error.message);

@@ -152,7 +152,8 @@
         {
           width: width(),
           height: 260,
-          scales: { x: { time: true } },
+          // Half a day either side, so a report of one or two days is not stretched over years.
+          scales: { x: { time: true, range: (_u, min, max) => [min - 43200, max + 43200] } },
           axes: [{}, { label: chart.yLabel, size: 60 }],
           series: [
             {},
