@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { fakeSnapshots } from '../../test/helpers/runtime.js';
+import { createTestStore, type TestStore } from '../../test/helpers/store.js';
+import type { EventWrite } from '../events/event-store.js';
+import { createEventWriter, type EventWriter } from '../events/event-writer.js';
+import type { SelectionItem } from './engine.js';
+import { createRuntimeService, type RuntimeRequest, StoreUnavailableError } from './runtime-service.js';
+import { createVisitorStore } from './visitor-store.js';
+
+describe('the runtime service', () => {
+  let ts: TestStore;
+  let writer: EventWriter;
+  before(async () => {
+    ts = await createTestStore();
+    writer = createEventWriter(ts.store);
+  });
+  after(async () => {
+    await writer.close();
+    await ts.dispose();
+  });
+
+  const request = (session: string, commands: RuntimeRequest['commands']): RuntimeRequest => ({
+    accountId: 'acc-1',
+    deployTargetId: 'dt-1',
+    session,
+    commands,
+    inputs: {},
+    queryTraits: [],
+    debug: false,
+  });
+
+  test('concurrent requests of one session see each other: neither selection is lost', async () => {
+    const runtime = createRuntimeService({
+      snapshots: fakeSnapshots(),
+      visitors: createVisitorStore(ts.store.db),
+      events: writer,
+    });
+    await Promise.all([
+      runtime.execute(request('together', [{ a: 'a-example' }])),
+      runtime.execute(request('together', [{ a: 'a-three' }])),
+      runtime.execute(request('together', [{ g: 'g-example' }])),
+    ]);
+    // A fresh server (empty cache) reads the stored state: both selections, the goal used up.
+    const fresh = createRuntimeService({
+      snapshots: fakeSnapshots(),
+      visitors: createVisitorStore(ts.store.db),
+      events: writer,
+    });
+    const later = await fresh.execute(
+      request('together', [{ a: 'a-example' }, { a: 'a-three' }, { g: 'g-example' }]),
+    );
+    assert.deepEqual(
+      later.items.slice(0, 2).map((i) => (i as SelectionItem).p),
+      ['s', 's'],
+    );
+    // The concurrent reward ran after both selections: both agents were credited then.
+    assert.deepEqual(later.items[2], {
+      g: 'g-example',
+      rs: [
+        { a: 'a-example', v: 0 },
+        { a: 'a-three', v: 0 },
+      ],
+    });
+  });
+
+  test('two servers agree on a new session’s variation without sharing anything but the store', async () => {
+    const make = () =>
+      createRuntimeService({
+        snapshots: fakeSnapshots(),
+        visitors: createVisitorStore(ts.store.db),
+        events: writer,
+      });
+    const [one, two] = [make(), make()];
+    for (let i = 0; i < 50; i++) {
+      const a = await one.execute(request(`agree-${i}`, [{ a: 'a-three' }]));
+      const b = await two.execute(request(`agree-${i}`, [{ a: 'a-three' }]));
+      assert.equal((a.items[0] as SelectionItem).c, (b.items[0] as SelectionItem).c);
+    }
+  });
+
+  test('a write that fails is not remembered: the next request decides from the stored state', async () => {
+    let fail = true;
+    const flaky: EventWriter = {
+      ...writer,
+      record: (write: EventWrite) => (fail ? Promise.reject(new Error('disk gone')) : writer.record(write)),
+    };
+    const runtime = createRuntimeService({
+      snapshots: fakeSnapshots(),
+      visitors: createVisitorStore(ts.store.db),
+      events: flaky,
+    });
+    await assert.rejects(runtime.execute(request('flaky', [{ a: 'a-three' }])), StoreUnavailableError);
+    fail = false;
+    const retried = await runtime.execute(request('flaky', [{ a: 'a-three' }]));
+    assert.equal(
+      (retried.items[0] as SelectionItem).p,
+      'r',
+      'decided anew, not sticky from an unrecorded state',
+    );
+  });
+
+  test('a request without a session gets a new one each time', async () => {
+    const runtime = createRuntimeService({
+      snapshots: fakeSnapshots(),
+      visitors: createVisitorStore(ts.store.db),
+      events: writer,
+    });
+    const a = await runtime.execute({ ...request('', []), session: undefined });
+    const b = await runtime.execute({ ...request('', []), session: undefined });
+    assert.match(a.session, /^[0-9A-Za-z]{22}$/);
+    assert.notEqual(a.session, b.session);
+  });
+});
