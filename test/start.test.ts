@@ -138,7 +138,7 @@ describe('tessera serve, first start', { concurrency: true }, () => {
         password: 'second-persons-password',
       });
       assert.equal(again.status, 400);
-      assert.equal(again.body.field, 'token');
+      assert.equal(again.body.field, 'body.token');
       const login = await post(`${server.base}/auth/login`, {
         email: 'first@example.com',
         password: 'first-persons-password',

@@ -1,5 +1,6 @@
 /** Schemas and shapes shared by several routes. */
 import { z } from 'zod';
+import { InvalidInputError } from '../errors.js';
 
 export const AccountParams = z.object({ acc: z.string().min(1).max(64) });
 
@@ -12,4 +13,14 @@ export const iso = (ms: number | null): string | null => (ms === null ? null : n
 
 export function ok<T>(data: T) {
   return { status: 200, data };
+}
+
+/** The domain names fields of what it was given; for a route, that is the body, as schema errors say. */
+export async function bodyFields<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw new InvalidInputError(`body.${error.field}`, error.message);
+    throw error;
+  }
 }

@@ -85,7 +85,7 @@ describe('API keys: bad input is 400 naming the field', () => {
         await post({ kind, name: 'x', deployTargets }),
         400,
         'invalid_input',
-        'deployTargets',
+        'body.deployTargets',
       );
       assert.ok(body.err.length > 20, body.err);
     }
@@ -107,7 +107,12 @@ describe('API keys: bad input is 400 naming the field', () => {
       'body.expiresAt',
     );
     const past = new Date(Date.now() - 60_000).toISOString();
-    expectError(await post({ kind: 'rest', name: 'x', expiresAt: past }), 400, 'invalid_input', 'expiresAt');
+    expectError(
+      await post({ kind: 'rest', name: 'x', expiresAt: past }),
+      400,
+      'invalid_input',
+      'body.expiresAt',
+    );
   });
 
   test('PATCH checks the same fields', async () => {
@@ -115,10 +120,15 @@ describe('API keys: bad input is 400 naming the field', () => {
     const patch = (body: unknown) =>
       t.call({ method: 'PATCH', url: `${keysUrl}/${key.id}`, as: { session: t.admin }, body });
     expectError(await patch({ name: '' }), 400, 'invalid_input', 'body.name');
-    expectError(await patch({ deployTargets: [jsTarget] }), 400, 'invalid_input', 'deployTargets');
+    expectError(await patch({ deployTargets: [jsTarget] }), 400, 'invalid_input', 'body.deployTargets');
     expectError(await patch({ deployTargets: 'all' }), 400, 'invalid_input', 'body.deployTargets');
     expectError(await patch({ expiresAt: 'soon' }), 400, 'invalid_input', 'body.expiresAt');
-    expectError(await patch({ expiresAt: new Date(0).toISOString() }), 400, 'invalid_input', 'expiresAt');
+    expectError(
+      await patch({ expiresAt: new Date(0).toISOString() }),
+      400,
+      'invalid_input',
+      'body.expiresAt',
+    );
     expectError(
       await t.call({
         method: 'PATCH',

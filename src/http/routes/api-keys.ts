@@ -10,7 +10,7 @@ import { actorOf } from '../../access/principal.js';
 import type { ApiKey } from '../../keys/api-key.js';
 import { KEY_KINDS } from '../../keys/token.js';
 import type { Services } from '../../services.js';
-import { AccountParams, iso, Name, ok, Timestamp } from '../schemas.js';
+import { AccountParams, bodyFields, iso, Name, ok, Timestamp } from '../schemas.js';
 
 const KeyParams = AccountParams.extend({ id: z.string().min(1).max(64) });
 const DeployTargetIds = z.array(z.string().min(1).max(64)).max(100);
@@ -56,10 +56,8 @@ export function registerApiKeyRoutes(root: FastifyInstance, services: Services):
     '/admin/:acc/api-keys',
     { config, schema: { tags, params: AccountParams, body: CreateKeyBody } },
     async (request, reply) => {
-      const { key, secret } = await services.keys.createKey(
-        request.params.acc,
-        request.body,
-        actorOf(request.principal),
+      const { key, secret } = await bodyFields(
+        services.keys.createKey(request.params.acc, request.body, actorOf(request.principal)),
       );
       reply.header('cache-control', 'no-store');
       return reply.code(201).send({ status: 201, data: { ...keyRecord(key), secret } });
@@ -75,7 +73,9 @@ export function registerApiKeyRoutes(root: FastifyInstance, services: Services):
     { config, schema: { tags, params: KeyParams, body: UpdateKeyBody } },
     async (request) => {
       return ok(
-        keyRecord(await services.keys.updateKey(request.params.acc, request.params.id, request.body)),
+        keyRecord(
+          await bodyFields(services.keys.updateKey(request.params.acc, request.params.id, request.body)),
+        ),
       );
     },
   );

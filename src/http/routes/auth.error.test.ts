@@ -75,7 +75,7 @@ describe('setup link: refusals', () => {
         app.inject({ method: 'POST', url: '/setup', payload });
       const valid = { token: first.token, email: 'owner@example.com', password: 'owners-password' };
 
-      expectError(await setup({ ...valid, token: 'made-up' }), 400, 'invalid_input', 'token');
+      expectError(await setup({ ...valid, token: 'made-up' }), 400, 'invalid_input', 'body.token');
       expectError(
         await setup({ email: valid.email, password: valid.password }),
         400,
@@ -84,7 +84,7 @@ describe('setup link: refusals', () => {
       );
       expectError(await setup({ ...valid, email: 'not-an-email' }), 400, 'invalid_input', 'body.email');
       expectError(await setup({ ...valid, password: '' }), 400, 'invalid_input', 'body.password');
-      expectError(await setup({ ...valid, password: 'short' }), 400, 'invalid_input', 'password');
+      expectError(await setup({ ...valid, password: 'short' }), 400, 'invalid_input', 'body.password');
       assert.equal(await services.users.count(), 0);
       // a typo did not burn the one-time link
       expectData(await setup(valid), 201);
@@ -114,7 +114,7 @@ describe('setup link: refusals', () => {
         }),
         400,
         'invalid_input',
-        'token',
+        'body.token',
       );
     } finally {
       await app.close();
@@ -131,7 +131,7 @@ describe('setup link: refusals', () => {
       }),
       400,
       'invalid_input',
-      'token',
+      'body.token',
     );
   });
 });

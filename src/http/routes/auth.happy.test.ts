@@ -113,7 +113,7 @@ describe('first start without variables: the one-time setup link', () => {
         url: '/setup',
         payload: { token: first.token, email: 'intruder@example.com', password: 'intruders-password' },
       });
-      expectError(again, 400, 'invalid_input', 'token');
+      expectError(again, 400, 'invalid_input', 'body.token');
       assert.equal(await services.users.findByEmail('intruder@example.com'), undefined);
       // and a later start finds the server ready: no new link
       assert.equal((await services.bootstrap.run({})).kind, 'ready');

@@ -7,7 +7,7 @@ import { SESSION_COOKIE, SESSION_LIFETIME_MS } from '../../accounts/sessions.js'
 import { normalizeEmail } from '../../accounts/users.js';
 import type { Services } from '../../services.js';
 import { sendError } from '../errors.js';
-import { ok } from '../schemas.js';
+import { bodyFields, ok } from '../schemas.js';
 
 const Credentials = z.object({
   email: z.string().trim().min(1, 'is required').max(254),
@@ -91,7 +91,7 @@ export function registerAuthRoutes(root: FastifyInstance, services: Services): v
     },
     async (request, reply) => {
       const { token, email, password } = request.body;
-      const { accountId } = await services.bootstrap.completeSetup(token, email, password);
+      const { accountId } = await bodyFields(services.bootstrap.completeSetup(token, email, password));
       return reply.code(201).send({ status: 201, data: { accountId, email: normalizeEmail(email) } });
     },
   );

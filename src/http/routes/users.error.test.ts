@@ -53,13 +53,13 @@ describe('users: bad input is 400 naming the field', () => {
       await post({ email: 'a@example.com', password: 'short', role: 'view-reports' }),
       400,
       'invalid_input',
-      'password',
+      'body.password',
     );
     expectError(
       await post({ email: 'a@example.com', role: 'view-reports' }),
       400,
       'invalid_input',
-      'password',
+      'body.password',
     );
     assert.equal(await t.services.users.findByEmail('a@example.com'), undefined, 'nobody was created');
   });

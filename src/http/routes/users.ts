@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { ROLES } from '../../access/permissions.js';
 import type { Member } from '../../accounts/users.js';
 import type { Services } from '../../services.js';
-import { AccountParams, iso, ok } from '../schemas.js';
+import { AccountParams, bodyFields, iso, ok } from '../schemas.js';
 
 const UserParams = AccountParams.extend({ id: z.string().min(1).max(64) });
 
@@ -35,7 +35,7 @@ export function registerUserRoutes(root: FastifyInstance, services: Services): v
       },
     },
     async (request, reply) => {
-      const member = await services.users.addMember(request.params.acc, request.body);
+      const member = await bodyFields(services.users.addMember(request.params.acc, request.body));
       return reply.code(201).send({ status: 201, data: userRecord(member) });
     },
   );
