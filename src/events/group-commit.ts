@@ -17,6 +17,9 @@ export interface GroupCommitStats {
   failures: number;
   /** items waiting or in flight */
   pending: number;
+  /** time spent committing, in total and the longest commit (ms) */
+  commitMs: number;
+  maxCommitMs: number;
 }
 
 export interface GroupCommit<T> {
@@ -56,13 +59,14 @@ export function createGroupCommit<T>(
   let scheduled = false;
   let closed = false;
   let inFlight = 0;
-  const totals = { batches: 0, items: 0, failures: 0 };
+  const totals = { batches: 0, items: 0, failures: 0, commitMs: 0, maxCommitMs: 0 };
 
   async function drain(): Promise<void> {
     while (queue.length > 0) {
       const batch = queue.length <= maxBatch ? queue : queue.slice(0, maxBatch);
       queue = queue.length <= maxBatch ? [] : queue.slice(maxBatch);
       inFlight = batch.length;
+      const started = performance.now();
       try {
         await commit(batch.map((w) => w.item));
         totals.batches++;
@@ -73,6 +77,9 @@ export function createGroupCommit<T>(
         for (const w of batch) w.reject(error);
       } finally {
         inFlight = 0;
+        const took = performance.now() - started;
+        totals.commitMs += took;
+        if (took > totals.maxCommitMs) totals.maxCommitMs = took;
       }
     }
   }

@@ -1,0 +1,46 @@
+/**
+ * Tessera as `npm start` runs it, on a fresh SQLite file (durable events: WAL, synchronous=FULL),
+ * with one account, a running agent, a goal and a REST key. Prints the port, account and key on
+ * stdout once listening. Logs at `warn`: per-request info lines would measure the terminal.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildServer } from '../src/http/server.js';
+import { createServices } from '../src/services.js';
+import { openStore } from '../src/store/connect.js';
+import { migrateToLatest } from '../src/store/migrate.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
+const store = openStore({ url: process.env.BENCH_DATABASE_URL ?? `sqlite:${join(dir, 'tessera.db')}` });
+await migrateToLatest(store);
+const services = createServices(store);
+const account = await services.accounts.create('Bench');
+await services.goals.put(account.id, 'g-bench', { name: 'Signed up', value: 1 });
+await services.agents.put(account.id, 'a-bench', {
+  name: 'Bench',
+  status: 'running',
+  metaKeys: ['headline'],
+  variations: [
+    { code: 'A', name: 'Control', weight: 1, meta: { headline: 'a' } },
+    { code: 'B', weight: 1, meta: { headline: 'b' } },
+  ],
+  goals: ['g-bench'],
+});
+const { secret } = await services.keys.createKey(account.id, { kind: 'rest', name: 'bench' }, 'bench');
+const app = await buildServer(services, { logLevel: process.env.LOG_LEVEL ?? 'warn' });
+await app.listen({ port: 0, host: '127.0.0.1' });
+const address = app.server.address();
+const port = address && typeof address === 'object' ? address.port : 0;
+process.stdout.write(`${JSON.stringify({ port, account: account.id, key: secret })}\n`);
+
+async function stop() {
+  await app.close();
+  const stats = services.events.stats();
+  await services.close();
+  rmSync(dir, { recursive: true, force: true });
+  process.stdout.write(`${JSON.stringify({ events: stats })}\n`);
+  process.exit(0);
+}
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
