@@ -1,4 +1,4 @@
-/** Prometheus metrics: requests by route and status, refused credentials by reason, cache sizes. */
+/** Prometheus metrics: requests by route and status, refused credentials by reason, cache sizes, event batches. */
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Services } from '../services.js';
@@ -35,6 +35,41 @@ export function registerMetrics(app: FastifyInstance, services: Services): Metri
     registers: [registry],
     collect() {
       this.set(services.keyVerifier.stats().unknown);
+    },
+  });
+
+  // Durable events: group commits, what they carried, and what waits for the next one.
+  const eventGauges: [string, string, (s: ReturnType<Services['events']['stats']>) => number][] = [
+    [
+      'tessera_event_batches_committed',
+      'Group commits of visitor states and events since start',
+      (s) => s.batches,
+    ],
+    ['tessera_event_writes_committed', 'Requests whose writes were committed since start', (s) => s.items],
+    [
+      'tessera_event_batch_failures',
+      'Group commits that failed (their requests answered 503)',
+      (s) => s.failures,
+    ],
+    ['tessera_event_writes_pending', 'Requests waiting for a group commit', (s) => s.pending],
+    ['tessera_event_commit_seconds', 'Time spent in group commits since start', (s) => s.commitMs / 1000],
+  ];
+  for (const [name, help, read] of eventGauges) {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read(services.events.stats()));
+      },
+    });
+  }
+  new Gauge({
+    name: 'tessera_visitor_cache_entries',
+    help: 'Sessions whose visitor state is held in memory',
+    registers: [registry],
+    collect() {
+      this.set(services.visitors.stats().cached);
     },
   });
 

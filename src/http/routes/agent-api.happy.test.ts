@@ -228,4 +228,13 @@ describe('wire formats', () => {
     assert.equal(res.json().data.items[0].p, 's');
     assert.equal(res.headers['cache-control'], 'no-store');
   });
+
+  test('/metrics counts the group commits that carried these requests', async () => {
+    const res = await t.call({ url: '/metrics' });
+    assert.equal(res.statusCode, 200);
+    const batches = Number(/^tessera_event_batches_committed (\d+)/m.exec(res.body)?.[1]);
+    const writes = Number(/^tessera_event_writes_committed (\d+)/m.exec(res.body)?.[1]);
+    assert.ok(batches > 0 && writes >= batches, res.body.slice(0, 300));
+    assert.match(res.body, /^tessera_visitor_cache_entries \d+/m);
+  });
 });
