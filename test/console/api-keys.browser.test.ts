@@ -298,6 +298,14 @@ describe('Settings > API Keys / Info in a browser', { skip }, () => {
     assert.equal(response?.status(), 403);
     await viewer.page.getByRole('heading', { name: 'Not authorized' }).waitFor();
     await screenshot(viewer.page, '18-view-reports-refused-api-keys');
+
+    // Signing out from the person's menu ends the session.
+    await viewer.page.goto(`/console/${acc}/agents`);
+    await viewer.page.locator('summary', { hasText: 'viewer@example.com' }).click();
+    await viewer.page.getByRole('button', { name: 'Sign out' }).click();
+    await viewer.page.waitForURL('**/console/login');
+    await viewer.page.goto(`/console/${acc}/agents`);
+    assert.match(viewer.page.url(), /\/console\/login\?next=/);
     await viewer.context.close();
   });
 
