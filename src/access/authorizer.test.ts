@@ -42,6 +42,7 @@ function keyOf(kind: KeyKind, fields: Partial<ApiKey> = {}): Principal {
     expiresAt: null,
     deletedAt: null,
     publicToken: null,
+    allowedOrigins: [],
     ...fields,
   };
   return { type: 'key', key, secretHash: 'hash' };

@@ -15,6 +15,8 @@ export interface ApiKey {
   deletedAt: number | null;
   /** JS / On-Device keys only: they are published in script tags, so may be shown again */
   publicToken: string | null;
+  /** JS keys: web origins whose pages may send browser events with the key; empty means any */
+  allowedOrigins: string[];
 }
 
 /** Which deploy-target kind a key kind can be associated with (admin keys: none). */

@@ -49,6 +49,7 @@ function fakeStore() {
         expiresAt: null,
         deletedAt: null,
         publicToken: null,
+        allowedOrigins: [],
         ...fields,
       };
       byHash.set(hashToken(token), key);

@@ -1,6 +1,6 @@
 /**
  * The key lifecycle: create (the secret is returned once), list, edit (name, deploy targets,
- * expiry; never kind, account or secret), and revoke (a tombstone; the secret is refused forever).
+ * expiry, allowed origins; never kind, account or secret), and revoke (a tombstone; the secret is refused forever).
  * Every change is published on the change feed so caches refuse a revoked key at once.
  */
 import { assertDeployTargets, type DeployTargetService } from '../agents/deploy-targets.js';
@@ -9,6 +9,7 @@ import { newKeyId } from '../ids.js';
 import type { ChangeFeed } from '../store/changes.js';
 import { type ApiKey, targetKindFor } from './api-key.js';
 import type { KeyStore } from './key-store.js';
+import { MAX_ALLOWED_ORIGINS, parseOrigin } from './origins.js';
 import { generateToken, hashToken, type KeyKind, maskToken } from './token.js';
 
 export interface NewKey {
@@ -16,12 +17,16 @@ export interface NewKey {
   name: string;
   deployTargets?: string[];
   expiresAt?: number | null;
+  /** JS keys only: web origins whose pages may send browser events (none = any) */
+  allowedOrigins?: string[] | null;
 }
 
 export interface KeyPatch {
   name?: string;
   deployTargets?: string[];
   expiresAt?: number | null;
+  /** JS keys only; `[]` or null allows every origin again */
+  allowedOrigins?: string[] | null;
 }
 
 export interface KeyService {
@@ -46,6 +51,23 @@ export function createKeyService(
     }
     await assertDeployTargets(targets, accountId, unique, targetKind);
     return unique;
+  }
+
+  function checkOrigins(kind: KeyKind, origins: string[] | null | undefined): string[] {
+    if (origins === undefined || origins === null || origins.length === 0) return [];
+    if (kind !== 'js') {
+      throw new InvalidInputError('allowedOrigins', 'Only JavaScript / On-Device keys have allowed origins');
+    }
+    if (origins.length > MAX_ALLOWED_ORIGINS) {
+      throw new InvalidInputError('allowedOrigins', `at most ${MAX_ALLOWED_ORIGINS} origins`);
+    }
+    const out: string[] = [];
+    origins.forEach((input, i) => {
+      const parsed = parseOrigin(input);
+      if ('problem' in parsed) throw new InvalidInputError(`allowedOrigins.${i}`, parsed.problem);
+      if (!out.includes(parsed.origin)) out.push(parsed.origin);
+    });
+    return out;
   }
 
   function checkExpiry(expiresAt: number | null | undefined, now: number): number | null {
@@ -77,6 +99,7 @@ export function createKeyService(
         expiresAt: checkExpiry(input.expiresAt, now),
         deletedAt: null,
         publicToken: input.kind === 'js' ? secret : null,
+        allowedOrigins: checkOrigins(input.kind, input.allowedOrigins),
       };
       const secretHash = hashToken(secret);
       await store.insert(key, secretHash);
@@ -103,6 +126,10 @@ export function createKeyService(
             : await checkTargets(accountId, current.kind, patch.deployTargets),
         expiresAt:
           patch.expiresAt === undefined ? current.expiresAt : checkExpiry(patch.expiresAt, Date.now()),
+        allowedOrigins:
+          patch.allowedOrigins === undefined
+            ? current.allowedOrigins
+            : checkOrigins(current.kind, patch.allowedOrigins),
       };
       await store.update(next);
       changes.publish({ type: 'api-key', accountId, keyId, secretHash });

@@ -16,6 +16,15 @@ export interface KeyStore {
 
 type KeyRow = Database['api_keys'];
 
+function parseOrigins(text: string | null): string[] {
+  if (text === null) return [];
+  const list: unknown = JSON.parse(text);
+  return Array.isArray(list) ? list.filter((o): o is string => typeof o === 'string') : [];
+}
+
+const storedOrigins = (origins: string[]): string | null =>
+  origins.length === 0 ? null : JSON.stringify(origins);
+
 function toApiKey(row: KeyRow, deployTargets: string[]): ApiKey {
   return {
     id: row.id,
@@ -29,6 +38,7 @@ function toApiKey(row: KeyRow, deployTargets: string[]): ApiKey {
     expiresAt: row.expires_at,
     deletedAt: row.deleted_at,
     publicToken: row.public_token,
+    allowedOrigins: parseOrigins(row.allowed_origins),
   };
 }
 
@@ -103,6 +113,7 @@ export function createKeyStore(db: Kysely<Database>): KeyStore {
             expires_at: key.expiresAt,
             deleted_at: null,
             deleted_by: null,
+            allowed_origins: storedOrigins(key.allowedOrigins),
           })
           .execute();
         if (key.deployTargets.length > 0) {
@@ -117,7 +128,11 @@ export function createKeyStore(db: Kysely<Database>): KeyStore {
       await db.transaction().execute(async (trx) => {
         await trx
           .updateTable('api_keys')
-          .set({ name: key.name, expires_at: key.expiresAt })
+          .set({
+            name: key.name,
+            expires_at: key.expiresAt,
+            allowed_origins: storedOrigins(key.allowedOrigins),
+          })
           .where('id', '=', key.id)
           .where('account_id', '=', key.accountId)
           .execute();

@@ -68,6 +68,8 @@ export interface ApiKeysTable {
   expires_at: number | null;
   deleted_at: number | null;
   deleted_by: string | null;
+  /** JS keys: JSON list of the web origins allowed to send browser events; null = any origin */
+  allowed_origins: string | null;
 }
 
 export interface ApiKeyDeployTargetsTable {

@@ -214,3 +214,73 @@ describe('API keys: what is not there is 404', () => {
     assert.deepEqual(await t.services.keyVerifier.verify(key.secret), { ok: false, code: 'key_deleted' });
   });
 });
+
+describe('API keys: allowed origins', () => {
+  test('only origins, only on JS keys, on create and on PATCH', async () => {
+    expectError(
+      await post({ kind: 'js', name: 'x', allowedOrigins: 'https://a.example' }),
+      400,
+      'invalid_input',
+      'body.allowedOrigins',
+    );
+    expectError(
+      await post({ kind: 'js', name: 'x', allowedOrigins: ['https://a.example', 'https://a.example/shop'] }),
+      400,
+      'invalid_input',
+      'body.allowedOrigins.1',
+    );
+    expectError(
+      await post({ kind: 'js', name: 'x', allowedOrigins: ['a.example'] }),
+      400,
+      'invalid_input',
+      'body.allowedOrigins.0',
+    );
+    expectError(
+      await post({
+        kind: 'js',
+        name: 'x',
+        allowedOrigins: Array.from({ length: 51 }, (_, i) => `https://a${i}.example`),
+      }),
+      400,
+      'invalid_input',
+      'body.allowedOrigins',
+    );
+    expectError(
+      await post({ kind: 'rest', name: 'x', allowedOrigins: ['https://a.example'] }),
+      400,
+      'invalid_input',
+      'body.allowedOrigins',
+    );
+    const rest = expectData<{ id: string }>(await post({ kind: 'rest', name: 'x' }), 201);
+    expectError(
+      await t.call({
+        method: 'PATCH',
+        url: `${keysUrl}/${rest.id}`,
+        as: { session: t.admin },
+        body: { allowedOrigins: ['https://a.example'] },
+      }),
+      400,
+      'invalid_input',
+      'body.allowedOrigins',
+    );
+    const js = expectData<{ id: string; allowedOrigins: string[] }>(
+      await post({ kind: 'js', name: 'x', allowedOrigins: ['https://a.example'] }),
+      201,
+    );
+    expectError(
+      await t.call({
+        method: 'PATCH',
+        url: `${keysUrl}/${js.id}`,
+        as: { session: t.admin },
+        body: { allowedOrigins: ['ftp://a.example'] },
+      }),
+      400,
+      'invalid_input',
+      'body.allowedOrigins.0',
+    );
+    const unchanged = expectData<{ allowedOrigins: string[] }>(
+      await t.call({ url: `${keysUrl}/${js.id}`, as: { session: t.admin } }),
+    );
+    assert.deepEqual(unchanged.allowedOrigins, ['https://a.example'], 'a refused PATCH changes nothing');
+  });
+});

@@ -218,3 +218,67 @@ describe('API keys: the lifecycle an Account Admin sees', () => {
     assert.deepEqual(verified, { ok: false, code: 'key_deleted' });
   });
 });
+
+describe('API keys: allowed origins of a JS key', () => {
+  test('set on create, normalized, shown in the record, changed and cleared by PATCH', async () => {
+    const created = expectData<KeyRecord & { allowedOrigins: string[] }>(
+      await t.call({
+        method: 'POST',
+        url: keysUrl,
+        as: { session: t.admin },
+        body: {
+          kind: 'js',
+          name: 'shop pages',
+          allowedOrigins: ['https://Shop.Example.com/', 'http://localhost:3000', 'https://shop.example.com'],
+        },
+      }),
+      201,
+    );
+    assert.deepEqual(created.allowedOrigins, ['https://shop.example.com', 'http://localhost:3000']);
+    const url = `${keysUrl}/${created.id}`;
+    const read = expectData<{ allowedOrigins: string[] }>(await t.call({ url, as: { session: t.admin } }));
+    assert.deepEqual(read.allowedOrigins, created.allowedOrigins);
+
+    const patched = expectData<{ allowedOrigins: string[]; name: string }>(
+      await t.call({
+        method: 'PATCH',
+        url,
+        as: { session: t.admin },
+        body: { allowedOrigins: ['https://www.example.com'] },
+      }),
+    );
+    assert.deepEqual(patched.allowedOrigins, ['https://www.example.com']);
+    assert.equal(patched.name, 'shop pages', 'a PATCH of the origins leaves the rest as it was');
+
+    const renamed = expectData<{ allowedOrigins: string[] }>(
+      await t.call({ method: 'PATCH', url, as: { session: t.admin }, body: { name: 'renamed' } }),
+    );
+    assert.deepEqual(renamed.allowedOrigins, ['https://www.example.com'], 'kept when not given');
+
+    for (const clear of [[], null]) {
+      await t.call({
+        method: 'PATCH',
+        url,
+        as: { session: t.admin },
+        body: { allowedOrigins: ['https://a.example'] },
+      });
+      const cleared = expectData<{ allowedOrigins: string[] }>(
+        await t.call({ method: 'PATCH', url, as: { session: t.admin }, body: { allowedOrigins: clear } }),
+      );
+      assert.deepEqual(cleared.allowedOrigins, [], `${JSON.stringify(clear)} allows every origin again`);
+    }
+  });
+
+  test('a JS key without origins allows any: its record says so with an empty list', async () => {
+    const created = expectData<{ allowedOrigins: string[] }>(
+      await t.call({
+        method: 'POST',
+        url: keysUrl,
+        as: { session: t.admin },
+        body: { kind: 'js', name: 'any' },
+      }),
+      201,
+    );
+    assert.deepEqual(created.allowedOrigins, []);
+  });
+});

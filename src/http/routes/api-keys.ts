@@ -1,31 +1,37 @@
 /**
  * Settings > API Keys over JSON: signed-in Account Admins create, list, edit and delete keys.
  * No API key can manage keys (permission `manage`). The secret is in the create answer only,
- * except for JS / On-Device keys, which are public by nature and listed with their token.
+ * except for JS / On-Device keys, which are public by nature and listed with their token and
+ * their allowed origins (the pages that may send browser events with them; empty = any).
  */
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf } from '../../access/principal.js';
 import type { ApiKey } from '../../keys/api-key.js';
+import { MAX_ALLOWED_ORIGINS } from '../../keys/origins.js';
 import { KEY_KINDS } from '../../keys/token.js';
 import type { Services } from '../../services.js';
 import { AccountParams, bodyFields, iso, Name, ok, Timestamp } from '../schemas.js';
 
 const KeyParams = AccountParams.extend({ id: z.string().min(1).max(64) });
 const DeployTargetIds = z.array(z.string().min(1).max(64)).max(100);
+/** JS keys: origins like https://www.example.com; the key service checks and normalizes them */
+const AllowedOrigins = z.array(z.string().min(1).max(300)).max(MAX_ALLOWED_ORIGINS).nullable();
 
 const CreateKeyBody = z.object({
   kind: z.enum(KEY_KINDS),
   name: Name,
   deployTargets: DeployTargetIds.optional(),
   expiresAt: Timestamp.nullable().optional(),
+  allowedOrigins: AllowedOrigins.optional(),
 });
 
 const UpdateKeyBody = z.object({
   name: Name.optional(),
   deployTargets: DeployTargetIds.optional(),
   expiresAt: Timestamp.nullable().optional(),
+  allowedOrigins: AllowedOrigins.optional(),
 });
 
 export function keyRecord(key: ApiKey) {
@@ -38,7 +44,7 @@ export function keyRecord(key: ApiKey) {
     createdBy: key.createdBy,
     masked: key.masked,
     expiresAt: iso(key.expiresAt),
-    ...(key.kind === 'js' ? { token: key.publicToken } : {}),
+    ...(key.kind === 'js' ? { token: key.publicToken, allowedOrigins: key.allowedOrigins } : {}),
   };
 }
 
