@@ -53,7 +53,12 @@ export async function dropSchema(schema: string): Promise<void> {
   const client = new pg.Client({ connectionString: postgresUrl });
   await client.connect();
   try {
-    await client.query(`drop schema if exists ${schema} cascade`);
+    // Catalog scans of other tests (Kysely's migrator introspects every schema) fail with "schema
+    // does not exist" when a schema vanishes under them; holding pg_namespace for the drop makes
+    // them wait for it instead.
+    await client.query(
+      `begin; lock table pg_catalog.pg_namespace in access exclusive mode; drop schema if exists ${schema} cascade; commit`,
+    );
   } finally {
     await client.end();
   }
