@@ -8,6 +8,8 @@ const ConfigSchema = z.object({
   TESSERA_ADMIN_PASSWORD: z.string().optional(),
   /** the address people reach the server at, for links printed on the console */
   TESSERA_PUBLIC_URL: z.string().optional(),
+  /** seconds browsers and CDNs may keep the script tag and the native bundle before revalidating */
+  TESSERA_SCRIPT_MAX_AGE: z.coerce.number().int().min(0).max(31_536_000).default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -20,6 +20,7 @@ import { createKeyStore } from './keys/key-store.js';
 import { createDecisionStats, type DecisionStatsService } from './reports/decision-stats.js';
 import { createRuntimeService, type RuntimeService } from './runtime/runtime-service.js';
 import { createVisitorStore, type VisitorStore } from './runtime/visitor-store.js';
+import { createDeviceEvents, type DeviceEvents } from './script/device-events.js';
 import { type ChangeFeed, createLocalChangeFeed } from './store/changes.js';
 import type { Store } from './store/connect.js';
 
@@ -43,6 +44,8 @@ export interface Services {
   events: EventWriter;
   visitors: VisitorStore;
   runtime: RuntimeService;
+  /** selections and rewards decided on devices (script tag, native apps), into the same reports */
+  deviceEvents: DeviceEvents;
   reports: DecisionStatsService;
   close(): Promise<void>;
 }
@@ -81,6 +84,7 @@ export function createServices(store: Store, options: ServiceOptions = {}): Serv
     events,
     visitors,
     runtime: createRuntimeService({ snapshots, visitors, events }),
+    deviceEvents: createDeviceEvents({ snapshots, events }),
     reports: createDecisionStats({ db: store.db, snapshots, deployTargets }),
     async close() {
       await events.close();

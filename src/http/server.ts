@@ -23,6 +23,7 @@ import { registerGoalRoutes } from './routes/goals.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerKeySelfRoutes } from './routes/keys-self.js';
 import { registerReportRoutes } from './routes/reports.js';
+import { registerScriptRoutes } from './routes/script.js';
 import { registerUserRoutes } from './routes/users.js';
 
 export interface ServerOptions {
@@ -90,6 +91,7 @@ export async function buildServer(services: Services, options: ServerOptions = {
   registerGoalRoutes(app, services);
   registerUserRoutes(app, services);
   registerAgentApiRoutes(app, services);
+  registerScriptRoutes(app, services);
   registerReportRoutes(app, services);
   await registerConsole(app, services);
   options.extend?.(app);
