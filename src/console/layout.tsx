@@ -10,9 +10,13 @@ import { ROLE_LABELS } from '../access/permissions.js';
 import type { AccountContext, Viewer } from './context.js';
 import { CONSOLE } from './html.js';
 
-/** htmx settings: no inline styles (the CSP forbids them), no eval, no page snapshots in storage. */
+/**
+ * htmx settings: no inline styles (the CSP forbids them: no indicator style sheet, and no copying
+ * of `style` attributes between swapped elements), no eval, no page snapshots in storage.
+ */
 const HTMX_CONFIG = JSON.stringify({
   includeIndicatorStyles: false,
+  attributesToSettle: ['class', 'width', 'height'],
   allowEval: false,
   allowScriptTags: false,
   historyCacheSize: 0,

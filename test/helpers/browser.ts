@@ -104,5 +104,6 @@ export const SCREENSHOT_DIR = join(process.cwd(), 'test-artifacts', 'screenshots
 
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+  // caret: 'initial' leaves the page as it is (hiding the caret sets a style on the focused field).
+  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true, caret: 'initial' });
 }
