@@ -262,9 +262,11 @@ describe('Settings > API Keys / Info in a browser', { skip }, () => {
     await screenshot(page, '14-new-js-key-script-tag');
     await closeDialog(page);
     assert.equal(await keyRow(page, 'JS / On-Device key').locator('.marker').textContent(), 'JS / On-Device');
-    // The key is valid (the script route itself is tested with the runtime).
-    const self = await fetch(`${server.baseURL}/v3/keys/self?apikey=${secret}`);
-    assert.equal(self.status, 200);
+    // The tag's address serves the client for that target.
+    const src = /src="([^"]+)"/.exec(tag)?.[1] ?? '';
+    const script = await fetch(src);
+    assert.equal(script.status, 200, await script.clone().text());
+    assert.match(script.headers.get('content-type') ?? '', /javascript/);
     assert.deepEqual(admin.problems, []);
   });
 
