@@ -52,14 +52,20 @@ export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOp
   const cache = new LRUCache<string, VisitorState | typeof NONE>({ max: options.maxCached ?? 100_000 });
   const locks = new Map<string, Promise<void>>();
 
+  // Compiled once: a new session misses the cache on every request, so this is hot.
+  const lookup = db
+    .selectFrom('visitors')
+    .select('state')
+    .where('account_id', '=', '')
+    .where('session', '=', '')
+    .compile();
+
   async function load(accountId: string, session: string, key: string): Promise<VisitorState | null> {
-    const row = await db
-      .selectFrom('visitors')
-      .select('state')
-      .where('account_id', '=', accountId)
-      .where('session', '=', session)
-      .executeTakeFirst();
-    const state = row ? parseVisitorState(row.state) : null;
+    const { rows } = await db.executeQuery<{ state: string }>({
+      ...lookup,
+      parameters: [accountId, session],
+    });
+    const state = rows.length > 0 ? parseVisitorState(rows[0].state) : null;
     if (!cache.has(key)) cache.set(key, state ?? NONE);
     return state;
   }
