@@ -82,6 +82,7 @@ const ROUTES: Record<string, Permission> = {
   'POST /:acc/v3/agent-api/:dt': 'runtime',
   'GET /:acc/v3/agent-api/js/:dt': 'script',
   'POST /:acc/v3/agent-api/js/:dt/events': 'script',
+  'OPTIONS /:acc/v3/agent-api/js/:dt/events': 'script',
   'GET /:acc/v3/agent-api/bundle/:dt': 'script',
   'GET /v3/keys/self': 'key-self',
 
