@@ -314,6 +314,13 @@ describe('authorize: people (spec section 4)', () => {
     assert.equal(refusal(authorize(both, 'manage', { accountId: OTHER })), allowed);
   });
 
+  test('an account route without an account in the URL refuses a person too', () => {
+    assert.deepEqual(
+      refusal(authorize(person({ [ACC]: 'account-admin' }), 'read', {})),
+      refused(403, 'wrong_account'),
+    );
+  });
+
   test('signed-in routes allow anyone signed in, with or without accounts', () => {
     assert.equal(refusal(authorize(person({}), 'signed-in', {})), allowed);
     assert.equal(refusal(authorize(person({ [ACC]: 'view-reports' }), 'signed-in', {})), allowed);
