@@ -160,4 +160,42 @@ describe('committing events', () => {
       ],
     );
   });
+
+  test('overlapping batches committed at once (two servers) neither deadlock nor double count', async () => {
+    for (let round = 0; round < 10; round++) {
+      const sessions = Array.from({ length: 40 }, (_, i) => `both-${round}-${i}`);
+      const writesOf = (order: string[]) =>
+        order.map((session, i) =>
+          write({
+            visitor: { accountId: 'acc-2', session, state: '{}', at: DAY1 },
+            selections: [selection(session, { accountId: 'acc-2', variation: i % 2 === 0 ? 'A' : 'B' })],
+            rewards: [reward(session, { accountId: 'acc-2' })],
+          }),
+        );
+      const outcomes = await Promise.all([
+        commitEvents(ts.store.db, writesOf(sessions)),
+        commitEvents(ts.store.db, writesOf(sessions.slice().reverse())),
+      ]);
+      assert.equal(outcomes[0].selectionsCounted + outcomes[1].selectionsCounted, 40);
+      assert.equal(outcomes[0].rewardsCounted + outcomes[1].rewardsCounted, 40);
+    }
+    const rows = await ts.store.db
+      .selectFrom('agent_daily_stats')
+      .selectAll()
+      .where('account_id', '=', 'acc-2')
+      .execute();
+    assert.equal(
+      rows.reduce((n, r) => n + r.sessions, 0),
+      400,
+    );
+    const goals = await ts.store.db
+      .selectFrom('goal_daily_stats')
+      .selectAll()
+      .where('account_id', '=', 'acc-2')
+      .execute();
+    assert.equal(
+      goals.reduce((n, r) => n + r.conversions, 0),
+      400,
+    );
+  });
 });

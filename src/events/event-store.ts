@@ -74,6 +74,10 @@ function chunks<T>(rows: T[]): T[][] {
 
 const SEP = '\u0000';
 
+function inKeyOrder<T>(rows: Map<string, T>): T[] {
+  return [...rows.keys()].sort().map((key) => rows.get(key) as T);
+}
+
 export async function commitEvents(db: Kysely<Database>, writes: EventWrite[]): Promise<BatchOutcome> {
   // Last write of a session wins: requests for one session are serialized by the caller, so the
   // later one in the batch carries the later state.
@@ -94,10 +98,12 @@ export async function commitEvents(db: Kysely<Database>, writes: EventWrite[]): 
   if (visitors.size === 0 && selections.size === 0 && rewards.size === 0) {
     return { selectionsCounted: 0, rewardsCounted: 0 };
   }
+  // Rows go in key order, tables in one order, so two servers committing overlapping batches on
+  // PostgreSQL take their row locks in the same order and cannot deadlock.
   return db.transaction().execute(async (trx) => {
-    await writeVisitors(trx, [...visitors.values()]);
-    const selectionsCounted = await writeSelections(trx, [...selections.values()]);
-    const rewardsCounted = await writeRewards(trx, [...rewards.values()]);
+    await writeVisitors(trx, inKeyOrder(visitors));
+    const selectionsCounted = await writeSelections(trx, inKeyOrder(selections));
+    const rewardsCounted = await writeRewards(trx, inKeyOrder(rewards));
     return { selectionsCounted, rewardsCounted };
   });
 }
@@ -147,7 +153,7 @@ async function writeSelections(trx: Transaction<Database>, rows: SelectionRecord
       else sessions.set(key, { ...row, sessions: 1 });
     }
   }
-  for (const chunk of chunks([...sessions.values()])) {
+  for (const chunk of chunks(inKeyOrder(sessions))) {
     await trx
       .insertInto('agent_daily_stats')
       .values(chunk)
@@ -167,7 +173,7 @@ async function writeRewards(trx: Transaction<Database>, rows: RewardRecord[]): P
   const cohorts = new Map<string, { variation: string; deploy_target_id: string; day: number }>();
   const lookups = new Map<string, RewardRecord>();
   for (const r of rows) lookups.set(r.accountId + SEP + r.agent + SEP + r.session, r);
-  for (const chunk of chunks([...lookups.values()])) {
+  for (const chunk of chunks(inKeyOrder(lookups))) {
     const found = await trx
       .selectFrom('selection_events')
       .select(['account_id', 'agent', 'session', 'variation', 'deploy_target_id', 'day'])
@@ -235,7 +241,7 @@ async function writeRewards(trx: Transaction<Database>, rows: RewardRecord[]): P
       }
     }
   }
-  for (const chunk of chunks([...goals.values()])) {
+  for (const chunk of chunks(inKeyOrder(goals))) {
     await trx
       .insertInto('goal_daily_stats')
       .values(chunk)
