@@ -1,0 +1,122 @@
+/**
+ * A dozen agents and two goals, as a real account would deploy them (through the agent and goal
+ * services, so every automatic target serves them): random allocations of every shape, weight-0
+ * variations, conditions on inputs and on traits, metadata, a paused, a stopped and an archived
+ * agent. Used by the agreement test, the size budget and the route tests of the script tag.
+ */
+import type { ConditionClause } from '../../src/runtime/snapshot.js';
+import type { TestApp } from './app.js';
+
+/** A condition: `then` is the wire format's field name (PRODUCT.md 3.3). */
+const rule = (when: ConditionClause[], then: string) => ({ when, then });
+
+export const DOZEN_AGENTS = [
+  'a-hero',
+  'a-three',
+  'a-skew',
+  'a-zero',
+  'a-plan',
+  'a-mobile',
+  'a-meta',
+  'a-paused',
+  'a-stopped',
+  'a-five',
+  'a-checkout',
+  'a-archived',
+] as const;
+
+export async function putDozenAgents(t: TestApp, accountId = t.account.id): Promise<void> {
+  const { agents, goals } = t.services;
+  await goals.put(accountId, 'g-buy', { name: 'Bought', value: 1 });
+  await goals.put(accountId, 'g-revenue', { name: 'Revenue', value: 25 });
+  const ab = [
+    { code: 'A', name: 'Control', weight: 1 },
+    { code: 'B', name: 'Challenger', weight: 1 },
+  ];
+  await agents.put(accountId, 'a-hero', {
+    name: 'Hero banner',
+    metaKeys: ['headline'],
+    variations: [
+      { code: 'A', name: 'Control', weight: 1, meta: { headline: 'Welcome back' } },
+      { code: 'B', name: 'Bold', weight: 1, meta: { headline: 'Half price today' } },
+    ],
+    goals: ['g-buy', 'g-revenue'],
+  });
+  await agents.put(accountId, 'a-three', {
+    name: 'Three ways',
+    variations: [
+      { code: 'A', weight: 1 },
+      { code: 'B', weight: 1 },
+      { code: 'C', weight: 1 },
+    ],
+  });
+  await agents.put(accountId, 'a-skew', {
+    name: 'Mostly control',
+    variations: [
+      { code: 'A', weight: 9 },
+      { code: 'B', weight: 1 },
+    ],
+    goals: ['g-buy'],
+  });
+  await agents.put(accountId, 'a-zero', {
+    name: 'Weight zero held back',
+    variations: [
+      { code: 'A', weight: 1 },
+      { code: 'B', weight: 1 },
+      { code: 'C', weight: 0 },
+    ],
+    conditions: [rule([{ input: 'plan', is: 'pro' }], 'C')],
+  });
+  await agents.put(accountId, 'a-plan', {
+    name: 'By plan and trait',
+    variations: [
+      { code: 'A', weight: 1 },
+      { code: 'B', weight: 2 },
+      { code: 'C', weight: 3 },
+    ],
+    conditions: [
+      rule([{ input: 'plan', is: 'free' }, { trait: 'cust/F:1' }], 'A'),
+      rule([{ input: 'plan', is: 'team' }], 'B'),
+    ],
+  });
+  await agents.put(accountId, 'a-mobile', {
+    name: 'Mobile layout',
+    variations: [
+      { code: 'Desktop', weight: 1 },
+      { code: 'Mobile', weight: 0 },
+    ],
+    conditions: [rule([{ trait: 'ua/mo:y' }], 'Mobile')],
+  });
+  await agents.put(accountId, 'a-meta', {
+    name: 'Colours',
+    metaKeys: ['color', 'size'],
+    variations: [
+      { code: 'red', weight: 1, meta: { color: '#c00', size: 'L' } },
+      { code: 'green', weight: 1, meta: { color: '#0a0' } },
+      { code: 'blue', weight: 1, meta: {} },
+    ],
+    goals: ['g-revenue'],
+  });
+  await agents.put(accountId, 'a-paused', {
+    name: 'Paused',
+    status: 'paused',
+    pausedAt: 'B',
+    variations: ab,
+  });
+  await agents.put(accountId, 'a-stopped', { name: 'Stopped', status: 'stopped', variations: ab });
+  await agents.put(accountId, 'a-five', {
+    name: 'Five unequal',
+    variations: [1, 2, 3, 4, 5].map((w) => ({ code: `V${w}`, weight: w })),
+  });
+  await agents.put(accountId, 'a-checkout', {
+    name: 'Checkout flow',
+    variations: [
+      { code: 'A', weight: 1 },
+      { code: 'B', weight: 1 },
+      { code: 'C', weight: 1 },
+      { code: 'D', weight: 1 },
+    ],
+    goals: ['g-buy'],
+  });
+  await agents.put(accountId, 'a-archived', { name: 'Old test', status: 'archived', variations: ab });
+}
