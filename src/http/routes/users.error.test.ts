@@ -133,55 +133,54 @@ describe('users: 404 and 409', () => {
     assert.equal(list.find((u) => u.id === adminId)?.role, 'account-admin');
   });
 
-  test('two Account Admins demoted at the same moment: one of them stays', async () => {
+  // The race is between the two changes, not between requests (whichever commits first would make
+  // the other request's actor no longer an admin), so the service is called directly.
+  async function raceOfTwoAdmins(
+    email: string,
+    change: (secondId: string) => Array<Promise<unknown>>,
+  ): Promise<void> {
     const second = await t.services.users.addMember(t.account.id, {
-      email: 'second-admin@example.com',
+      email,
       password: 'a-long-password',
       role: 'account-admin',
     });
-    const demote = (id: string) =>
-      t.call({
-        method: 'PATCH',
-        url: `${url}/${id}`,
-        as: { session: t.admin },
-        body: { role: 'view-reports' },
-      });
-    const answers = await Promise.all([demote(adminId), demote(second.id)]);
-    assert.deepEqual(answers.map((r) => r.statusCode).sort(), [200, 409]);
-    const admins = (await t.services.users.listMembers(t.account.id)).filter(
-      (m) => m.role === 'account-admin',
-    );
-    assert.equal(admins.length, 1);
-    // put things back for the next tests: the first admin stays, the second goes
-    if (admins[0].id !== adminId) await t.services.users.changeRole(t.account.id, adminId, 'account-admin');
-    await t.services.users.removeMember(t.account.id, second.id);
+    try {
+      const outcomes = await Promise.all(
+        change(second.id).map((p) =>
+          p.then(
+            () => 'done',
+            (error: Error) => error.constructor.name,
+          ),
+        ),
+      );
+      assert.deepEqual(outcomes.sort(), ['ConflictError', 'done']);
+      const admins = (await t.services.users.listMembers(t.account.id)).filter(
+        (m) => m.role === 'account-admin',
+      );
+      assert.equal(admins.length, 1);
+    } finally {
+      // the first admin stays, the second goes, for the tests that follow
+      await t.services.store.db
+        .updateTable('memberships')
+        .set({ role: 'account-admin' })
+        .where('user_id', '=', adminId)
+        .execute();
+      await t.services.store.db.deleteFrom('memberships').where('user_id', '=', second.id).execute();
+    }
+  }
+
+  test('two Account Admins demoted at the same moment: one of them stays', async () => {
+    await raceOfTwoAdmins('second-admin@example.com', (secondId) => [
+      t.services.users.changeRole(t.account.id, adminId, 'view-reports'),
+      t.services.users.changeRole(t.account.id, secondId, 'agent-admin'),
+    ]);
   });
 
-  test('two Account Admins removed at the same moment: one of them stays', async () => {
-    const second = await t.services.users.addMember(t.account.id, {
-      email: 'third-admin@example.com',
-      password: 'a-long-password',
-      role: 'account-admin',
-    });
-    const answers = await Promise.all([
-      t.services.users.removeMember(t.account.id, second.id).then(
-        () => 200,
-        () => 409,
-      ),
-      t.services.users.changeRole(t.account.id, adminId, 'view-reports').then(
-        () => 200,
-        () => 409,
-      ),
+  test('two Account Admins, one removed and one demoted at the same moment: one of them stays', async () => {
+    await raceOfTwoAdmins('third-admin@example.com', (secondId) => [
+      t.services.users.removeMember(t.account.id, secondId),
+      t.services.users.changeRole(t.account.id, adminId, 'view-reports'),
     ]);
-    assert.deepEqual(answers.sort(), [200, 409]);
-    const admins = (await t.services.users.listMembers(t.account.id)).filter(
-      (m) => m.role === 'account-admin',
-    );
-    assert.equal(admins.length, 1);
-    if (admins[0].id !== adminId) {
-      await t.services.users.changeRole(t.account.id, adminId, 'account-admin');
-      await t.services.users.removeMember(t.account.id, second.id);
-    }
   });
 
   test('other Account Admins of other accounts do not count', async () => {
