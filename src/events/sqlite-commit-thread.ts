@@ -1,5 +1,6 @@
 /**
- * Runs event commits on a worker thread (sqlite-commit-worker.ts) for a SQLite file. While the
+ * Runs event commits on a worker thread (sqlite-commit-worker.ts) for a SQLite file, and WAL
+ * checkpoints on another. While the
  * worker writes and fsyncs one batch, the request thread goes on serving and gathers the next
  * one, so batches grow with the commit latency, as they do on PostgreSQL. An in-memory database
  * cannot be shared with another connection, so it is committed in-thread instead (events.ts).
@@ -13,21 +14,22 @@ export interface CommitThread {
   close(): Promise<void>;
 }
 
-function startWorker(url: string): Worker {
+function startWorker(url: string, role: 'commit' | 'checkpoint'): Worker {
   const self = import.meta.url;
   if (self.endsWith('.ts')) {
     // Run from TypeScript sources (tsx): the worker registers the same loader before its import.
     const entry = new URL('./sqlite-commit-worker.ts', self).href;
     return new Worker(
       `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`,
-      { eval: true, workerData: { url } },
+      { eval: true, workerData: { url, role } },
     );
   }
-  return new Worker(new URL('./sqlite-commit-worker.js', self), { workerData: { url } });
+  return new Worker(new URL('./sqlite-commit-worker.js', self), { workerData: { url, role } });
 }
 
 export function createCommitThread(url: string): CommitThread {
   let worker: Worker | null = null;
+  let checkpointer: Worker | null = null;
   let nextId = 1;
   const waiting = new Map<number, { resolve: (o: BatchOutcome) => void; reject: (e: Error) => void }>();
 
@@ -38,7 +40,15 @@ export function createCommitThread(url: string): CommitThread {
 
   function ensureWorker(): Worker {
     if (worker) return worker;
-    const started = startWorker(url);
+    if (!checkpointer) {
+      const started = startWorker(url, 'checkpoint');
+      started.on('error', () => {});
+      started.on('exit', () => {
+        if (checkpointer === started) checkpointer = null;
+      });
+      checkpointer = started;
+    }
+    const started = startWorker(url, 'commit');
     started.on('message', (reply: CommitReply) => {
       const w = waiting.get(reply.id);
       if (!w) return;
@@ -70,12 +80,16 @@ export function createCommitThread(url: string): CommitThread {
       });
     },
     async close() {
-      const running = worker;
-      if (!running) return;
+      const running = [worker, checkpointer].filter((w): w is Worker => w !== null);
       worker = null;
-      const exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));
-      running.postMessage({ type: 'close' } satisfies CommitRequest);
-      await exited;
+      checkpointer = null;
+      await Promise.all(
+        running.map((w) => {
+          const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+          w.postMessage({ type: 'close' } satisfies CommitRequest);
+          return exited;
+        }),
+      );
     },
   };
 }
