@@ -19,8 +19,9 @@ function startWorker(url: string, role: 'commit' | 'checkpoint'): Worker {
   if (self.endsWith('.ts')) {
     // Run from TypeScript sources (tsx): the worker registers the same loader before its import.
     const entry = new URL('./sqlite-commit-worker.ts', self).href;
+    const tsx = import.meta.resolve('tsx/esm/api');
     return new Worker(
-      `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`,
+      `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`,
       { eval: true, workerData: { url, role } },
     );
   }
