@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { createTestStore, type TestStore } from '../../test/helpers/store.js';
+import { emptyVisitorState } from './engine.js';
+import { createVisitorStore, parseVisitorState } from './visitor-store.js';
+
+describe('the visitor store', () => {
+  let ts: TestStore;
+  before(async () => {
+    ts = await createTestStore();
+  });
+  after(() => ts.dispose());
+
+  test('reads the stored state once, then answers from memory; absence is remembered too', async () => {
+    const state = { ...emptyVisitorState(), traits: ['cust/F:1'] };
+    await ts.store.db
+      .insertInto('visitors')
+      .values({ account_id: 'acc-1', session: 'stored', state: JSON.stringify(state), updated_at: 1 })
+      .execute();
+    const visitors = createVisitorStore(ts.store.db);
+    assert.deepEqual(await visitors.get('acc-1', 'stored'), state);
+    assert.equal(await visitors.get('acc-1', 'nobody'), null);
+    // Changed behind its back: the cache still answers (this server wrote everything it knows).
+    await ts.store.db.deleteFrom('visitors').where('session', '=', 'stored').execute();
+    const cached = visitors.get('acc-1', 'stored');
+    assert.ok(!(cached instanceof Promise), 'a cached state is answered without a promise');
+    assert.deepEqual(cached, state);
+    assert.equal(visitors.get('acc-1', 'nobody'), null);
+    visitors.forget('acc-1', 'stored');
+    assert.equal(await visitors.get('acc-1', 'stored'), null);
+    // Sessions of another account are other visitors.
+    assert.equal(await visitors.get('acc-2', 'stored'), null);
+  });
+
+  test('the cache is bounded', async () => {
+    const visitors = createVisitorStore(ts.store.db, { maxCached: 10 });
+    for (let i = 0; i < 50; i++) visitors.remember('acc-1', `s-${i}`, emptyVisitorState());
+    assert.equal(visitors.stats().cached, 10);
+  });
+
+  test('exclusive runs the requests of one session one after another, others side by side', async () => {
+    const visitors = createVisitorStore(ts.store.db);
+    const order: string[] = [];
+    const work = (name: string, ms: number) => async () => {
+      order.push(`${name} start`);
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      order.push(`${name} end`);
+    };
+    await Promise.all([
+      visitors.exclusive('acc-1', 's', work('first', 20)),
+      visitors.exclusive('acc-1', 's', work('second', 1)),
+      visitors.exclusive('acc-1', 'other', work('other', 1)),
+    ]);
+    assert.deepEqual(order, [
+      'first start',
+      'other start',
+      'other end',
+      'first end',
+      'second start',
+      'second end',
+    ]);
+    assert.equal(visitors.stats().locked, 0);
+  });
+
+  test('a corrupt stored state reads as none', () => {
+    assert.equal(parseVisitorState('{not json'), null);
+    assert.equal(parseVisitorState('42'), null);
+    assert.deepEqual(parseVisitorState('{"selections":{}}'), { selections: {} });
+  });
+});
