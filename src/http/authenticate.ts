@@ -49,14 +49,15 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** The key a request presents: `Authorization: Bearer KEY`, or `?apikey=KEY` (what runtime clients send). */
 export function presentedKey(request: FastifyRequest): string | undefined {
+  // An empty value (`Bearer ` or `apikey=`) presents nothing: 401 credential_missing, not a refusal.
   const header = request.headers.authorization;
-  if (typeof header === 'string' && /^bearer\s+/i.test(header))
-    return header.replace(/^bearer\s+/i, '').trim();
+  if (typeof header === 'string' && /^bearer(\s|$)/i.test(header)) {
+    const token = header.replace(/^bearer/i, '').trim();
+    if (token !== '') return token;
+  }
   const query = request.query as Record<string, unknown> | undefined;
-  const apikey = query?.apikey;
-  if (typeof apikey === 'string') return apikey;
-  if (Array.isArray(apikey) && typeof apikey[0] === 'string') return apikey[0];
-  return undefined;
+  const apikey = Array.isArray(query?.apikey) ? query.apikey[0] : query?.apikey;
+  return typeof apikey === 'string' && apikey !== '' ? apikey : undefined;
 }
 
 export async function resolvePrincipal(

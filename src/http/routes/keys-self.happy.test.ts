@@ -39,3 +39,13 @@ test('a deleted key learns why it is refused; no key gets 401', async () => {
   const person = await t.call({ url: '/v3/keys/self', as: { session: t.admin } });
   assert.equal(person.statusCode, 401, 'a session cookie is not an API key');
 });
+
+test('an empty Bearer header or apikey parameter presents no credential (401, not 403)', async () => {
+  for (const headers of [{ authorization: 'Bearer ' }, { authorization: 'Bearer' }]) {
+    const res = await t.call({ url: '/v3/keys/self', headers });
+    assert.equal(res.statusCode, 401, JSON.stringify(headers));
+    assert.equal(res.json().code, 'credential_missing');
+  }
+  const query = await t.call({ url: '/v3/keys/self?apikey=' });
+  assert.equal(query.statusCode, 401);
+});
