@@ -4,6 +4,7 @@ import * as foundation from './migrations/0001-foundation.js';
 import * as agentsAndDeployments from './migrations/0002-agents-and-deployments.js';
 import * as events from './migrations/0003-events.js';
 import * as keyAllowedOrigins from './migrations/0004-key-allowed-origins.js';
+import * as keyLifecycle from './migrations/0005-key-lifecycle.js';
 
 // Listed here rather than read from a folder, so they work the same under tsx, a bundler or tests.
 const migrations: Record<string, Migration> = {
@@ -11,6 +12,7 @@ const migrations: Record<string, Migration> = {
   '0002-agents-and-deployments': agentsAndDeployments,
   '0003-events': events,
   '0004-key-allowed-origins': keyAllowedOrigins,
+  '0005-key-lifecycle': keyLifecycle,
 };
 
 export async function migrateToLatest(store: Store): Promise<string[]> {

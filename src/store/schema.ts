@@ -70,6 +70,55 @@ export interface ApiKeysTable {
   deleted_by: string | null;
   /** JS keys: JSON list of the web origins allowed to send browser events; null = any origin */
   allowed_origins: string | null;
+  /** requests per second the key may make; null = no limit */
+  rate_limit_per_second: number | null;
+}
+
+/** Every secret ever issued for a key (rolling adds one), so each stays recognised forever. */
+export interface ApiKeySecretsTable {
+  secret_hash: string;
+  key_id: string;
+  /** 1 for the key's first secret, +1 per roll */
+  generation: number;
+  masked: string;
+  issued_at: number;
+  /** the end of a rolled secret's grace period; null while it is the key's current secret */
+  valid_until: number | null;
+}
+
+/** Requests per key, UTC hour, deploy target ('' = none), secret generation and outcome. */
+export interface ApiKeyUsageTable {
+  key_id: string;
+  hour: number;
+  deploy_target_id: string;
+  generation: number;
+  /** `ok`, or the code of the refusal */
+  outcome: string;
+  requests: number;
+}
+
+/** The last accepted request per key and secret generation. */
+export interface ApiKeyLastUseTable {
+  key_id: string;
+  generation: number;
+  at: number;
+  deploy_target_id: string | null;
+  client_address: string | null;
+  user_agent: string | null;
+}
+
+/** Who changed what, when and from where; before and after as JSON (never a secret). */
+export interface AuditLogTable {
+  id: string;
+  account_id: string;
+  at: number;
+  actor: string;
+  client_address: string | null;
+  action: string;
+  target_type: string;
+  target_id: string;
+  before: string | null;
+  after: string | null;
 }
 
 export interface ApiKeyDeployTargetsTable {
@@ -181,6 +230,10 @@ export interface Database {
   deploy_targets: DeployTargetsTable;
   api_keys: ApiKeysTable;
   api_key_deploy_targets: ApiKeyDeployTargetsTable;
+  api_key_secrets: ApiKeySecretsTable;
+  api_key_usage: ApiKeyUsageTable;
+  api_key_last_use: ApiKeyLastUseTable;
+  audit_log: AuditLogTable;
   agents: AgentsTable;
   goals: GoalsTable;
   configurations: ConfigurationsTable;
