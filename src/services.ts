@@ -58,7 +58,7 @@ export interface ServiceOptions {
 
 export function createServices(store: Store, options: ServiceOptions = {}): Services {
   const changes = options.changes ?? createLocalChangeFeed();
-  const keyStore = createKeyStore(store.db);
+  const keyStore = createKeyStore(store.db, changes);
   const deployments = createDeploymentService(store.db, changes);
   const deployTargets = createDeployTargetService(store.db, keyStore, changes, deployments);
   const accounts = createAccountService(store.db, deployTargets);
@@ -79,7 +79,7 @@ export function createServices(store: Store, options: ServiceOptions = {}): Serv
     goals: createGoalService(store.db, deployments),
     deployments,
     snapshots,
-    keys: createKeyService(keyStore, deployTargets, changes),
+    keys: createKeyService(keyStore, deployTargets),
     keyVerifier: createKeyCache(keyStore, changes),
     events,
     visitors,

@@ -1,6 +1,11 @@
 /**
  * People and their one role per account. A person is identified by email across accounts; adding
  * an existing person to another account gives them a membership there.
+ *
+ * Membership changes announce a `user` change from inside their transaction. No server caches
+ * memberships or sign-in sessions today (sessions.ts reads both on every request), so a removal
+ * or a role change holds on every server at the next request; the announcement is there for any
+ * cache that comes to depend on them.
  */
 import type { Kysely } from 'kysely';
 import type { Role } from '../access/permissions.js';
@@ -78,7 +83,7 @@ export function createUserService(db: Kysely<Database>, changes: ChangeFeed): Us
     losesAdminRole: boolean,
     apply: (trx: Kysely<Database>) => Promise<unknown>,
   ): Promise<Member> {
-    return db.transaction().execute(async (trx) => {
+    return changes.transaction(db, async (trx, publish) => {
       await trx
         .updateTable('accounts')
         .set((eb) => ({ name: eb.ref('name') }))
@@ -87,6 +92,7 @@ export function createUserService(db: Kysely<Database>, changes: ChangeFeed): Us
       const member = await getMember(accountId, userId, trx);
       if (member.role === 'account-admin' && losesAdminRole) await assertAnotherAdmin(trx, accountId, userId);
       await apply(trx);
+      publish({ type: 'user', userId });
       return member;
     });
   }
@@ -135,11 +141,14 @@ export function createUserService(db: Kysely<Database>, changes: ChangeFeed): Us
         .where('user_id', '=', user.id)
         .executeTakeFirst();
       if (existing) throw new ConflictError('user_exists', `${email} is already a member of this account`);
-      await db
-        .insertInto('memberships')
-        .values({ account_id: accountId, user_id: user.id, role: input.role, created_at: now })
-        .execute();
-      changes.publish({ type: 'user', userId: user.id });
+      const userId = user.id;
+      await changes.transaction(db, async (trx, publish) => {
+        await trx
+          .insertInto('memberships')
+          .values({ account_id: accountId, user_id: userId, role: input.role, created_at: now })
+          .execute();
+        publish({ type: 'user', userId });
+      });
       return { id: user.id, email, role: input.role, createdAt: now };
     },
     async changeRole(accountId, userId, role) {
@@ -151,7 +160,6 @@ export function createUserService(db: Kysely<Database>, changes: ChangeFeed): Us
           .where('user_id', '=', userId)
           .execute(),
       );
-      changes.publish({ type: 'user', userId });
       return { ...member, role };
     },
     async removeMember(accountId, userId) {
@@ -162,7 +170,6 @@ export function createUserService(db: Kysely<Database>, changes: ChangeFeed): Us
           .where('user_id', '=', userId)
           .execute(),
       );
-      changes.publish({ type: 'user', userId });
       return member;
     },
     async setPassword(userId, password) {

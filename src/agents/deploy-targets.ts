@@ -1,7 +1,7 @@
 /**
  * Deploy targets: where agents run. `rest` targets serve the runtime API, `js` targets the script
  * tag and native bundle. The runtime resolves a target on every request, so lookups are cached
- * and evicted through the change feed.
+ * and evicted through the change feed; every write announces itself from inside its transaction.
  */
 import type { Kysely } from 'kysely';
 import { LRUCache } from 'lru-cache';
@@ -86,22 +86,34 @@ export function createDeployTargetService(
   // Runtime lookups by id, and the default REST target by account. Undefined answers are not cached.
   const byId = new LRUCache<string, DeployTarget>({ max: 50_000 });
   const defaultByAccount = new LRUCache<string, string>({ max: 50_000 });
+  // Bumped on every eviction: a read that started before a change does not put its (possibly
+  // stale) answer into the cache; nor does any read while the feed may be missing changes.
+  let generation = 0;
   changes.subscribe((change) => {
     // A deployment changes the target's deployedVersion too (and may arrive before its
     // `deploy-target` change from another server).
     if (change.type === 'deploy-target' || change.type === 'deployment') {
+      generation++;
       byId.delete(change.deployTargetId);
       defaultByAccount.delete(change.accountId);
     } else if (change.type === 'resync') {
+      generation++;
       byId.clear();
       defaultByAccount.clear();
     }
   });
+  const mayCache = (startedAt: number) => generation === startedAt && changes.isLive();
 
   // A new `automatic` target starts with the current configuration; without a deployer (no agents
   // module), targets are written as they are.
   const writeTarget = (accountId: string, write: (trx: Kysely<Database>) => Promise<DeployTarget>) =>
-    deployer ? deployer.writeTarget(accountId, write) : write(db);
+    deployer
+      ? deployer.writeTarget(accountId, write)
+      : changes.transaction(db, async (trx, publish) => {
+          const target = await write(trx);
+          publish({ type: 'deploy-target', accountId, deployTargetId: target.id });
+          return target;
+        });
 
   async function find(
     accountId: string,
@@ -137,6 +149,7 @@ export function createDeployTargetService(
     get,
     async resolve(accountId, id) {
       const targetId = id ?? defaultByAccount.get(accountId);
+      const startedAt = generation;
       if (targetId === undefined) {
         const row = await db
           .selectFrom('deploy_targets')
@@ -146,14 +159,16 @@ export function createDeployTargetService(
           .executeTakeFirst();
         if (!row) return undefined;
         const target = toDeployTarget(row);
-        defaultByAccount.set(accountId, target.id);
-        byId.set(target.id, target);
+        if (mayCache(startedAt)) {
+          defaultByAccount.set(accountId, target.id);
+          byId.set(target.id, target);
+        }
         return target;
       }
       const cached = byId.get(targetId);
       if (cached) return cached.accountId === accountId ? cached : undefined;
       const target = await find(accountId, targetId);
-      if (target) byId.set(target.id, target);
+      if (target && mayCache(startedAt)) byId.set(target.id, target);
       return target;
     },
     async create(accountId, input) {
@@ -185,7 +200,6 @@ export function createDeployTargetService(
           .execute();
         return target;
       });
-      changes.publish({ type: 'deploy-target', accountId, deployTargetId: target.id });
       return created;
     },
     async update(accountId, id, patch) {
@@ -204,7 +218,6 @@ export function createDeployTargetService(
           .execute();
         return updated;
       });
-      changes.publish({ type: 'deploy-target', accountId, deployTargetId: id });
       return next;
     },
     async remove(accountId, id) {
@@ -223,12 +236,14 @@ export function createDeployTargetService(
           `Deploy target ${id} is associated with API keys ${names}; remove it from those keys first`,
         );
       }
-      await db
-        .deleteFrom('deploy_targets')
-        .where('account_id', '=', accountId)
-        .where('id', '=', id)
-        .execute();
-      changes.publish({ type: 'deploy-target', accountId, deployTargetId: id });
+      await changes.transaction(db, async (trx, publish) => {
+        await trx
+          .deleteFrom('deploy_targets')
+          .where('account_id', '=', accountId)
+          .where('id', '=', id)
+          .execute();
+        publish({ type: 'deploy-target', accountId, deployTargetId: id });
+      });
       return target;
     },
   };

@@ -13,14 +13,15 @@
  * `manual` ones only by `deploy` ("Deploy now"). Snapshots no target serves any more are pruned,
  * except the current version's.
  *
- * After commit, each deployment is announced on the change feed (`deployment`, and `deploy-target`
- * so cached target records show the new version), which evicts the deployed-snapshot caches.
+ * Each deployment is announced on the change feed from inside its transaction (`deployment`, and
+ * `deploy-target` so cached target records show the new version): every server's deployed-snapshot
+ * cache hears it with the commit.
  */
 import type { Kysely } from 'kysely';
 import type { DeployTarget, TargetDeployer } from '../agents/deploy-targets.js';
 import { NotFoundError } from '../errors.js';
 import type { Snapshot, SnapshotAgent, SnapshotGoal } from '../runtime/snapshot.js';
-import type { ChangeFeed } from '../store/changes.js';
+import type { ChangeFeed, Publish } from '../store/changes.js';
 import type { Database } from '../store/schema.js';
 import { type Agent, selectAgents } from './agent-store.js';
 import { type Goal, selectGoals } from './goal-store.js';
@@ -40,7 +41,7 @@ export interface DeploymentService extends TargetDeployer {
    * Runs one change of the account's agents or goals: `apply` runs in a transaction that holds
    * the account's configuration lock (so checks against other agents and goals cannot race) and
    * receives the new version; the change is then deployed to every `automatic` target in the same
-   * transaction, and announced after commit. If `apply` throws, nothing changes.
+   * transaction, and announced with its commit. If `apply` throws, nothing changes.
    */
   change<T>(accountId: string, apply: (trx: Kysely<Database>, version: number) => Promise<T>): Promise<T>;
   /**
@@ -150,10 +151,10 @@ export function createDeploymentService(db: Kysely<Database>, changes: ChangeFee
   }
 
   // The target record first: whoever sees the new snapshot then also sees the new deployedVersion.
-  function announce(deployments: Deployment[]): void {
+  function announce(publish: Publish, deployments: Deployment[]): void {
     for (const { accountId, deployTargetId, version } of deployments) {
-      changes.publish({ type: 'deploy-target', accountId, deployTargetId });
-      changes.publish({ type: 'deployment', accountId, deployTargetId, version });
+      publish({ type: 'deploy-target', accountId, deployTargetId });
+      publish({ type: 'deployment', accountId, deployTargetId, version });
     }
   }
 
@@ -167,9 +168,8 @@ export function createDeploymentService(db: Kysely<Database>, changes: ChangeFee
       return row?.version ?? 0;
     },
 
-    async change(accountId, apply) {
-      let deployments: Deployment[] = [];
-      const result = await db.transaction().execute(async (trx) => {
+    change(accountId, apply) {
+      return changes.transaction(db, async (trx, publish) => {
         const now = Date.now();
         const version = await lockConfiguration(trx, accountId, true, now);
         const applied = await apply(trx, version);
@@ -180,22 +180,20 @@ export function createDeploymentService(db: Kysely<Database>, changes: ChangeFee
           .where('deploy_mode', '=', 'automatic')
           .orderBy('id')
           .execute();
-        deployments = await deployTo(
+        const deployments = await deployTo(
           trx,
           accountId,
           automatic.map((t) => t.id),
           version,
           now,
         );
+        announce(publish, deployments);
         return applied;
       });
-      announce(deployments);
-      return result;
     },
 
-    async deploy(accountId, deployTargetId) {
-      let deployments: Deployment[] = [];
-      const deployment = await db.transaction().execute(async (trx) => {
+    deploy(accountId, deployTargetId) {
+      return changes.transaction(db, async (trx, publish) => {
         const now = Date.now();
         const version = await lockConfiguration(trx, accountId, false, now);
         const target = await trx
@@ -213,25 +211,23 @@ export function createDeploymentService(db: Kysely<Database>, changes: ChangeFee
         if (target.deployed_version === version && target.deployed_at !== null) {
           return { accountId, deployTargetId, version, deployedAt: target.deployed_at };
         }
-        deployments = await deployTo(trx, accountId, [deployTargetId], version, now);
+        const deployments = await deployTo(trx, accountId, [deployTargetId], version, now);
+        announce(publish, deployments);
         return deployments[0];
       });
-      announce(deployments);
-      return deployment;
     },
 
-    async writeTarget(accountId, write) {
-      let deployments: Deployment[] = [];
-      const written = await db.transaction().execute(async (trx): Promise<DeployTarget> => {
+    writeTarget(accountId, write) {
+      return changes.transaction(db, async (trx, publish): Promise<DeployTarget> => {
         const now = Date.now();
         const version = await lockConfiguration(trx, accountId, false, now);
         const target = await write(trx);
+        publish({ type: 'deploy-target', accountId, deployTargetId: target.id });
         if (target.deployMode !== 'automatic' || target.deployedVersion === version) return target;
-        deployments = await deployTo(trx, accountId, [target.id], version, now);
+        const deployments = await deployTo(trx, accountId, [target.id], version, now);
+        announce(publish, deployments);
         return { ...target, deployedVersion: version, deployedAt: now };
       });
-      announce(deployments);
-      return written;
     },
   };
 }

@@ -99,10 +99,11 @@ export function createDeployedSnapshots(
       let pending = inflight.get(key);
       if (!pending) {
         const loading = load(accountId, deployTargetId).then((entry) => {
-          // Evicted while loading (the entry was dropped from `inflight`): answer, but do not keep.
+          // Evicted while loading (the entry was dropped from `inflight`), or read while the feed
+          // may be missing changes: answer, but do not keep.
           if (inflight.get(key) === loading) {
             inflight.delete(key);
-            byTarget.set(key, entry);
+            if (changes.isLive()) byTarget.set(key, entry);
           }
           return entry;
         });

@@ -32,6 +32,7 @@ function fakeStore() {
     update: () => Promise.reject(new Error('not used')),
     markDeleted: () => Promise.reject(new Error('not used')),
     keysUsingDeployTarget: () => Promise.reject(new Error('not used')),
+    announced: () => Promise.reject(new Error('not used')),
   };
   return {
     store,

@@ -72,7 +72,8 @@ export function createKeyCache(
     const promise = store.findBySecretHash(secretHash).then(
       (key) => {
         if (inFlight.get(secretHash) === promise) inFlight.delete(secretHash);
-        if (generation === startedAt) {
+        // Nor is anything kept while the feed may be missing changes (a lost LISTEN connection).
+        if (generation === startedAt && changes.isLive()) {
           if (key) known.set(secretHash, key);
           else unknown.set(secretHash, true);
         }

@@ -1,12 +1,12 @@
 /**
  * The key lifecycle: create (the secret is returned once), list, edit (name, deploy targets,
  * expiry, allowed origins; never kind, account or secret), and revoke (a tombstone; the secret is refused forever).
- * Every change is published on the change feed so caches refuse a revoked key at once.
+ * Every change is announced on the change feed from inside its transaction, so every server's
+ * cache refuses a revoked key at once.
  */
 import { assertDeployTargets, type DeployTargetService } from '../agents/deploy-targets.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import { newKeyId } from '../ids.js';
-import type { ChangeFeed } from '../store/changes.js';
 import { type ApiKey, targetKindFor } from './api-key.js';
 import type { KeyStore } from './key-store.js';
 import { MAX_ALLOWED_ORIGINS, parseOrigin } from './origins.js';
@@ -37,11 +37,7 @@ export interface KeyService {
   revokeKey(accountId: string, keyId: string, revokedBy: string): Promise<ApiKey>;
 }
 
-export function createKeyService(
-  store: KeyStore,
-  targets: DeployTargetService,
-  changes: ChangeFeed,
-): KeyService {
+export function createKeyService(store: KeyStore, targets: DeployTargetService): KeyService {
   async function checkTargets(accountId: string, kind: KeyKind, ids: string[]): Promise<string[]> {
     const unique = [...new Set(ids)].sort();
     if (unique.length === 0) return unique;
@@ -102,10 +98,12 @@ export function createKeyService(
         allowedOrigins: checkOrigins(input.kind, input.allowedOrigins),
       };
       const secretHash = hashToken(secret);
-      await store.insert(key, secretHash);
-      // A node may have cached this hash as unknown (only if someone presented it before it
-      // existed, which the randomness rules out); evicting it costs nothing and keeps the rule simple.
-      changes.publish({ type: 'api-key', accountId, keyId: key.id, secretHash });
+      await store.announced(async (trx, publish) => {
+        await trx.insert(key, secretHash);
+        // A node may have cached this hash as unknown (only if someone presented it before it
+        // existed, which the randomness rules out); evicting it costs nothing and keeps the rule simple.
+        publish({ type: 'api-key', accountId, keyId: key.id, secretHash });
+      });
       return { key, secret };
     },
     listKeys(accountId) {
@@ -131,15 +129,20 @@ export function createKeyService(
             ? current.allowedOrigins
             : checkOrigins(current.kind, patch.allowedOrigins),
       };
-      await store.update(next);
-      changes.publish({ type: 'api-key', accountId, keyId, secretHash });
+      await store.announced(async (trx, publish) => {
+        await trx.update(next);
+        publish({ type: 'api-key', accountId, keyId, secretHash });
+      });
       return next;
     },
     async revokeKey(accountId, keyId, revokedBy) {
       const { secretHash, ...key } = await getLive(accountId, keyId);
       const at = Date.now();
-      await store.markDeleted(accountId, keyId, revokedBy, at);
-      changes.publish({ type: 'api-key', accountId, keyId, secretHash });
+      // The tombstone and its announcement commit together: every server hears of it at once.
+      await store.announced(async (trx, publish) => {
+        await trx.markDeleted(accountId, keyId, revokedBy, at);
+        publish({ type: 'api-key', accountId, keyId, secretHash });
+      });
       return { ...key, deletedAt: at, publicToken: null };
     },
   };

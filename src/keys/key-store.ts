@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { ChangeFeed, Publish } from '../store/changes.js';
 import type { Database } from '../store/schema.js';
 import type { ApiKey } from './api-key.js';
 import type { KeyKind } from './token.js';
@@ -12,6 +13,11 @@ export interface KeyStore {
   update(key: ApiKey): Promise<void>;
   markDeleted(accountId: string, keyId: string, deletedBy: string, at: number): Promise<boolean>;
   keysUsingDeployTarget(deployTargetId: string): Promise<ApiKey[]>;
+  /**
+   * Runs `work` in one transaction with a store bound to it; the changes it publishes are
+   * announced with the commit (to every server sharing the database, atomically with it).
+   */
+  announced<T>(work: (store: KeyStore, publish: Publish) => Promise<T>): Promise<T>;
 }
 
 type KeyRow = Database['api_keys'];
@@ -42,7 +48,11 @@ function toApiKey(row: KeyRow, deployTargets: string[]): ApiKey {
   };
 }
 
-export function createKeyStore(db: Kysely<Database>): KeyStore {
+export function createKeyStore(db: Kysely<Database>, changes: ChangeFeed): KeyStore {
+  // Inside `announced` the store is already bound to a transaction.
+  const inTransaction = <T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T> =>
+    db.isTransaction ? work(db) : db.transaction().execute(work);
+
   async function targetsOf(keyIds: string[]): Promise<Map<string, string[]>> {
     const map = new Map<string, string[]>();
     if (keyIds.length === 0) return map;
@@ -97,7 +107,7 @@ export function createKeyStore(db: Kysely<Database>): KeyStore {
       return withTargets(rows);
     },
     async insert(key, secretHash) {
-      await db.transaction().execute(async (trx) => {
+      await inTransaction(async (trx) => {
         await trx
           .insertInto('api_keys')
           .values({
@@ -125,7 +135,7 @@ export function createKeyStore(db: Kysely<Database>): KeyStore {
       });
     },
     async update(key) {
-      await db.transaction().execute(async (trx) => {
+      await inTransaction(async (trx) => {
         await trx
           .updateTable('api_keys')
           .set({
@@ -157,6 +167,9 @@ export function createKeyStore(db: Kysely<Database>): KeyStore {
       if (Number(result.numUpdatedRows) === 0) return false;
       await db.deleteFrom('api_key_deploy_targets').where('key_id', '=', keyId).execute();
       return true;
+    },
+    announced(work) {
+      return changes.transaction(db, (trx, publish) => work(createKeyStore(trx, changes), publish));
     },
     async keysUsingDeployTarget(deployTargetId) {
       const rows = await db

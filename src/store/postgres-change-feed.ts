@@ -1,13 +1,18 @@
 /**
  * The change feed across servers sharing one PostgreSQL database: each server LISTENs on a
- * dedicated connection (not a pooled one), and every published change is sent with pg_notify.
- * Local listeners hear a change at once, as with the local feed; other servers hear it within
- * milliseconds. Notifications are not replayed, so after the listening connection is lost and
- * re-established every cache is told to `resync` (forget everything).
+ * dedicated connection (not a pooled one), and every change is sent with pg_notify, from inside
+ * the transaction that makes it (`transaction`), so PostgreSQL delivers it to every listener at
+ * commit and only if it commits, in commit order. Local listeners hear a change right after the
+ * commit, as with the local feed; other servers within milliseconds.
+ *
+ * Notifications are not replayed, so while the listening connection is lost the feed is not live
+ * (caches keep nothing they read), every cache is told to `resync` (forget everything) when it is
+ * lost and again once LISTEN is back; a heartbeat on that connection notices a silent loss.
  */
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import pg from 'pg';
-import type { Change, ChangeFeed, ChangeListener } from './changes.js';
+import { announcedTransaction, type Change, type ChangeFeed, type ChangeListener } from './changes.js';
 
 export interface PostgresChangeFeed extends ChangeFeed {
   /** resolves once the first LISTEN is in place */
@@ -17,52 +22,94 @@ export interface PostgresChangeFeed extends ChangeFeed {
 
 export interface PostgresChangeFeedOptions {
   url: string;
-  /** servers on different schemas of one database (tests) must not hear each other */
+  /** servers on different schemas of one database must not hear each other */
   schema?: string;
   /** where a lost connection is reported; the feed itself keeps reconnecting */
   onError?: (error: Error) => void;
   reconnectDelayMs?: number;
+  /** how often the listening connection is checked (default 5 s) */
+  heartbeatMs?: number;
 }
 
 interface Envelope {
   from: string;
-  change: Change;
+  changes: Change[];
+}
+
+// NOTIFY payloads must stay under 8,000 bytes; many changes of one transaction (a deployment to
+// many targets) travel in several envelopes.
+const MAX_PAYLOAD = 7_000;
+
+/** Splits changes into JSON envelopes that each fit one notification. */
+export function envelopes(from: string, changes: Change[]): string[] {
+  const out: string[] = [];
+  let batch: Change[] = [];
+  for (const change of changes) {
+    const next = JSON.stringify({ from, changes: [...batch, change] } satisfies Envelope);
+    if (next.length > MAX_PAYLOAD && batch.length > 0) {
+      out.push(JSON.stringify({ from, changes: batch } satisfies Envelope));
+      batch = [change];
+    } else {
+      batch.push(change);
+    }
+  }
+  if (batch.length > 0) out.push(JSON.stringify({ from, changes: batch } satisfies Envelope));
+  return out;
 }
 
 export function createPostgresChangeFeed(options: PostgresChangeFeedOptions): PostgresChangeFeed {
   const channel = `tessera_changes${options.schema ? `_${options.schema}` : ''}`.toLowerCase();
   const serverId = randomBytes(8).toString('hex');
   const listeners = new Set<ChangeListener>();
-  // One connection, so notifications leave (and arrive) in the order the changes were published.
+  // Changes published outside a transaction go over one connection, so they leave in order.
   const notifier = new pg.Pool({ connectionString: options.url, max: 1 });
   notifier.on('error', () => {});
   let client: pg.Client | undefined;
   let closed = false;
   let everConnected = false;
+  let heartbeat: NodeJS.Timeout | undefined;
 
   function dispatch(change: Change): void {
     for (const listener of listeners) listener(change);
   }
 
+  function receive(payload: string): void {
+    try {
+      const envelope = JSON.parse(payload) as Partial<Envelope> & { change?: Change };
+      if (envelope.from === serverId) return;
+      const changes = envelope.changes ?? (envelope.change ? [envelope.change] : undefined);
+      if (!Array.isArray(changes)) throw new Error('no changes');
+      for (const change of changes) dispatch(change);
+    } catch {
+      // A payload this version cannot read: drop every cache rather than keep a stale entry.
+      dispatch({ type: 'resync' });
+    }
+  }
+
   async function connect(): Promise<void> {
-    const next = new pg.Client({ connectionString: options.url });
+    const next = new pg.Client({ connectionString: options.url, keepAlive: true });
     next.on('notification', (message) => {
-      if (message.channel !== channel || !message.payload) return;
-      try {
-        const envelope = JSON.parse(message.payload) as Envelope;
-        if (envelope.from !== serverId) dispatch(envelope.change);
-      } catch {
-        // A payload this version cannot read: drop every cache rather than keep a stale entry.
-        dispatch({ type: 'resync' });
-      }
+      if (message.channel === channel && message.payload) receive(message.payload);
     });
     next.on('error', (error) => {
       options.onError?.(error);
       void reconnect(next);
     });
     next.on('end', () => void reconnect(next));
-    await next.connect();
-    await next.query(`LISTEN "${channel}"`);
+    try {
+      await next.connect();
+      await next.query(`LISTEN "${channel}"`);
+    } catch (error) {
+      next.removeAllListeners('end');
+      next.removeAllListeners('error');
+      next.on('error', () => {});
+      next.end().catch(() => {});
+      throw error;
+    }
+    if (closed) {
+      await next.end().catch(() => {});
+      return;
+    }
     client = next;
     // Changes made while this server was not listening were missed: forget what is cached.
     if (everConnected) dispatch({ type: 'resync' });
@@ -90,23 +137,60 @@ export function createPostgresChangeFeed(options: PostgresChangeFeedOptions): Po
     reconnecting = false;
   }
 
-  const ready = connect();
+  // A connection can die silently (a network partition, a frozen database host): ask it.
+  const heartbeatMs = options.heartbeatMs ?? 5_000;
+  function beat(): void {
+    const current = client;
+    if (!current || closed) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('change feed heartbeat timed out')), heartbeatMs);
+    });
+    Promise.race([current.query('select 1'), timeout])
+      .catch((error: Error) => {
+        options.onError?.(error);
+        void reconnect(current);
+      })
+      .finally(() => clearTimeout(timer));
+  }
+
+  const ready = connect().then(() => {
+    heartbeat = setInterval(beat, heartbeatMs);
+    heartbeat.unref();
+  });
 
   return {
     ready,
     publish(change) {
       dispatch(change);
-      const payload: Envelope = { from: serverId, change };
-      notifier.query('select pg_notify($1, $2)', [channel, JSON.stringify(payload)]).catch((error: Error) => {
-        options.onError?.(error);
-      });
+      for (const payload of envelopes(serverId, [change])) {
+        notifier.query('select pg_notify($1, $2)', [channel, payload]).catch((error: Error) => {
+          options.onError?.(error);
+        });
+      }
     },
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    transaction(db, work) {
+      return announcedTransaction(
+        db,
+        work,
+        async (trx, changes) => {
+          for (const payload of envelopes(serverId, changes)) {
+            await sql`select pg_notify(${channel}, ${payload})`.execute(trx);
+          }
+        },
+        (changes) => {
+          for (const change of changes) dispatch(change);
+        },
+      );
+    },
+    isLive: () => client !== undefined && !closed,
     async close() {
       closed = true;
+      clearInterval(heartbeat);
       await client?.end().catch(() => {});
       await notifier.end().catch(() => {});
     },
