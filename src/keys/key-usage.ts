@@ -1,0 +1,423 @@
+/**
+ * How each API key is used, so that nobody deletes a key that is still in use: the last accepted
+ * request (when, on which deploy target, from which client address and user agent, with which
+ * secret generation), requests per deploy target, per secret generation (is a rolled key's old
+ * secret still in use?) and refused requests by reason, over the last hour, day and 30 days.
+ *
+ * Counting happens on the request path, so `used` and `refused` are synchronous and O(1): a Map
+ * increment (and, for `used`, an overwrite of the key's last use), no promise, no store. A timer
+ * writes what was counted every few seconds (and at close) in one transaction, into hourly
+ * buckets; a write that fails keeps its counts for the next one. Reads add what is not written
+ * yet, so this server's figures are exact at once; other servers' arrive with their next flush.
+ *
+ * Windows are whole UTC hours: "last hour" counts the current hour and the one before it, "last
+ * day" the current hour and the 24 before it, "last 30 days" the current hour and the 720 before
+ * it. A window never misses a request made within it, and may include up to one hour more.
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.js';
+
+export const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/** Buckets older than this are deleted (the longest window, plus its extra hour). */
+const RETENTION = 30 * DAY + 2 * HOUR;
+const MAX_USER_AGENT = 300;
+const CHUNK = 500;
+
+/** The outcome of an accepted request; refusals are counted under their code. */
+export const ACCEPTED = 'ok';
+
+export interface UsageWindows {
+  lastHour: number;
+  lastDay: number;
+  last30Days: number;
+}
+
+export interface KeyLastUse {
+  at: number;
+  deployTargetId: string | null;
+  clientAddress: string | null;
+  userAgent: string | null;
+  /** the secret generation used (1 for the key's first secret, +1 per roll) */
+  generation: number;
+}
+
+export interface KeyUsage {
+  /** the last accepted request, with any secret of the key */
+  lastUse: KeyLastUse | null;
+  /** accepted requests */
+  requests: UsageWindows;
+  /** accepted requests per deploy target (null: requests with no target, such as the Admin API) */
+  byDeployTarget: Array<{ deployTargetId: string | null } & UsageWindows>;
+  /** accepted requests per secret generation, with its last use */
+  bySecret: Array<{ generation: number; lastUsedAt: number | null } & UsageWindows>;
+  /** refused requests by reason (only refusals where the key was recognised) */
+  refused: Array<{ reason: string } & UsageWindows>;
+}
+
+export interface KeyUsageRecorder {
+  /** An accepted request. Synchronous, O(1), memory only. */
+  used(
+    keyId: string,
+    generation: number,
+    deployTargetId: string | null,
+    clientAddress: string | null,
+    userAgent: string | undefined,
+    now: number,
+  ): void;
+  /** A refused request of a recognised key. Synchronous, O(1), memory only. */
+  refused(
+    keyId: string,
+    generation: number,
+    reason: string,
+    deployTargetId: string | null,
+    now: number,
+  ): void;
+  /** Usage of each key (written and not yet written), keys without any use included. */
+  usageOf(keyIds: readonly string[], now?: number): Promise<Map<string, KeyUsage>>;
+  /** Writes what was counted so far. */
+  flush(): Promise<void>;
+  /** Stops the timer and writes what is left. */
+  close(): Promise<void>;
+  stats(): { pending: number; flushes: number; failures: number };
+}
+
+export interface KeyUsageOptions {
+  /** false: count nothing (the benchmark's baseline) */
+  enabled?: boolean;
+  /** how often counts are written (ms); 0: only on `flush` and `close` */
+  flushMs?: number;
+  now?: () => number;
+  onError?: (error: unknown) => void;
+}
+
+interface Counter {
+  keyId: string;
+  hour: number;
+  deployTargetId: string;
+  generation: number;
+  outcome: string;
+  requests: number;
+}
+
+interface LastUse extends KeyLastUse {
+  keyId: string;
+}
+
+export const hourOf = (t: number): number => t - (t % HOUR);
+
+/** The first hour each window counts (see the module comment). */
+export function windowStarts(now: number): UsageWindows {
+  return { lastHour: hourOf(now - HOUR), lastDay: hourOf(now - DAY), last30Days: hourOf(now - 30 * DAY) };
+}
+
+const zero = (): UsageWindows => ({ lastHour: 0, lastDay: 0, last30Days: 0 });
+
+function addWindows(to: UsageWindows, from: UsageWindows): void {
+  to.lastHour += from.lastHour;
+  to.lastDay += from.lastDay;
+  to.last30Days += from.last30Days;
+}
+
+function windowsOf(hour: number, requests: number, starts: UsageWindows): UsageWindows {
+  return {
+    lastHour: hour >= starts.lastHour ? requests : 0,
+    lastDay: hour >= starts.lastDay ? requests : 0,
+    last30Days: hour >= starts.last30Days ? requests : 0,
+  };
+}
+
+function* chunks<T>(items: readonly T[]): Generator<T[]> {
+  for (let i = 0; i < items.length; i += CHUNK) yield items.slice(i, i + CHUNK);
+}
+
+/** Builds one key's figures from its parts. */
+class UsageBuilder {
+  lastUse: KeyLastUse | null = null;
+  readonly requests = zero();
+  readonly targets = new Map<string, UsageWindows>();
+  readonly secrets = new Map<number, UsageWindows & { lastUsedAt: number | null }>();
+  readonly refusals = new Map<string, UsageWindows>();
+
+  add(deployTargetId: string, generation: number, outcome: string, windows: UsageWindows): void {
+    if (outcome !== ACCEPTED) {
+      const refused = this.refusals.get(outcome) ?? zero();
+      addWindows(refused, windows);
+      this.refusals.set(outcome, refused);
+      return;
+    }
+    addWindows(this.requests, windows);
+    const target = this.targets.get(deployTargetId) ?? zero();
+    addWindows(target, windows);
+    this.targets.set(deployTargetId, target);
+    addWindows(this.secret(generation), windows);
+  }
+
+  seen(use: KeyLastUse): void {
+    const secret = this.secret(use.generation);
+    if (secret.lastUsedAt === null || use.at > secret.lastUsedAt) secret.lastUsedAt = use.at;
+    if (this.lastUse === null || use.at > this.lastUse.at) {
+      const { at, deployTargetId, clientAddress, userAgent, generation } = use;
+      this.lastUse = { at, deployTargetId, clientAddress, userAgent, generation };
+    }
+  }
+
+  private secret(generation: number) {
+    let secret = this.secrets.get(generation);
+    if (!secret) {
+      secret = { ...zero(), lastUsedAt: null };
+      this.secrets.set(generation, secret);
+    }
+    return secret;
+  }
+
+  build(): KeyUsage {
+    return {
+      lastUse: this.lastUse,
+      requests: this.requests,
+      byDeployTarget: [...this.targets]
+        .map(([id, w]) => ({ deployTargetId: id === '' ? null : id, ...w }))
+        .sort(
+          (a, b) =>
+            b.last30Days - a.last30Days || String(a.deployTargetId).localeCompare(String(b.deployTargetId)),
+        ),
+      bySecret: [...this.secrets]
+        .map(([generation, w]) => ({ generation, ...w }))
+        .sort((a, b) => b.generation - a.generation),
+      refused: [...this.refusals]
+        .map(([reason, w]) => ({ reason, ...w }))
+        .sort((a, b) => a.reason.localeCompare(b.reason)),
+    };
+  }
+}
+
+export function createKeyUsageRecorder(
+  db: Kysely<Database>,
+  options: KeyUsageOptions = {},
+): KeyUsageRecorder {
+  const enabled = options.enabled !== false;
+  const clock = options.now ?? Date.now;
+  let counters = new Map<string, Counter>();
+  let lastUses = new Map<string, LastUse>();
+  let flushes = 0;
+  let failures = 0;
+  let prunedAt = 0;
+
+  // Flushes and reads take turns: a read never sees counts both in memory and in the store, nor
+  // misses counts on their way from one to the other.
+  let turn: Promise<unknown> = Promise.resolve();
+  function exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = turn.then(work, work);
+    turn = run.catch(() => {});
+    return run;
+  }
+
+  function count(keyId: string, generation: number, target: string | null, outcome: string, now: number) {
+    const hour = now - (now % HOUR);
+    const deployTargetId = target ?? '';
+    const id = `${keyId}\t${hour}\t${deployTargetId}\t${generation}\t${outcome}`;
+    const counter = counters.get(id);
+    if (counter) counter.requests++;
+    else counters.set(id, { keyId, hour, deployTargetId, generation, outcome, requests: 1 });
+  }
+
+  async function write(batch: Counter[], uses: LastUse[]): Promise<void> {
+    // Rows in key order: servers sharing PostgreSQL take row locks in one order (no deadlock).
+    batch.sort(
+      (a, b) =>
+        a.keyId.localeCompare(b.keyId) ||
+        a.hour - b.hour ||
+        a.deployTargetId.localeCompare(b.deployTargetId) ||
+        a.generation - b.generation ||
+        a.outcome.localeCompare(b.outcome),
+    );
+    uses.sort((a, b) => a.keyId.localeCompare(b.keyId) || a.generation - b.generation);
+    await db.transaction().execute(async (trx) => {
+      for (const chunk of chunks(batch)) {
+        await trx
+          .insertInto('api_key_usage')
+          .values(
+            chunk.map((c) => ({
+              key_id: c.keyId,
+              hour: c.hour,
+              deploy_target_id: c.deployTargetId,
+              generation: c.generation,
+              outcome: c.outcome,
+              requests: c.requests,
+            })),
+          )
+          .onConflict((oc) =>
+            oc
+              .columns(['key_id', 'hour', 'deploy_target_id', 'generation', 'outcome'])
+              .doUpdateSet((eb) => ({
+                requests: eb('api_key_usage.requests', '+', eb.ref('excluded.requests')),
+              })),
+          )
+          .execute();
+      }
+      for (const chunk of chunks(uses)) {
+        await trx
+          .insertInto('api_key_last_use')
+          .values(
+            chunk.map((u) => ({
+              key_id: u.keyId,
+              generation: u.generation,
+              at: u.at,
+              deploy_target_id: u.deployTargetId,
+              client_address: u.clientAddress,
+              user_agent: u.userAgent,
+            })),
+          )
+          .onConflict((oc) =>
+            oc
+              .columns(['key_id', 'generation'])
+              .doUpdateSet((eb) => ({
+                at: eb.ref('excluded.at'),
+                deploy_target_id: eb.ref('excluded.deploy_target_id'),
+                client_address: eb.ref('excluded.client_address'),
+                user_agent: eb.ref('excluded.user_agent'),
+              }))
+              .where((eb) => eb('excluded.at', '>', eb.ref('api_key_last_use.at'))),
+          )
+          .execute();
+      }
+    });
+  }
+
+  /** Puts back what a failed write carried, so the next flush writes it. */
+  function restore(batch: Map<string, Counter>, uses: Map<string, LastUse>): void {
+    for (const [id, counter] of batch) {
+      const current = counters.get(id);
+      if (current) current.requests += counter.requests;
+      else counters.set(id, counter);
+    }
+    for (const [id, use] of uses) {
+      const current = lastUses.get(id);
+      if (!current || current.at < use.at) lastUses.set(id, use);
+    }
+  }
+
+  async function prune(now: number): Promise<void> {
+    if (now - prunedAt < HOUR) return;
+    prunedAt = now;
+    await db
+      .deleteFrom('api_key_usage')
+      .where('hour', '<', hourOf(now - RETENTION))
+      .execute();
+  }
+
+  function flush(): Promise<void> {
+    return exclusive(async () => {
+      if (counters.size > 0 || lastUses.size > 0) {
+        const batch = counters;
+        const uses = lastUses;
+        counters = new Map();
+        lastUses = new Map();
+        try {
+          await write([...batch.values()], [...uses.values()]);
+          flushes++;
+        } catch (error) {
+          failures++;
+          restore(batch, uses);
+          options.onError?.(error);
+          return;
+        }
+      }
+      try {
+        await prune(clock());
+      } catch (error) {
+        options.onError?.(error);
+      }
+    });
+  }
+
+  async function readStore(
+    keyIds: readonly string[],
+    starts: UsageWindows,
+    builders: Map<string, UsageBuilder>,
+  ) {
+    for (const ids of chunks(keyIds)) {
+      const rows = await db
+        .selectFrom('api_key_usage')
+        .select(['key_id', 'deploy_target_id', 'generation', 'outcome'])
+        .select((eb) => [
+          eb.fn
+            .sum<number>(eb.case().when('hour', '>=', starts.lastHour).then(eb.ref('requests')).else(0).end())
+            .as('last_hour'),
+          eb.fn
+            .sum<number>(eb.case().when('hour', '>=', starts.lastDay).then(eb.ref('requests')).else(0).end())
+            .as('last_day'),
+          eb.fn.sum<number>('requests').as('last_30_days'),
+        ])
+        .where('key_id', 'in', ids)
+        .where('hour', '>=', starts.last30Days)
+        .groupBy(['key_id', 'deploy_target_id', 'generation', 'outcome'])
+        .execute();
+      for (const row of rows) {
+        builders.get(row.key_id)?.add(row.deploy_target_id, row.generation, row.outcome, {
+          lastHour: Number(row.last_hour),
+          lastDay: Number(row.last_day),
+          last30Days: Number(row.last_30_days),
+        });
+      }
+      const uses = await db.selectFrom('api_key_last_use').selectAll().where('key_id', 'in', ids).execute();
+      for (const use of uses) {
+        builders.get(use.key_id)?.seen({
+          at: use.at,
+          deployTargetId: use.deploy_target_id,
+          clientAddress: use.client_address,
+          userAgent: use.user_agent,
+          generation: use.generation,
+        });
+      }
+    }
+  }
+
+  const flushMs = options.flushMs ?? 5_000;
+  let timer: NodeJS.Timeout | undefined =
+    enabled && flushMs > 0 ? setInterval(() => void flush(), flushMs) : undefined;
+  timer?.unref();
+
+  return {
+    used(keyId, generation, deployTargetId, clientAddress, userAgent, now) {
+      if (!enabled) return;
+      count(keyId, generation, deployTargetId, ACCEPTED, now);
+      const id = `${keyId}\t${generation}`;
+      const last = lastUses.get(id);
+      const agent = userAgent === undefined ? null : userAgent.slice(0, MAX_USER_AGENT);
+      if (!last) {
+        lastUses.set(id, { keyId, generation, at: now, deployTargetId, clientAddress, userAgent: agent });
+      } else if (now >= last.at) {
+        last.at = now;
+        last.deployTargetId = deployTargetId;
+        last.clientAddress = clientAddress;
+        last.userAgent = agent;
+      }
+    },
+    refused(keyId, generation, reason, deployTargetId, now) {
+      if (!enabled) return;
+      count(keyId, generation, deployTargetId, reason, now);
+    },
+    usageOf(keyIds, now = clock()) {
+      return exclusive(async () => {
+        const builders = new Map(keyIds.map((id) => [id, new UsageBuilder()]));
+        const starts = windowStarts(now);
+        if (keyIds.length > 0) await readStore(keyIds, starts, builders);
+        for (const c of counters.values()) {
+          builders
+            .get(c.keyId)
+            ?.add(c.deployTargetId, c.generation, c.outcome, windowsOf(c.hour, c.requests, starts));
+        }
+        for (const use of lastUses.values()) builders.get(use.keyId)?.seen(use);
+        return new Map([...builders].map(([id, builder]) => [id, builder.build()]));
+      });
+    },
+    flush,
+    async close() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      await flush();
+    },
+    stats: () => ({ pending: counters.size, flushes, failures }),
+  };
+}
