@@ -47,7 +47,10 @@ describe('the event writer on a SQLite file (commit thread)', () => {
       while (statSync(join(dir, 'events.db')).size <= sizeBefore && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      assert.ok(statSync(join(dir, 'events.db')).size > sizeBefore, 'the WAL was checkpointed into the database');
+      assert.ok(
+        statSync(join(dir, 'events.db')).size > sizeBefore,
+        'the WAL was checkpointed into the database',
+      );
     } finally {
       await writer.close();
     }
