@@ -13,7 +13,7 @@ import { createPostgresChangeFeed } from './store/postgres-change-feed.js';
 
 async function withServices<T>(fn: (services: ReturnType<typeof createServices>) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const store = openStore({ url: config.TESSERA_DATABASE_URL });
+  const store = openStore({ url: config.TESSERA_DATABASE_URL, schema: config.TESSERA_DATABASE_SCHEMA });
   await migrateToLatest(store);
   const services = createServices(store);
   try {
@@ -25,13 +25,14 @@ async function withServices<T>(fn: (services: ReturnType<typeof createServices>)
 
 async function serve(): Promise<void> {
   const config = loadConfig();
-  const store = openStore({ url: config.TESSERA_DATABASE_URL });
+  const store = openStore({ url: config.TESSERA_DATABASE_URL, schema: config.TESSERA_DATABASE_SCHEMA });
   await migrateToLatest(store);
   // On PostgreSQL several servers may share the database: changes travel between them by NOTIFY.
   const feed =
     store.dialect === 'postgres'
       ? createPostgresChangeFeed({
           url: store.url,
+          schema: store.schema,
           onError: (error) => console.error(`change feed: ${error.message}`),
         })
       : undefined;

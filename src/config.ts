@@ -4,6 +4,16 @@ const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().default('0.0.0.0'),
   TESSERA_DATABASE_URL: z.string().default('sqlite:./data/tessera.db'),
+  /** PostgreSQL only: the schema Tessera's tables live in (default: the connection's search_path) */
+  TESSERA_DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a schema name of lowercase letters, digits and _')
+    .optional(),
+  /** Redis shared by every server, for per-key rate limits and sign-in throttling; none: each server limits alone */
+  TESSERA_REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .optional(),
   TESSERA_ADMIN_EMAIL: z.string().optional(),
   TESSERA_ADMIN_PASSWORD: z.string().optional(),
   /** the address people reach the server at, for links printed on the console */

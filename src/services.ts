@@ -65,7 +65,8 @@ export function createServices(store: Store, options: ServiceOptions = {}): Serv
   const users = createUserService(store.db, changes);
   const snapshots: DeployedSnapshots = options.snapshots ?? createDeployedSnapshots(store.db, changes);
   const events = createEventWriter(store);
-  const visitors = createVisitorStore(store.db);
+  // On PostgreSQL other servers may answer the same sessions: visitor states are read, not cached.
+  const visitors = createVisitorStore(store.db, { cacheStates: store.dialect === 'sqlite' });
   return {
     store,
     changes,

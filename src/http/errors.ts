@@ -1,11 +1,12 @@
 /**
  * Every error leaves as `{status, err, code}` (spec section 3). Domain errors map to 400/404/409,
- * schema failures to 400 naming the field, and anything unexpected to a logged 500 that reveals
- * nothing.
+ * schema failures to 400 naming the field, an unreachable store to 503 with Retry-After, and
+ * anything unexpected to a logged 500 that reveals nothing.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
+import { isStoreUnavailable } from '../store/connect.js';
 
 export interface ErrorBody {
   status: number;
@@ -83,6 +84,12 @@ export function registerErrorHandling(app: FastifyInstance): void {
       // Every 400 names its field: what the parser refused is the body itself.
       if (status === 400) return sendError(reply, 400, code, `body: ${error.message}`, 'body');
       return sendError(reply, status, code, error.message);
+    }
+    // The database is down or restarting: the request may succeed when retried shortly.
+    if (isStoreUnavailable(error)) {
+      request.log.warn({ err: error }, 'request not served: store unavailable');
+      reply.header('retry-after', '1');
+      return sendError(reply, 503, 'store_unavailable', 'The store is not available; retry shortly');
     }
     request.log.error({ err: error }, 'request failed');
     return sendError(reply, 500, 'internal_error', 'Something went wrong on our side; it has been logged');

@@ -32,6 +32,19 @@ describe('the visitor store', () => {
     assert.equal(await visitors.get('acc-2', 'stored'), null);
   });
 
+  test('without a cache (servers sharing the store) every read sees what another server wrote', async () => {
+    const visitors = createVisitorStore(ts.store.db, { cacheStates: false });
+    assert.equal(await visitors.get('acc-1', 'shared'), null);
+    visitors.remember('acc-1', 'shared', emptyVisitorState());
+    const written = { ...emptyVisitorState(), traits: ['cust/written-by:B'] };
+    await ts.store.db
+      .insertInto('visitors')
+      .values({ account_id: 'acc-1', session: 'shared', state: JSON.stringify(written), updated_at: 1 })
+      .execute();
+    assert.deepEqual(await visitors.get('acc-1', 'shared'), written);
+    assert.equal(visitors.stats().cached, 0);
+  });
+
   test('the cache is bounded', async () => {
     const visitors = createVisitorStore(ts.store.db, { maxCached: 10 });
     for (let i = 0; i < 50; i++) visitors.remember('acc-1', `s-${i}`, emptyVisitorState());

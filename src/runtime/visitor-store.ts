@@ -8,9 +8,13 @@
  *
  * The cache holds only committed states: the runtime puts a state here after its write
  * committed, so a failed commit leaves nothing behind. On one server, requests of one session are
- * serialized (`exclusive`), so a state is never computed from a stale one. Several servers on one
- * database each cache what they saw; allocation is deterministic, so they agree on variations, and
- * the event tables count every session once whoever recorded it.
+ * serialized (`exclusive`), so a state is never computed from a stale one.
+ *
+ * Several servers on one database (PostgreSQL) cannot keep states in memory: behind a load
+ * balancer a session's next request may reach another server, which must see what the first one
+ * recorded (a confirmed selection, a goal already rewarded). There the store is read on every
+ * request (`cacheStates: false`, one indexed row). Allocation is deterministic, so servers agree
+ * on variations anyway, and the event tables count every session once whoever recorded it.
  */
 import type { Kysely } from 'kysely';
 import { LRUCache } from 'lru-cache';
@@ -31,6 +35,8 @@ export interface VisitorStore {
 export interface VisitorStoreOptions {
   /** sessions kept in memory (default 100,000) */
   maxCached?: number;
+  /** false where other servers write the same sessions: every read goes to the store */
+  cacheStates?: boolean;
 }
 
 /** Stored state for "no state yet", so a session known to be new costs no second lookup. */
@@ -49,6 +55,7 @@ export function parseVisitorState(text: string): VisitorState | null {
 }
 
 export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOptions = {}): VisitorStore {
+  const cacheStates = options.cacheStates ?? true;
   const cache = new LRUCache<string, VisitorState | typeof NONE>({ max: options.maxCached ?? 100_000 });
   const locks = new Map<string, Promise<void>>();
 
@@ -66,7 +73,7 @@ export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOp
       parameters: [accountId, session],
     });
     const state = rows.length > 0 ? parseVisitorState(rows[0].state) : null;
-    if (!cache.has(key)) cache.set(key, state ?? NONE);
+    if (cacheStates && !cache.has(key)) cache.set(key, state ?? NONE);
     return state;
   }
 
@@ -78,7 +85,7 @@ export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOp
       return load(accountId, session, key);
     },
     remember(accountId, session, state) {
-      cache.set(keyOf(accountId, session), state ?? NONE);
+      if (cacheStates) cache.set(keyOf(accountId, session), state ?? NONE);
     },
     forget(accountId, session) {
       cache.delete(keyOf(accountId, session));

@@ -30,6 +30,50 @@ export interface StoreOptions {
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
 
+// Why a statement failed when the database itself could not be reached or is restarting, rather
+// than the statement being wrong: connection errors of the driver and of the operating system, and
+// PostgreSQL's SQLSTATE classes 08 (connection exception) and 57P (operator intervention: shutdown,
+// starting up), 53300 (too many connections); SQLite's busy and I/O errors.
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  '53300',
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  'SQLITE_FULL',
+  'SQLITE_CANTOPEN',
+]);
+const UNAVAILABLE_MESSAGES = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'Client has encountered a connection error',
+  'Client was closed and is not queryable',
+  'Connection closed',
+];
+
+/**
+ * Whether an error means the store is unreachable for now (a request may succeed if retried),
+ * looking through `cause` chains; the HTTP layer answers such errors 503 with Retry-After.
+ */
+export function isStoreUnavailable(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') {
+      if (UNAVAILABLE_CODES.has(code) || code.startsWith('08') || code.startsWith('57P')) return true;
+      if (code.startsWith('SQLITE_IOERR')) return true;
+    }
+    if (UNAVAILABLE_MESSAGES.some((m) => e instanceof Error && e.message.includes(m))) return true;
+    if (e instanceof AggregateError && e.errors.some(isStoreUnavailable)) return true;
+  }
+  return false;
+}
+
 export function dialectOf(url: string): Dialect {
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return 'postgres';
   if (url.startsWith('sqlite:')) return 'sqlite';
@@ -81,6 +125,9 @@ export function openStore(options: StoreOptions): Store {
     connectionString: options.url,
     max: options.poolSize ?? 10,
     options: options.schema ? `-c search_path=${options.schema}` : undefined,
+    // While the database is down or restarting, a request waits at most this long for a
+    // connection, then answers 503 instead of hanging until the client gives up.
+    connectionTimeoutMillis: 5_000,
   });
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on('error', () => {});

@@ -1,4 +1,4 @@
-import { type Migration, Migrator } from 'kysely';
+import { type Migration, Migrator, sql } from 'kysely';
 import type { Store } from './connect.js';
 import * as foundation from './migrations/0001-foundation.js';
 import * as agentsAndDeployments from './migrations/0002-agents-and-deployments.js';
@@ -16,6 +16,10 @@ const migrations: Record<string, Migration> = {
 };
 
 export async function migrateToLatest(store: Store): Promise<string[]> {
+  // A schema named in the configuration is made on first start, like the tables in it.
+  if (store.dialect === 'postgres' && store.schema) {
+    await sql`create schema if not exists ${sql.id(store.schema)}`.execute(store.db);
+  }
   const migrator = new Migrator({
     db: store.db,
     provider: { getMigrations: async () => migrations },
