@@ -73,7 +73,7 @@ describe('two servers on one PostgreSQL schema', { skip: !available }, () => {
       const { key, keyId } = await createKey(a.base, admin, accountId, `k${i}`);
       const used = await runtime(b.base, key, accountId, `s-key-${i}`, [{ a: 'a-exp' }]);
       assert.equal(used.status, 200, `try ${i}: a key made on A works on B`);
-      const deleted = await call(a.base, 'DELETE', `/admin/${accountId}/api-keys/${keyId}`, {
+      const deleted = await call(a.base, 'DELETE', `/admin/${accountId}/api-keys/${keyId}?confirm=k${i}`, {
         session: admin,
       });
       assert.equal(deleted.status, 200);

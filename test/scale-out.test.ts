@@ -1,15 +1,23 @@
 /**
  * Two servers on one PostgreSQL database: a key deleted on one is refused by the other within a
  * second (the change travels by LISTEN/NOTIFY, not by polling). Skips without PostgreSQL unless
- * TESSERA_REQUIRE_POSTGRES=1.
+ * TESSERA_REQUIRE_POSTGRES=1. And on any store: while a server's feed may be missing changes, its
+ * caches keep nothing, so what another server changed holds on the next request.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createServices, type Services } from '../src/services.js';
+import { type ChangeFeed, createLocalChangeFeed } from '../src/store/changes.js';
 import { openStore } from '../src/store/connect.js';
 import { migrateToLatest } from '../src/store/migrate.js';
 import { createPostgresChangeFeed, type PostgresChangeFeed } from '../src/store/postgres-change-feed.js';
-import { createSchema, dropSchema, postgresAvailable, postgresUrl } from './helpers/store.js';
+import {
+  createSchema,
+  createTestStore,
+  dropSchema,
+  postgresAvailable,
+  postgresUrl,
+} from './helpers/store.js';
 
 const available = await postgresAvailable();
 if (!available) console.log('# PostgreSQL is not reachable: the scale-out tests are skipped');
@@ -77,4 +85,34 @@ test('a key deleted on server A is refused by server B within a second', { skip:
   // The target is a median under 100 ms on an idle machine (the figure printed above); the test
   // runs beside other test files on two cores, so it only guards against a feed that polls.
   assert.ok(median < 250, `median ${median} ms`);
+});
+
+test('while the feed may miss changes, no cache keeps what it reads: a key deleted meanwhile is refused at once', async () => {
+  const { store, dispose } = await createTestStore();
+  // The local feed standing for a shared one whose LISTEN connection is down: it hears nothing.
+  const local = createLocalChangeFeed();
+  let live = true;
+  const feed: ChangeFeed = { ...local, isLive: () => live };
+  const writer = createServices(store);
+  const reader = createServices(store, { changes: feed });
+  try {
+    const account = await writer.accounts.create('Not live');
+    const [target] = await writer.deployTargets.list(account.id);
+    const { key, secret } = await writer.keys.createKey(account.id, { kind: 'rest', name: 'k' }, 'test');
+    live = false;
+    assert.equal((await reader.keyVerifier.verify(secret)).ok, true);
+    assert.equal((await reader.deployTargets.resolve(account.id, target.id))?.deployedVersion, 0);
+    assert.equal((await reader.snapshots.get(account.id, target.id))?.version, 0);
+    // Changed by another server; this one hears nothing of it.
+    await writer.keys.revokeKey(account.id, key.id, 'test');
+    await writer.agents.put(account.id, 'a-new', { variations: [{ code: 'A' }] });
+    const refused = await reader.keyVerifier.verify(secret);
+    assert.equal(refused.ok, false, 'the deleted key is refused on the next request');
+    assert.equal((await reader.deployTargets.resolve(account.id, target.id))?.deployedVersion, 1);
+    assert.equal((await reader.snapshots.get(account.id, target.id))?.version, 1);
+  } finally {
+    await writer.events.close();
+    await reader.events.close();
+    await dispose();
+  }
 });

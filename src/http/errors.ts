@@ -87,7 +87,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
     }
     // The database is down or restarting: the request may succeed when retried shortly.
     if (isStoreUnavailable(error)) {
-      request.log.warn({ err: error }, 'request not served: store unavailable');
+      // One line, no stack: during an outage every request says the same.
+      request.log.warn(`request not served: store unavailable (${error.message})`);
       reply.header('retry-after', '1');
       return sendError(reply, 503, 'store_unavailable', 'The store is not available; retry shortly');
     }

@@ -129,8 +129,14 @@ export function openStore(options: StoreOptions): Store {
     // connection, then answers 503 instead of hanging until the client gives up.
     connectionTimeoutMillis: 5_000,
   });
-  // An idle client losing its connection (database restart) must not crash the process.
+  // A client losing its connection (database restart) must not crash the process: idle ones
+  // report it to the pool, and a checked-out one (between two statements of a transaction) has no
+  // listener of the pool's, so each gets its own; the next statement on it fails, and that failure
+  // is what the request answers (503).
   pool.on('error', () => {});
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect, url: options.url, schema: options.schema, close: () => db.destroy() };
 }

@@ -64,6 +64,9 @@ export function createPostgresChangeFeed(options: PostgresChangeFeedOptions): Po
   // Changes published outside a transaction go over one connection, so they leave in order.
   const notifier = new pg.Pool({ connectionString: options.url, max: 1 });
   notifier.on('error', () => {});
+  notifier.on('connect', (c) => {
+    c.on('error', () => {});
+  });
   let client: pg.Client | undefined;
   let closed = false;
   let everConnected = false;
