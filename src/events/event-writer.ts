@@ -16,6 +16,8 @@ export interface EventWriterStats extends GroupCommitStats {
 }
 
 export interface EventWriter {
+  /** Readies what commits need (a SQLite file's commit thread) before the first request. */
+  start(): void;
   /** Resolves once the write is committed; rejects if its batch could not be. */
   record(write: EventWrite): Promise<void>;
   /** Commits everything pending (server shutdown). */
@@ -51,6 +53,7 @@ export function createEventWriter(store: Store, options: EventWriterOptions = {}
     { maxBatch: options.maxBatch ?? 1000 },
   );
   return {
+    start: () => thread?.start(),
     record: (write) => group.submit(write),
     flush: () => group.flush(),
     async close() {

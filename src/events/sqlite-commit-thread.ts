@@ -10,6 +10,8 @@ import type { BatchOutcome, EventWrite } from './event-store.js';
 import type { CommitReply, CommitRequest } from './sqlite-commit-worker.js';
 
 export interface CommitThread {
+  /** Starts the threads now rather than at the first commit (a server about to take requests). */
+  start(): void;
   commit(writes: EventWrite[]): Promise<BatchOutcome>;
   close(): Promise<void>;
 }
@@ -43,6 +45,8 @@ export function createCommitThread(url: string): CommitThread {
     if (worker) return worker;
     if (!checkpointer) {
       const started = startWorker(url, 'checkpoint');
+      // Neither thread keeps the process alive: a commit in flight has acknowledged nothing yet.
+      started.unref();
       started.on('error', () => {});
       started.on('exit', () => {
         if (checkpointer === started) checkpointer = null;
@@ -50,6 +54,7 @@ export function createCommitThread(url: string): CommitThread {
       checkpointer = started;
     }
     const started = startWorker(url, 'commit');
+    started.unref();
     started.on('message', (reply: CommitReply) => {
       const w = waiting.get(reply.id);
       if (!w) return;
@@ -72,6 +77,9 @@ export function createCommitThread(url: string): CommitThread {
   }
 
   return {
+    start() {
+      ensureWorker();
+    },
     commit(writes) {
       return new Promise<BatchOutcome>((resolve, reject) => {
         const id = nextId++;

@@ -88,6 +88,9 @@ export function registerAgentApiRoutes(root: FastifyInstance, services: Services
       { parseAs: 'string' },
       scope.getDefaultJsonParser('error', 'ignore'),
     );
+    scope.addHook('onReady', async () => {
+      services.events.start();
+    });
     scope.addHook('onClose', async () => {
       await services.events.flush();
     });
