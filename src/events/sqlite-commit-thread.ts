@@ -94,6 +94,8 @@ export function createCommitThread(url: string): CommitThread {
       checkpointer = null;
       await Promise.all(
         running.map((w) => {
+          // Held open until they have closed their connections.
+          w.ref();
           const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
           w.postMessage({ type: 'close' } satisfies CommitRequest);
           return exited;
