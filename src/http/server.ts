@@ -34,15 +34,42 @@ export interface ServerOptions {
   onRoute?: (route: RouteOptions) => void;
   /** where log lines go instead of stdout (tests capture them) */
   logStream?: NodeJS.WritableStream;
+  /** how long a client may take (ms); the defaults suit clients behind a load balancer */
+  timeouts?: Partial<ClientTimeouts>;
 }
 
+export interface ClientTimeouts {
+  /** to send a request's headers (a slowloris client trickling them is cut off after this) */
+  headersMs: number;
+  /** to send a whole request, body included */
+  requestMs: number;
+  /** of silence on a connection before it is closed (a stopped client) */
+  idleMs: number;
+  /** how often the headers and request deadlines are checked */
+  checkEveryMs: number;
+}
+
+export const DEFAULT_CLIENT_TIMEOUTS: ClientTimeouts = {
+  headersMs: 10_000,
+  requestMs: 30_000,
+  idleMs: 60_000,
+  checkEveryMs: 1_000,
+};
+
+/** The largest request body accepted (413 beyond it); runtime and admin bodies are far smaller. */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
 export async function buildServer(services: Services, options: ServerOptions = {}): Promise<FastifyInstance> {
+  const timeouts = { ...DEFAULT_CLIENT_TIMEOUTS, ...options.timeouts };
   const app = Fastify({
     logger: loggerOptions(options.logLevel ?? 'info', options.logStream),
-    // A slow or stalled client cannot hold a connection open forever.
-    requestTimeout: 30_000,
-    connectionTimeout: 60_000,
-    bodyLimit: 1024 * 1024,
+    // A slow or stalled client cannot hold a connection (or its memory) for long: headers, then
+    // the whole request, must arrive in time, a silent connection is closed, and a body larger
+    // than the limit is refused with 413 as soon as its length is known.
+    http: { headersTimeout: timeouts.headersMs, connectionsCheckingInterval: timeouts.checkEveryMs },
+    requestTimeout: timeouts.requestMs,
+    connectionTimeout: timeouts.idleMs,
+    bodyLimit: BODY_LIMIT_BYTES,
     return503OnClosing: true,
     trustProxy: process.env.TESSERA_TRUST_PROXY === 'true',
     // A URL that cannot be decoded is bad input too, and answers in the same shape.
