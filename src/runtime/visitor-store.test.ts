@@ -80,4 +80,24 @@ describe('the visitor store', () => {
     assert.equal(parseVisitorState('42'), null);
     assert.deepEqual(parseVisitorState('{"selections":{}}'), { selections: {} });
   });
+
+  test('the misses of one moment are read with one statement', async () => {
+    let statements = 0;
+    const counting = ts.store.db.withPlugin({
+      transformQuery: (args) => {
+        statements++;
+        return args.node;
+      },
+      transformResult: async (args) => args.result,
+    });
+    const visitors = createVisitorStore(counting);
+    await ts.store.db
+      .insertInto('visitors')
+      .values({ account_id: 'acc-9', session: 'm-7', state: '{"traits":["cust/x:1"]}', updated_at: 1 })
+      .execute();
+    const states = await Promise.all(Array.from({ length: 120 }, (_, i) => visitors.get('acc-9', `m-${i}`)));
+    assert.equal(statements, 1);
+    assert.deepEqual(states[7], { traits: ['cust/x:1'] });
+    assert.equal(states.filter((s) => s === null).length, 119);
+  });
 });

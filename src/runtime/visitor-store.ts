@@ -44,6 +44,9 @@ const NONE = Symbol('none');
 
 const keyOf = (accountId: string, session: string) => `${accountId}\u0000${session}`;
 
+/** Sessions per read statement (two parameters each, far below any bound-parameter limit). */
+const READ_CHUNK = 500;
+
 export function parseVisitorState(text: string): VisitorState | null {
   try {
     const parsed: unknown = JSON.parse(text);
@@ -59,22 +62,65 @@ export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOp
   const cache = new LRUCache<string, VisitorState | typeof NONE>({ max: options.maxCached ?? 100_000 });
   const locks = new Map<string, Promise<void>>();
 
-  // Compiled once: a new session misses the cache on every request, so this is hot.
-  const lookup = db
-    .selectFrom('visitors')
-    .select('state')
-    .where('account_id', '=', '')
-    .where('session', '=', '')
-    .compile();
+  // Misses of the same moment are read together: one statement (one round trip, one read
+  // transaction) per turn of the event loop, however many new sessions arrived in it.
+  interface PendingRead {
+    accountId: string;
+    session: string;
+    waiters: { resolve: (state: VisitorState | null) => void; reject: (error: unknown) => void }[];
+  }
+  let pending = new Map<string, PendingRead>();
+  let scheduled = false;
 
-  async function load(accountId: string, session: string, key: string): Promise<VisitorState | null> {
-    const { rows } = await db.executeQuery<{ state: string }>({
-      ...lookup,
-      parameters: [accountId, session],
+  async function readPending(): Promise<void> {
+    scheduled = false;
+    const batch = pending;
+    pending = new Map();
+    const keys = [...batch.keys()];
+    for (let i = 0; i < keys.length; i += READ_CHUNK) {
+      const chunk = keys.slice(i, i + READ_CHUNK);
+      try {
+        const rows = await db
+          .selectFrom('visitors')
+          .select(['account_id', 'session', 'state'])
+          .where(({ eb, refTuple, tuple }) =>
+            eb(
+              refTuple('account_id', 'session'),
+              'in',
+              chunk.map((key) => {
+                const read = batch.get(key) as PendingRead;
+                return tuple(read.accountId, read.session);
+              }),
+            ),
+          )
+          .execute();
+        const found = new Map(rows.map((row) => [keyOf(row.account_id, row.session), row.state]));
+        for (const key of chunk) {
+          const text = found.get(key);
+          const state = text === undefined ? null : parseVisitorState(text);
+          if (cacheStates && !cache.has(key)) cache.set(key, state ?? NONE);
+          for (const waiter of (batch.get(key) as PendingRead).waiters) waiter.resolve(state);
+        }
+      } catch (error) {
+        for (const key of chunk)
+          for (const waiter of (batch.get(key) as PendingRead).waiters) waiter.reject(error);
+      }
+    }
+  }
+
+  function load(accountId: string, session: string, key: string): Promise<VisitorState | null> {
+    return new Promise((resolve, reject) => {
+      let read = pending.get(key);
+      if (!read) {
+        read = { accountId, session, waiters: [] };
+        pending.set(key, read);
+      }
+      read.waiters.push({ resolve, reject });
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(() => void readPending());
+      }
     });
-    const state = rows.length > 0 ? parseVisitorState(rows[0].state) : null;
-    if (cacheStates && !cache.has(key)) cache.set(key, state ?? NONE);
-    return state;
   }
 
   return {
