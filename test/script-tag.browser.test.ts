@@ -209,7 +209,8 @@ describe('the script tag in a browser', { skip }, () => {
   test('after the key is deleted, the script is 404 and the page shows its default content without errors', async () => {
     const deleted = await server.t.call({
       method: 'DELETE',
-      url: `/admin/${acc}/api-keys/${keyId}`,
+      // The key was just used: the deletion names it as confirmation.
+      url: `/admin/${acc}/api-keys/${keyId}?confirm=${encodeURIComponent('Shop pages')}`,
       as: { session: server.t.admin },
     });
     assert.equal(deleted.statusCode, 200, deleted.body);
