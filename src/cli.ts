@@ -10,6 +10,7 @@ import { createServices } from './services.js';
 import { openStore } from './store/connect.js';
 import { migrateToLatest } from './store/migrate.js';
 import { createPostgresChangeFeed } from './store/postgres-change-feed.js';
+import { createRedisLimits } from './store/redis-limits.js';
 
 async function withServices<T>(fn: (services: ReturnType<typeof createServices>) => Promise<T>): Promise<T> {
   const config = loadConfig();
@@ -37,7 +38,19 @@ async function serve(): Promise<void> {
         })
       : undefined;
   await feed?.ready;
-  const services = createServices(store, { changes: feed });
+  // With Redis, per-key rate limits and sign-in throttling count across every server; without
+  // it each server counts alone.
+  const limits = config.TESSERA_REDIS_URL
+    ? createRedisLimits(config.TESSERA_REDIS_URL, {
+        onError: (error) =>
+          console.error(`redis (limits count per server until it is back): ${error.message}`),
+      })
+    : undefined;
+  const services = createServices(store, {
+    changes: feed,
+    keyRateLimiter: limits?.keyRateLimiter,
+    loginThrottle: limits?.loginThrottle,
+  });
   const app = await buildServer(services, { logLevel: config.LOG_LEVEL });
   // Before listening: once /health answers 200, the first Account Admin can sign in.
   const first = await services.bootstrap.run({
@@ -55,10 +68,13 @@ async function serve(): Promise<void> {
         `or set TESSERA_ADMIN_EMAIL and TESSERA_ADMIN_PASSWORD and restart.\n\n`,
     );
   }
-  app.log.info(`Tessera is serving on ${address} (store: ${store.dialect})`);
+  app.log.info(
+    `Tessera is serving on ${address} (store: ${store.dialect}; limits: ${limits ? 'shared in Redis' : 'this server alone'})`,
+  );
   const stop = async () => {
     await app.close();
     await feed?.close();
+    await limits?.close();
     await services.close();
     process.exit(0);
   };

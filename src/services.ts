@@ -54,6 +54,8 @@ export interface ServiceOptions {
   changes?: ChangeFeed;
   /** what the runtime reads as deployed (tests may give their own) */
   snapshots?: DeployedSnapshots;
+  /** sign-in throttling shared by several servers (default: in this process) */
+  loginThrottle?: LoginThrottle;
 }
 
 export function createServices(store: Store, options: ServiceOptions = {}): Services {
@@ -73,7 +75,7 @@ export function createServices(store: Store, options: ServiceOptions = {}): Serv
     accounts,
     users,
     sessions: createSessionService(store.db),
-    loginThrottle: createLoginThrottle(),
+    loginThrottle: options.loginThrottle ?? createLoginThrottle(),
     bootstrap: createBootstrap(store.db, accounts, users),
     deployTargets,
     agents: createAgentService(store.db, deployments),

@@ -49,10 +49,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 test('PostgreSQL restarted under load: 503 with Retry-After while down, no wrong 200, then both servers carry on', {
   skip: !available,
 }, async () => {
-  database = await startPrivatePostgres();
-  const a = await serve({ database: database.url });
+  const db = await startPrivatePostgres();
+  database = db;
+  const a = await serve({ database: db.url });
   servers.push(a);
-  const b = await serve({ database: database.url });
+  const b = await serve({ database: db.url });
   servers.push(b);
   const admin = await signIn(a.base);
   const { accountId } = admin;
@@ -115,12 +116,12 @@ test('PostgreSQL restarted under load: 503 with Retry-After while down, no wrong
       'B answered (and cached) the doomed key before the restart',
     );
     const stoppedAt = performance.now();
-    await database.stop('fast');
+    await db.stop('fast');
     await sleep(1500);
     const health = await call(b.base, 'GET', '/health');
     assert.equal(health.status, 503, '/health says the store is down');
     const downUntil = performance.now();
-    await database.start();
+    await db.start();
     const startedAt = performance.now();
 
     // As soon as A can write again, delete the key both servers had cached.

@@ -1,8 +1,10 @@
 /**
  * Limits failed sign-ins per email and per client address, so a password cannot be guessed by
- * brute force. In memory on one server (a shared store is wired in for several servers).
+ * brute force. Counted by rate-limiter-flexible: in this process by default (each server counts
+ * alone), or in a store every server shares (Redis, see src/store/redis-limits.ts) when given
+ * another limiter factory, so guesses spread over several servers count together.
  */
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 
 const WINDOW_SECONDS = 15 * 60;
 
@@ -13,25 +15,39 @@ export interface LoginThrottle {
   succeeded(email: string): Promise<void>;
 }
 
-export function createLoginThrottle(options: { perEmail?: number; perAddress?: number } = {}): LoginThrottle {
-  const byEmail = new RateLimiterMemory({
+export interface ThrottleLimiterOptions {
+  points: number;
+  duration: number;
+  keyPrefix: string;
+}
+
+export interface LoginThrottleOptions {
+  perEmail?: number;
+  perAddress?: number;
+  /** makes each counter (default: in memory) */
+  make?: (options: ThrottleLimiterOptions) => RateLimiterAbstract;
+}
+
+export function createLoginThrottle(options: LoginThrottleOptions = {}): LoginThrottle {
+  const make = options.make ?? ((o: ThrottleLimiterOptions) => new RateLimiterMemory(o));
+  const byEmail = make({
     points: options.perEmail ?? 10,
     duration: WINDOW_SECONDS,
     keyPrefix: 'login-email',
   });
-  const byAddress = new RateLimiterMemory({
+  const byAddress = make({
     points: options.perAddress ?? 50,
     duration: WINDOW_SECONDS,
     keyPrefix: 'login-ip',
   });
 
-  async function wait(limiter: RateLimiterMemory, key: string): Promise<number> {
+  async function wait(limiter: RateLimiterAbstract, key: string): Promise<number> {
     const res = await limiter.get(key);
     if (!res || res.remainingPoints > 0) return 0;
     return Math.ceil(res.msBeforeNext / 1000);
   }
 
-  async function consume(limiter: RateLimiterMemory, key: string): Promise<void> {
+  async function consume(limiter: RateLimiterAbstract, key: string): Promise<void> {
     try {
       await limiter.consume(key);
     } catch (error) {
