@@ -1,6 +1,6 @@
 /** Prometheus metrics: requests by route and status, refused credentials by reason, cache sizes, event batches. */
 import type { FastifyInstance } from 'fastify';
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { Services } from '../services.js';
 
 export interface Metrics {
@@ -9,6 +9,9 @@ export interface Metrics {
 
 export function registerMetrics(app: FastifyInstance, services: Services): Metrics {
   const registry = new Registry();
+  // The process's own: memory (resident, heap), CPU, event-loop lag, open handles, so a server
+  // that grows or stalls under sustained load shows it.
+  collectDefaultMetrics({ register: registry });
   const requests = new Counter({
     name: 'tessera_http_requests_total',
     help: 'HTTP requests by route and status',

@@ -29,6 +29,9 @@ describe('health, metrics and the API description', () => {
     assert.match(res.body, /tessera_refused_credentials_total\{code="credential_missing"\} 1/);
     assert.match(res.body, /tessera_key_cache_entries 1/);
     assert.match(res.body, /tessera_key_negative_cache_entries 0/);
+    // the process's own memory, for watching a server under sustained load
+    assert.match(res.body, /process_resident_memory_bytes \d+/);
+    assert.match(res.body, /nodejs_heap_size_used_bytes \d+/);
     assert.ok(!res.body.includes(key.secret));
   });
 
