@@ -78,7 +78,8 @@ describe('Runtime API: keys and deploy targets (the issue\'s "Must show")', () =
     assert.equal((await run(`/${acc}/v3/agent-api`, secret)).statusCode, 200);
     const removed = await t.call({
       method: 'DELETE',
-      url: `/admin/${acc}/api-keys/${id}`,
+      // The key was just used: the deletion names it as confirmation.
+      url: `/admin/${acc}/api-keys/${id}?confirm=${encodeURIComponent('rest key')}`,
       as: { session: t.admin },
     });
     assert.equal(removed.statusCode, 200, removed.body);
