@@ -13,10 +13,13 @@ import type { DeployedSnapshots } from './agents/deployed-snapshots.js';
 import { createDeploymentService, type DeploymentService } from './agents/deployments.js';
 import { createGoalService, type GoalService } from './agents/goals.js';
 import { createDeployedSnapshots } from './agents/snapshot-cache.js';
+import { type AuditLog, createAuditLog } from './audit/audit-log.js';
 import { createEventWriter, type EventWriter } from './events/event-writer.js';
 import { createKeyCache, type KeyVerifier } from './keys/key-cache.js';
 import { createKeyService, type KeyService } from './keys/key-service.js';
 import { createKeyStore } from './keys/key-store.js';
+import { createKeyUsageRecorder, type KeyUsageRecorder } from './keys/key-usage.js';
+import { createMemoryRateLimiter, type KeyRateLimiter } from './keys/rate-limiter.js';
 import { createDecisionStats, type DecisionStatsService } from './reports/decision-stats.js';
 import { createRuntimeService, type RuntimeService } from './runtime/runtime-service.js';
 import { createVisitorStore, type VisitorStore } from './runtime/visitor-store.js';
@@ -40,6 +43,13 @@ export interface Services {
   snapshots: DeployedSnapshots;
   keys: KeyService;
   keyVerifier: KeyVerifier;
+  /** key usage, counted in memory and written in batches */
+  keyUsage: KeyUsageRecorder;
+  /** per-key rate limits (429 over a key's limit) */
+  keyRateLimiter: KeyRateLimiter;
+  audit: AuditLog;
+  /** the clock for key expiry, grace periods and usage */
+  now: () => number;
   /** durable, group-committed visitor states and events */
   events: EventWriter;
   visitors: VisitorStore;
@@ -56,11 +66,26 @@ export interface ServiceOptions {
   snapshots?: DeployedSnapshots;
   /** sign-in throttling shared by several servers (default: in this process) */
   loginThrottle?: LoginThrottle;
+  /** per-key rate limits shared by several servers (default: in this process) */
+  keyRateLimiter?: KeyRateLimiter;
+  /** false: key usage is not counted (the benchmark's baseline) */
+  countKeyUsage?: boolean;
+  /** how often key usage is written (ms; default 5 s, 0: only at close) */
+  keyUsageFlushMs?: number;
+  /** the clock for key expiry, grace periods and usage (default Date.now) */
+  now?: () => number;
 }
 
 export function createServices(store: Store, options: ServiceOptions = {}): Services {
   const changes = options.changes ?? createLocalChangeFeed();
   const keyStore = createKeyStore(store.db, changes);
+  const now = options.now ?? Date.now;
+  const keyUsage = createKeyUsageRecorder(store.db, {
+    enabled: options.countKeyUsage,
+    flushMs: options.keyUsageFlushMs,
+    now,
+    onError: (error) => console.error(`key usage not written yet (kept for the next try): ${String(error)}`),
+  });
   const deployments = createDeploymentService(store.db, changes);
   const deployTargets = createDeployTargetService(store.db, keyStore, changes, deployments);
   const accounts = createAccountService(store.db, deployTargets);
@@ -82,14 +107,19 @@ export function createServices(store: Store, options: ServiceOptions = {}): Serv
     goals: createGoalService(store.db, deployments),
     deployments,
     snapshots,
-    keys: createKeyService(keyStore, deployTargets),
-    keyVerifier: createKeyCache(keyStore, changes),
+    keys: createKeyService(keyStore, deployTargets, { usage: keyUsage, now }),
+    keyVerifier: createKeyCache(keyStore, changes, { now }),
+    keyUsage,
+    keyRateLimiter: options.keyRateLimiter ?? createMemoryRateLimiter(),
+    audit: createAuditLog(store.db),
+    now,
     events,
     visitors,
     runtime: createRuntimeService({ snapshots, visitors, events }),
     deviceEvents: createDeviceEvents({ snapshots, events }),
     reports: createDecisionStats({ db: store.db, snapshots, deployTargets }),
     async close() {
+      await keyUsage.close();
       await events.close();
       await store.close();
     },

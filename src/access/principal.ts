@@ -1,4 +1,4 @@
-import type { ApiKey } from '../keys/api-key.js';
+import type { ApiKey, KeySecret } from '../keys/api-key.js';
 import type { KeyRefusal } from '../keys/key-cache.js';
 import type { Role } from './permissions.js';
 
@@ -6,8 +6,10 @@ import type { Role } from './permissions.js';
 export type Principal =
   | { type: 'anonymous' }
   /** an API key was presented but is not valid */
-  | { type: 'refused-key'; code: KeyRefusal }
-  | { type: 'key'; key: ApiKey; secretHash: string }
+  /** an API key was presented but is not valid; a deleted or expired one is named, for its usage */
+  | { type: 'refused-key'; code: KeyRefusal; keyId?: string; generation?: number }
+  /** `secret`: which of the key's secrets was presented (a rolled key has several) */
+  | { type: 'key'; key: ApiKey; secretHash: string; secret?: KeySecret }
   /** a session cookie was presented but is unknown or expired */
   | { type: 'expired-session' }
   | { type: 'user'; user: SignedInUser };

@@ -31,7 +31,7 @@ declare module 'fastify' {
 
 /** Why the hook refused a request: what a route's `onRefusal` renders. */
 export interface Refusal {
-  status: 401 | 403 | 404;
+  status: 401 | 403 | 404 | 429;
   code: string;
   message: string;
 }
@@ -68,9 +68,15 @@ export async function resolvePrincipal(
   const token = presentedKey(request);
   if (token !== undefined) {
     const verification = await services.keyVerifier.verify(token);
-    return verification.ok
-      ? { type: 'key', key: verification.key, secretHash: verification.secretHash }
-      : { type: 'refused-key', code: verification.code };
+    if (verification.ok) {
+      const { key, secretHash, secret } = verification;
+      return { type: 'key', key, secretHash, secret };
+    }
+    const { code } = verification;
+    // A deleted or expired key is still recognised: its refusals are counted in its usage.
+    const known =
+      code === 'key_deleted' || code === 'key_expired' ? services.keyVerifier.recognise(token) : undefined;
+    return known ? { type: 'refused-key', code, ...known } : { type: 'refused-key', code };
   }
   if (KEY_ONLY.has(permission)) return ANONYMOUS;
   const cookie = request.cookies?.[SESSION_COOKIE];
@@ -120,8 +126,24 @@ export function registerAuthentication(app: FastifyInstance, services: Services)
     }
     const decision = authorize(principal, permission, { accountId, deployTarget });
     if (!decision.allowed) {
+      request.deployTarget = deployTarget; // for the key's usage: where it was refused
       reply.header('cache-control', 'no-store');
       return refuse(request, reply, decision);
+    }
+    if (principal.type === 'key' && principal.key.rateLimit && permission !== 'key-self') {
+      const { perSecond } = principal.key.rateLimit;
+      const limit = await services.keyRateLimiter.consume(principal.key.id, perSecond);
+      if (!limit.allowed) {
+        const seconds = Math.ceil(limit.retryAfterMs / 1000);
+        reply.header('retry-after', String(seconds));
+        reply.header('cache-control', 'no-store');
+        request.deployTarget = deployTarget;
+        return refuse(request, reply, {
+          status: 429,
+          code: 'rate_limited',
+          message: `This API key may make ${perSecond} request(s) per second; retry in ${seconds} s`,
+        });
+      }
     }
     if (principal.type === 'user' && !SAFE_METHODS.has(request.method)) {
       const csrf = request.headers['x-csrf-token'];
@@ -135,4 +157,39 @@ export function registerAuthentication(app: FastifyInstance, services: Services)
     }
     request.deployTarget = deployTarget;
   });
+
+  // Counted once the answer is known, so a refusal made after this hook (a browser origin the
+  // key does not allow) counts as the refusal it is. Synchronous and O(1): memory only.
+  app.addHook('onResponse', (request, reply, done) => {
+    countKeyUse(services, request, reply.statusCode);
+    done();
+  });
+}
+
+/**
+ * Adds the request to its key's usage: accepted, or refused with the reason, when the key was
+ * recognised. Introspection (`/v3/keys/self`) is a question about the key, not a use of it.
+ */
+function countKeyUse(services: Services, request: FastifyRequest, status: number): void {
+  const { principal } = request;
+  if (!principal || request.routeOptions.config.permission === 'key-self') return;
+  if (principal.type === 'key') {
+    const generation = principal.secret?.generation ?? 1;
+    const target = request.deployTarget?.id ?? null;
+    const reason = request.refusalCode ?? (status === 401 || status === 403 ? 'refused' : null);
+    if (reason === null) {
+      const agent = request.headers['user-agent'];
+      services.keyUsage.used(principal.key.id, generation, target, request.ip, agent, services.now());
+    } else {
+      services.keyUsage.refused(principal.key.id, generation, reason, target, services.now());
+    }
+  } else if (principal.type === 'refused-key' && principal.keyId !== undefined) {
+    services.keyUsage.refused(
+      principal.keyId,
+      principal.generation ?? 1,
+      principal.code,
+      null,
+      services.now(),
+    );
+  }
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createLocalChangeFeed } from '../store/changes.js';
-import type { ApiKey } from './api-key.js';
+import { type ApiKey, firstSecret } from './api-key.js';
 import { createKeyCache, type Verification } from './key-cache.js';
 import type { KeyStore } from './key-store.js';
 import { generateToken, hashToken, type KeyKind, maskToken } from './token.js';
@@ -33,6 +33,9 @@ function fakeStore() {
     markDeleted: () => Promise.reject(new Error('not used')),
     keysUsingDeployTarget: () => Promise.reject(new Error('not used')),
     announced: () => Promise.reject(new Error('not used')),
+    roll: () => Promise.reject(new Error('not used')),
+    endGrace: () => Promise.reject(new Error('not used')),
+    audit: () => Promise.reject(new Error('not used')),
   };
   return {
     store,
@@ -87,7 +90,7 @@ describe('key cache', () => {
     const { token, key } = fake.add('rest');
     const first = cache.verify(token);
     assert.ok(!isSync(first), 'the first verification asks the store');
-    assert.deepEqual(await first, { ok: true, key, secretHash: hashToken(token) });
+    assert.deepEqual(await first, { ok: true, key, secretHash: hashToken(token), secret: firstSecret(key) });
     assert.equal(fake.lookups(), 1);
     for (let i = 0; i < 1000; i++) {
       const again = cache.verify(token);

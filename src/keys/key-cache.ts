@@ -2,24 +2,39 @@
  * Verifies presented tokens. Every request with a key passes through here, so the common case
  * (a known key) is answered from memory without a promise or a store round trip:
  *   1. shape and checksum (a malformed or mistyped token never reaches the store),
- *   2. SHA-256, looked up in a bounded LRU of keys (deleted keys stay in it as tombstones),
+ *   2. SHA-256, looked up in a bounded LRU of secrets (deleted keys stay in it as tombstones),
  *   3. a bounded negative cache, so a flood of well-formed unknown tokens costs one lookup each,
  *   4. only then the store.
- * Changes published on the change feed evict entries at once, so a key deleted or edited on this
- * server (or, with the PostgreSQL feed, on any server) is refused on the very next request.
+ * Each entry is one secret of a key (a rolled key has several, each with its own end). Changes
+ * published on the change feed evict at once every secret of the key they name, so a key deleted,
+ * edited or rolled on this server (or, with the PostgreSQL feed, on any server) is judged anew on
+ * the very next request.
  */
 import { LRUCache } from 'lru-cache';
 import type { ChangeFeed } from '../store/changes.js';
-import type { ApiKey } from './api-key.js';
+import { type ApiKey, firstSecret, type KeySecret } from './api-key.js';
 import type { KeyStore } from './key-store.js';
 import { hashToken, parseToken } from './token.js';
 
 export type KeyRefusal = 'key_malformed' | 'key_unknown' | 'key_deleted' | 'key_expired';
-export type Verification = { ok: true; key: ApiKey; secretHash: string } | { ok: false; code: KeyRefusal };
+export type Verification =
+  | { ok: true; key: ApiKey; secretHash: string; secret: KeySecret }
+  | { ok: false; code: KeyRefusal };
+
+/** Which key and secret a token is, when this server knows it. */
+export interface Recognised {
+  keyId: string;
+  generation: number;
+}
 
 export interface KeyVerifier {
   /** Synchronous when the answer is in memory; a promise only when the store must be asked. */
   verify(token: string, now?: number): Verification | Promise<Verification>;
+  /**
+   * The key and secret of a token that was just verified (refused as deleted or expired, say),
+   * from memory only: for counting refusals per key without another store read.
+   */
+  recognise(token: string): Recognised | undefined;
   stats(): { keys: number; unknown: number };
 }
 
@@ -31,53 +46,99 @@ const EXPIRED: Verification = { ok: false, code: 'key_expired' };
 export interface KeyCacheOptions {
   maxKeys?: number;
   maxUnknown?: number;
+  /** the clock verifications are judged by when none is given (tests move it) */
+  now?: () => number;
+}
+
+interface Entry {
+  key: ApiKey;
+  secret: KeySecret;
+  /** the answer while the key and this secret are valid, made once */
+  accepted: Verification;
 }
 
 export function createKeyCache(
-  store: KeyStore,
+  store: Pick<KeyStore, 'findBySecretHash'>,
   changes: ChangeFeed,
   options: KeyCacheOptions = {},
 ): KeyVerifier {
-  const known = new LRUCache<string, ApiKey>({ max: options.maxKeys ?? 100_000 });
+  const clock = options.now ?? Date.now;
+  // Which cached secrets belong to each key, so a change of the key evicts all of them.
+  const hashesByKey = new Map<string, Set<string>>();
+  const known = new LRUCache<string, Entry>({
+    max: options.maxKeys ?? 100_000,
+    dispose: (entry, secretHash) => {
+      const hashes = hashesByKey.get(entry.key.id);
+      hashes?.delete(secretHash);
+      if (hashes?.size === 0) hashesByKey.delete(entry.key.id);
+    },
+  });
   const unknown = new LRUCache<string, true>({ max: options.maxUnknown ?? 10_000 });
-  const inFlight = new Map<string, Promise<ApiKey | undefined>>();
+  const inFlight = new Map<string, Promise<Entry | undefined>>();
   // Bumped on every eviction: a store read that started before a change must not put its
   // (possibly stale) answer into the cache after the change evicted the entry.
   let generation = 0;
 
+  function forget(secretHash: string): void {
+    known.delete(secretHash);
+    unknown.delete(secretHash);
+    inFlight.delete(secretHash);
+  }
+
   changes.subscribe((change) => {
     if (change.type === 'api-key') {
       generation++;
-      known.delete(change.secretHash);
-      unknown.delete(change.secretHash);
-      inFlight.delete(change.secretHash);
+      forget(change.secretHash);
+      for (const secretHash of [...(hashesByKey.get(change.keyId) ?? [])]) forget(secretHash);
     } else if (change.type === 'resync') {
       generation++;
       known.clear();
       unknown.clear();
       inFlight.clear();
+      hashesByKey.clear();
     }
   });
 
-  function judge(key: ApiKey, secretHash: string, now: number): Verification {
-    if (key.deletedAt !== null) return DELETED;
-    if (key.expiresAt !== null && key.expiresAt <= now) return EXPIRED;
-    return { ok: true, key, secretHash };
+  function remember(secretHash: string, entry: Entry): void {
+    known.set(secretHash, entry);
+    let hashes = hashesByKey.get(entry.key.id);
+    if (!hashes) {
+      hashes = new Set();
+      hashesByKey.set(entry.key.id, hashes);
+    }
+    hashes.add(secretHash);
   }
 
-  function load(secretHash: string): Promise<ApiKey | undefined> {
-    const pending = inFlight.get(secretHash);
+  function judge(entry: Entry, now: number): Verification {
+    const { key, secret } = entry;
+    if (key.deletedAt !== null) return DELETED;
+    if (key.expiresAt !== null && key.expiresAt <= now) return EXPIRED;
+    // A rolled key's previous secret, once its grace period is over.
+    if (secret.validUntil !== null && secret.validUntil <= now) return EXPIRED;
+    return entry.accepted;
+  }
+
+  function load(secretHash: string): Promise<Entry | undefined> {
+    // While the feed may be missing changes, a lookup that started before a deletion must not
+    // answer a request that arrived after it: every request reads for itself.
+    const pending = changes.isLive() ? inFlight.get(secretHash) : undefined;
     if (pending) return pending;
     const startedAt = generation;
     const promise = store.findBySecretHash(secretHash).then(
-      (key) => {
+      (found) => {
         if (inFlight.get(secretHash) === promise) inFlight.delete(secretHash);
+        let entry: Entry | undefined;
+        if (found) {
+          const { secret, ...key } = found;
+          const ofSecret = secret ?? firstSecret(key);
+          entry = { key, secret: ofSecret, accepted: { ok: true, key, secretHash, secret: ofSecret } };
+        }
         // Nor is anything kept while the feed may be missing changes (a lost LISTEN connection).
         if (generation === startedAt && changes.isLive()) {
-          if (key) known.set(secretHash, key);
+          if (entry) remember(secretHash, entry);
           else unknown.set(secretHash, true);
         }
-        return key;
+        return entry;
       },
       (error: unknown) => {
         if (inFlight.get(secretHash) === promise) inFlight.delete(secretHash);
@@ -89,13 +150,18 @@ export function createKeyCache(
   }
 
   return {
-    verify(token, now = Date.now()) {
+    verify(token, now = clock()) {
       if (parseToken(token) === null) return MALFORMED;
       const secretHash = hashToken(token);
       const cached = known.get(secretHash);
-      if (cached) return judge(cached, secretHash, now);
+      if (cached) return judge(cached, now);
       if (unknown.has(secretHash)) return UNKNOWN;
-      return load(secretHash).then((key) => (key ? judge(key, secretHash, now) : UNKNOWN));
+      return load(secretHash).then((entry) => (entry ? judge(entry, now) : UNKNOWN));
+    },
+    recognise(token) {
+      if (parseToken(token) === null) return undefined;
+      const entry = known.peek(hashToken(token));
+      return entry ? { keyId: entry.key.id, generation: entry.secret.generation } : undefined;
     },
     stats() {
       return { keys: known.size, unknown: unknown.size };

@@ -1,14 +1,22 @@
 /**
  * The key lifecycle: create (the secret is returned once), list, edit (name, deploy targets,
- * expiry, allowed origins; never kind, account or secret), and revoke (a tombstone; the secret is refused forever).
- * Every change is announced on the change feed from inside its transaction, so every server's
- * cache refuses a revoked key at once.
+ * expiry, rate limit, allowed origins; never kind, account or secret), roll (a new secret for the
+ * same key, the previous ones valid for a grace period), end a grace period early, and revoke (a
+ * tombstone: every secret the key ever had is refused forever).
+ *
+ * Every change is audited and announced on the change feed from inside its transaction, so the
+ * entry commits with the change and every server's cache judges the key anew at once.
+ *
+ * Deleting a key used in the last 24 hours needs its name as confirmation (`guard`): the key
+ * documentation's "make sure it's not in use", enforced where Tessera can see the use.
  */
 import { assertDeployTargets, type DeployTargetService } from '../agents/deploy-targets.js';
-import { InvalidInputError, NotFoundError } from '../errors.js';
+import { type ActorLike, toActor } from '../audit/audit-log.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
 import { newKeyId } from '../ids.js';
-import { type ApiKey, targetKindFor } from './api-key.js';
+import { type ApiKey, type KeyDetails, type RateLimit, secretsInGrace, targetKindFor } from './api-key.js';
 import type { KeyStore } from './key-store.js';
+import type { KeyUsageRecorder } from './key-usage.js';
 import { MAX_ALLOWED_ORIGINS, parseOrigin } from './origins.js';
 import { generateToken, hashToken, type KeyKind, maskToken } from './token.js';
 
@@ -19,6 +27,8 @@ export interface NewKey {
   expiresAt?: number | null;
   /** JS keys only: web origins whose pages may send browser events (none = any) */
   allowedOrigins?: string[] | null;
+  /** null or absent: no limit */
+  rateLimit?: RateLimit | null;
 }
 
 export interface KeyPatch {
@@ -27,17 +37,77 @@ export interface KeyPatch {
   expiresAt?: number | null;
   /** JS keys only; `[]` or null allows every origin again */
   allowedOrigins?: string[] | null;
+  /** null removes the limit */
+  rateLimit?: RateLimit | null;
+}
+
+/** What a person deleting a key confirmed: the key's name, typed (needed when it was used lately). */
+export interface DeleteGuard {
+  confirmName: string | undefined;
+}
+
+export interface KeyListFilter {
+  /** only keys with an expiry at most this far ahead (ms), those already expired included */
+  expiringWithin?: number;
 }
 
 export interface KeyService {
-  createKey(accountId: string, input: NewKey, createdBy: string): Promise<{ key: ApiKey; secret: string }>;
-  listKeys(accountId: string): Promise<ApiKey[]>;
-  getKey(accountId: string, keyId: string): Promise<ApiKey>;
-  updateKey(accountId: string, keyId: string, patch: KeyPatch): Promise<ApiKey>;
-  revokeKey(accountId: string, keyId: string, revokedBy: string): Promise<ApiKey>;
+  createKey(accountId: string, input: NewKey, by: ActorLike): Promise<{ key: KeyDetails; secret: string }>;
+  listKeys(accountId: string, filter?: KeyListFilter): Promise<KeyDetails[]>;
+  getKey(accountId: string, keyId: string): Promise<KeyDetails>;
+  updateKey(accountId: string, keyId: string, patch: KeyPatch, by?: ActorLike): Promise<KeyDetails>;
+  /**
+   * Issues a new secret for the key (same record: name, kind, targets); the previous secrets keep
+   * working for `graceSeconds` (0: they stop at once), then answer `key_expired`.
+   */
+  rollKey(
+    accountId: string,
+    keyId: string,
+    graceSeconds: number,
+    by?: ActorLike,
+  ): Promise<{ key: KeyDetails; secret: string }>;
+  /** Ends the grace period of a rolled key's previous secrets now. */
+  endGrace(accountId: string, keyId: string, by?: ActorLike): Promise<KeyDetails>;
+  /**
+   * Deletes the key. With a `guard` (a person's request), a key used in the last 24 hours is
+   * deleted only if the guard names it; without one (the CLI, start-up tasks) it is not checked.
+   */
+  revokeKey(accountId: string, keyId: string, by: ActorLike, guard?: DeleteGuard): Promise<KeyDetails>;
 }
 
-export function createKeyService(store: KeyStore, targets: DeployTargetService): KeyService {
+export interface KeyServiceOptions {
+  /** usage, for the delete confirmation of a key in use */
+  usage?: Pick<KeyUsageRecorder, 'usageOf'>;
+  now?: () => number;
+}
+
+/** A key used this recently needs its name typed to be deleted. */
+export const RECENT_USE_MS = 24 * 60 * 60 * 1000;
+export const MAX_GRACE_SECONDS = 30 * 24 * 60 * 60;
+export const MAX_RATE_PER_SECOND = 1_000_000;
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** A key as the audit log shows it: what a person may read, never a secret or the public token. */
+function audited(key: ApiKey) {
+  return {
+    name: key.name,
+    kind: key.kind,
+    masked: key.masked,
+    deployTargets: key.deployTargets,
+    expiresAt: iso(key.expiresAt),
+    rateLimit: key.rateLimit ?? null,
+    ...(key.kind === 'js' ? { allowedOrigins: key.allowedOrigins } : {}),
+  };
+}
+
+export function createKeyService(
+  store: KeyStore,
+  targets: DeployTargetService,
+  options: KeyServiceOptions = {},
+): KeyService {
+  const clock = options.now ?? Date.now;
+
   async function checkTargets(accountId: string, kind: KeyKind, ids: string[]): Promise<string[]> {
     const unique = [...new Set(ids)].sort();
     if (unique.length === 0) return unique;
@@ -72,15 +142,47 @@ export function createKeyService(store: KeyStore, targets: DeployTargetService):
     return expiresAt;
   }
 
+  function checkRateLimit(limit: RateLimit | null | undefined): RateLimit | null {
+    if (limit === undefined || limit === null) return null;
+    const { perSecond } = limit;
+    if (!Number.isInteger(perSecond) || perSecond < 1 || perSecond > MAX_RATE_PER_SECOND) {
+      throw new InvalidInputError(
+        'rateLimit.perSecond',
+        `a whole number of requests per second from 1 to ${MAX_RATE_PER_SECOND}`,
+      );
+    }
+    return { perSecond };
+  }
+
   async function getLive(accountId: string, keyId: string) {
     const key = await store.get(accountId, keyId);
     if (!key || key.deletedAt !== null) throw new NotFoundError('api_key_not_found', `No API key ${keyId}`);
     return key;
   }
 
+  async function details(accountId: string, keyId: string): Promise<KeyDetails> {
+    const { secretHash: _, ...key } = await getLive(accountId, keyId);
+    return key;
+  }
+
+  async function checkNotInUse(key: KeyDetails, guard: DeleteGuard, now: number): Promise<void> {
+    const { confirmName } = guard;
+    if (confirmName !== undefined && confirmName !== key.name) {
+      throw new InvalidInputError('confirm', `the name typed does not match the key's name "${key.name}"`);
+    }
+    if (confirmName !== undefined || !options.usage) return;
+    const lastUse = (await options.usage.usageOf([key.id], now)).get(key.id)?.lastUse;
+    if (lastUse && now - lastUse.at < RECENT_USE_MS) {
+      throw new ConflictError(
+        'confirmation_required',
+        `API key "${key.name}" was used in the last 24 hours (last at ${iso(lastUse.at)}${lastUse.deployTargetId ? ` on ${lastUse.deployTargetId}` : ''}); requests using it will get 403 at once. Deleting it needs its name as confirmation`,
+      );
+    }
+  }
+
   return {
-    async createKey(accountId, input, createdBy) {
-      const now = Date.now();
+    async createKey(accountId, input, by) {
+      const now = clock();
       const deployTargets = await checkTargets(accountId, input.kind, input.deployTargets ?? []);
       const secret = generateToken(input.kind);
       const key: ApiKey = {
@@ -91,59 +193,183 @@ export function createKeyService(store: KeyStore, targets: DeployTargetService):
         masked: maskToken(secret),
         deployTargets,
         createdAt: now,
-        createdBy,
+        createdBy: toActor(by).name,
         expiresAt: checkExpiry(input.expiresAt, now),
         deletedAt: null,
         publicToken: input.kind === 'js' ? secret : null,
         allowedOrigins: checkOrigins(input.kind, input.allowedOrigins),
+        rateLimit: checkRateLimit(input.rateLimit),
       };
       const secretHash = hashToken(secret);
       await store.announced(async (trx, publish) => {
         await trx.insert(key, secretHash);
+        await trx.audit(
+          by,
+          {
+            accountId,
+            action: 'api-key.create',
+            targetType: 'api-key',
+            targetId: key.id,
+            before: null,
+            after: audited(key),
+          },
+          now,
+        );
         // A node may have cached this hash as unknown (only if someone presented it before it
         // existed, which the randomness rules out); evicting it costs nothing and keeps the rule simple.
         publish({ type: 'api-key', accountId, keyId: key.id, secretHash });
       });
-      return { key, secret };
+      const secrets = [{ generation: 1, masked: key.masked, issuedAt: now, validUntil: null }];
+      return { key: { ...key, secrets }, secret };
     },
-    listKeys(accountId) {
-      return store.list(accountId);
+
+    async listKeys(accountId, filter = {}) {
+      const keys = await store.list(accountId);
+      const { expiringWithin } = filter;
+      if (expiringWithin === undefined) return keys;
+      const horizon = clock() + expiringWithin;
+      return keys.filter((k) => k.expiresAt !== null && k.expiresAt <= horizon);
     },
-    async getKey(accountId, keyId) {
-      const { secretHash: _, ...key } = await getLive(accountId, keyId);
-      return key;
-    },
-    async updateKey(accountId, keyId, patch) {
+
+    getKey: details,
+
+    async updateKey(accountId, keyId, patch, by) {
+      const now = clock();
       const { secretHash, ...current } = await getLive(accountId, keyId);
-      const next: ApiKey = {
+      const next: KeyDetails = {
         ...current,
         name: patch.name ?? current.name,
         deployTargets:
           patch.deployTargets === undefined
             ? current.deployTargets
             : await checkTargets(accountId, current.kind, patch.deployTargets),
-        expiresAt:
-          patch.expiresAt === undefined ? current.expiresAt : checkExpiry(patch.expiresAt, Date.now()),
+        expiresAt: patch.expiresAt === undefined ? current.expiresAt : checkExpiry(patch.expiresAt, now),
         allowedOrigins:
           patch.allowedOrigins === undefined
             ? current.allowedOrigins
             : checkOrigins(current.kind, patch.allowedOrigins),
+        rateLimit:
+          patch.rateLimit === undefined ? (current.rateLimit ?? null) : checkRateLimit(patch.rateLimit),
       };
       await store.announced(async (trx, publish) => {
         await trx.update(next);
+        await trx.audit(
+          by,
+          {
+            accountId,
+            action: 'api-key.update',
+            targetType: 'api-key',
+            targetId: keyId,
+            before: audited(current),
+            after: audited(next),
+          },
+          now,
+        );
         publish({ type: 'api-key', accountId, keyId, secretHash });
       });
       return next;
     },
-    async revokeKey(accountId, keyId, revokedBy) {
-      const { secretHash, ...key } = await getLive(accountId, keyId);
-      const at = Date.now();
-      // The tombstone and its announcement commit together: every server hears of it at once.
+
+    async rollKey(accountId, keyId, graceSeconds, by) {
+      if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > MAX_GRACE_SECONDS) {
+        throw new InvalidInputError(
+          'graceSeconds',
+          `a whole number of seconds from 0 (the previous secret stops at once) to ${MAX_GRACE_SECONDS} (30 days)`,
+        );
+      }
+      const now = clock();
+      const { secretHash: _, ...current } = await getLive(accountId, keyId);
+      const secret = generateToken(current.kind);
+      const secretHash = hashToken(secret);
+      const graceEndsAt = now + graceSeconds * 1000;
       await store.announced(async (trx, publish) => {
-        await trx.markDeleted(accountId, keyId, revokedBy, at);
+        const issued = await trx.roll(current, {
+          secretHash,
+          masked: maskToken(secret),
+          publicToken: current.kind === 'js' ? secret : null,
+          issuedAt: now,
+          previousValidUntil: graceEndsAt,
+        });
+        await trx.audit(
+          by,
+          {
+            accountId,
+            action: 'api-key.roll',
+            targetType: 'api-key',
+            targetId: keyId,
+            before: { masked: current.masked, generation: issued.generation - 1 },
+            after: {
+              masked: issued.masked,
+              generation: issued.generation,
+              previousValidUntil: iso(graceEndsAt),
+            },
+          },
+          now,
+        );
+        // Evicts every cached secret of the key (by its id) and the new hash.
         publish({ type: 'api-key', accountId, keyId, secretHash });
       });
-      return { ...key, deletedAt: at, publicToken: null };
+      return { key: await details(accountId, keyId), secret };
+    },
+
+    async endGrace(accountId, keyId, by) {
+      const now = clock();
+      const { secretHash, ...current } = await getLive(accountId, keyId);
+      const inGrace = secretsInGrace(current.secrets, now);
+      await store.announced(async (trx, publish) => {
+        const ended = await trx.endGrace(keyId, now);
+        if (ended === 0) {
+          throw new ConflictError(
+            'no_grace_period',
+            `No previous secret of API key ${keyId} is still valid: there is no grace period to end`,
+          );
+        }
+        await trx.audit(
+          by,
+          {
+            accountId,
+            action: 'api-key.roll-end',
+            targetType: 'api-key',
+            targetId: keyId,
+            before: {
+              secretsInGrace: inGrace.map((s) => ({
+                ...s,
+                issuedAt: iso(s.issuedAt),
+                validUntil: iso(s.validUntil),
+              })),
+            },
+            after: { secretsInGrace: [] },
+          },
+          now,
+        );
+        publish({ type: 'api-key', accountId, keyId, secretHash });
+      });
+      return details(accountId, keyId);
+    },
+
+    async revokeKey(accountId, keyId, by, guard) {
+      const now = clock();
+      const { secretHash, ...key } = await getLive(accountId, keyId);
+      if (guard) await checkNotInUse(key, guard, now);
+      // The tombstone, its audit entry and its announcement commit together.
+      await store.announced(async (trx, publish) => {
+        const deleted = await trx.markDeleted(accountId, keyId, toActor(by).name, now);
+        if (!deleted) throw new NotFoundError('api_key_not_found', `No API key ${keyId}`);
+        await trx.audit(
+          by,
+          {
+            accountId,
+            action: 'api-key.delete',
+            targetType: 'api-key',
+            targetId: keyId,
+            before: audited(key),
+            after: null,
+          },
+          now,
+        );
+        publish({ type: 'api-key', accountId, keyId, secretHash });
+      });
+      return { ...key, deletedAt: now, publicToken: null };
     },
   };
 }

@@ -1,18 +1,43 @@
 import type { Kysely } from 'kysely';
+import { type ActorLike, type AuditChange, recordAudit } from '../audit/audit-log.js';
+import { NotFoundError } from '../errors.js';
 import type { ChangeFeed, Publish } from '../store/changes.js';
 import type { Database } from '../store/schema.js';
-import type { ApiKey } from './api-key.js';
+import type { ApiKey, KeyDetails, KeySecret } from './api-key.js';
 import type { KeyKind } from './token.js';
 
-/** Persistence of API keys. Deleted keys stay as tombstones so they answer `key_deleted` forever. */
+/** A key found by one of its secrets, with that secret (stores that keep one secret per key omit it). */
+export type KeyBySecret = ApiKey & { secret?: KeySecret };
+
+/** A new secret for a key (rolling): the previous ones stay valid until `previousValidUntil`. */
+export interface RolledSecret {
+  secretHash: string;
+  masked: string;
+  /** JS keys: the new public token; null for secret kinds */
+  publicToken: string | null;
+  issuedAt: number;
+  previousValidUntil: number;
+}
+
+/**
+ * Persistence of API keys. Deleted keys stay as tombstones, and every secret ever issued for a key
+ * stays in `api_key_secrets`, so each answers `key_deleted` or `key_expired` forever and none can
+ * be issued again.
+ */
 export interface KeyStore {
-  findBySecretHash(secretHash: string): Promise<ApiKey | undefined>;
-  get(accountId: string, keyId: string): Promise<(ApiKey & { secretHash: string }) | undefined>;
-  list(accountId: string): Promise<ApiKey[]>;
+  findBySecretHash(secretHash: string): Promise<KeyBySecret | undefined>;
+  get(accountId: string, keyId: string): Promise<(KeyDetails & { secretHash: string }) | undefined>;
+  list(accountId: string): Promise<KeyDetails[]>;
   insert(key: ApiKey, secretHash: string): Promise<void>;
   update(key: ApiKey): Promise<void>;
   markDeleted(accountId: string, keyId: string, deletedBy: string, at: number): Promise<boolean>;
+  /** Issues the next secret of a key; answers it. */
+  roll(key: ApiKey, next: RolledSecret): Promise<KeySecret>;
+  /** Ends every previous secret still valid at `at`; answers how many were. */
+  endGrace(keyId: string, at: number): Promise<number>;
   keysUsingDeployTarget(deployTargetId: string): Promise<ApiKey[]>;
+  /** Writes an audit entry (inside `announced`: in the change's transaction). */
+  audit(by: ActorLike | undefined, change: AuditChange, at?: number): Promise<void>;
   /**
    * Runs `work` in one transaction with a store bound to it; the changes it publishes are
    * announced with the commit (to every server sharing the database, atomically with it).
@@ -45,8 +70,18 @@ function toApiKey(row: KeyRow, deployTargets: string[]): ApiKey {
     deletedAt: row.deleted_at,
     publicToken: row.public_token,
     allowedOrigins: parseOrigins(row.allowed_origins),
+    rateLimit: row.rate_limit_per_second === null ? null : { perSecond: row.rate_limit_per_second },
   };
 }
+
+type SecretRow = Database['api_key_secrets'];
+
+const toSecret = (row: SecretRow): KeySecret => ({
+  generation: row.generation,
+  masked: row.masked,
+  issuedAt: row.issued_at,
+  validUntil: row.valid_until,
+});
 
 export function createKeyStore(db: Kysely<Database>, changes: ChangeFeed): KeyStore {
   // Inside `announced` the store is already bound to a transaction.
@@ -75,14 +110,42 @@ export function createKeyStore(db: Kysely<Database>, changes: ChangeFeed): KeySt
     return rows.map((row) => toApiKey(row, targets.get(row.id) ?? []));
   }
 
+  async function withSecrets(keys: ApiKey[]): Promise<KeyDetails[]> {
+    const byKey = new Map<string, KeySecret[]>();
+    if (keys.length > 0) {
+      const rows = await db
+        .selectFrom('api_key_secrets')
+        .selectAll()
+        .where(
+          'key_id',
+          'in',
+          keys.map((k) => k.id),
+        )
+        .orderBy('generation', 'desc')
+        .execute();
+      for (const row of rows) {
+        const list = byKey.get(row.key_id) ?? [];
+        list.push(toSecret(row));
+        byKey.set(row.key_id, list);
+      }
+    }
+    return keys.map((key) => ({ ...key, secrets: byKey.get(key.id) ?? [] }));
+  }
+
   return {
     async findBySecretHash(secretHash) {
-      const row = await db
-        .selectFrom('api_keys')
+      const secret = await db
+        .selectFrom('api_key_secrets')
         .selectAll()
         .where('secret_hash', '=', secretHash)
         .executeTakeFirst();
-      return row ? (await withTargets([row]))[0] : undefined;
+      if (!secret) return undefined;
+      const row = await db
+        .selectFrom('api_keys')
+        .selectAll()
+        .where('id', '=', secret.key_id)
+        .executeTakeFirst();
+      return row ? { ...(await withTargets([row]))[0], secret: toSecret(secret) } : undefined;
     },
     async get(accountId, keyId) {
       const row = await db
@@ -92,7 +155,7 @@ export function createKeyStore(db: Kysely<Database>, changes: ChangeFeed): KeySt
         .where('id', '=', keyId)
         .executeTakeFirst();
       if (!row) return undefined;
-      const [key] = await withTargets([row]);
+      const [key] = await withSecrets(await withTargets([row]));
       return { ...key, secretHash: row.secret_hash };
     },
     async list(accountId) {
@@ -104,7 +167,7 @@ export function createKeyStore(db: Kysely<Database>, changes: ChangeFeed): KeySt
         .orderBy('created_at')
         .orderBy('id')
         .execute();
-      return withTargets(rows);
+      return withSecrets(await withTargets(rows));
     },
     async insert(key, secretHash) {
       await inTransaction(async (trx) => {
@@ -124,6 +187,18 @@ export function createKeyStore(db: Kysely<Database>, changes: ChangeFeed): KeySt
             deleted_at: null,
             deleted_by: null,
             allowed_origins: storedOrigins(key.allowedOrigins),
+            rate_limit_per_second: key.rateLimit?.perSecond ?? null,
+          })
+          .execute();
+        await trx
+          .insertInto('api_key_secrets')
+          .values({
+            secret_hash: secretHash,
+            key_id: key.id,
+            generation: 1,
+            masked: key.masked,
+            issued_at: key.createdAt,
+            valid_until: null,
           })
           .execute();
         if (key.deployTargets.length > 0) {
@@ -142,6 +217,7 @@ export function createKeyStore(db: Kysely<Database>, changes: ChangeFeed): KeySt
             name: key.name,
             expires_at: key.expiresAt,
             allowed_origins: storedOrigins(key.allowedOrigins),
+            rate_limit_per_second: key.rateLimit?.perSecond ?? null,
           })
           .where('id', '=', key.id)
           .where('account_id', '=', key.accountId)
@@ -167,6 +243,62 @@ export function createKeyStore(db: Kysely<Database>, changes: ChangeFeed): KeySt
       if (Number(result.numUpdatedRows) === 0) return false;
       await db.deleteFrom('api_key_deploy_targets').where('key_id', '=', keyId).execute();
       return true;
+    },
+    async roll(key, next) {
+      return inTransaction(async (trx) => {
+        // The key's row first: it locks the key (two rolls at once take turns) and refuses a key
+        // deleted meanwhile.
+        const updated = await trx
+          .updateTable('api_keys')
+          .set({ secret_hash: next.secretHash, masked: next.masked, public_token: next.publicToken })
+          .where('id', '=', key.id)
+          .where('account_id', '=', key.accountId)
+          .where('deleted_at', 'is', null)
+          .executeTakeFirst();
+        if (Number(updated.numUpdatedRows) === 0) {
+          throw new NotFoundError('api_key_not_found', `No API key ${key.id}`);
+        }
+        const current = await trx
+          .selectFrom('api_key_secrets')
+          .select((eb) => eb.fn.max('generation').as('generation'))
+          .where('key_id', '=', key.id)
+          .executeTakeFirstOrThrow();
+        const generation = Number(current.generation ?? 0) + 1;
+        // Every earlier secret ends with this grace period at the latest (an earlier roll's grace
+        // that ends sooner keeps its own end).
+        await trx
+          .updateTable('api_key_secrets')
+          .set({ valid_until: next.previousValidUntil })
+          .where('key_id', '=', key.id)
+          .where((eb) =>
+            eb.or([eb('valid_until', 'is', null), eb('valid_until', '>', next.previousValidUntil)]),
+          )
+          .execute();
+        await trx
+          .insertInto('api_key_secrets')
+          .values({
+            secret_hash: next.secretHash,
+            key_id: key.id,
+            generation,
+            masked: next.masked,
+            issued_at: next.issuedAt,
+            valid_until: null,
+          })
+          .execute();
+        return { generation, masked: next.masked, issuedAt: next.issuedAt, validUntil: null };
+      });
+    },
+    async endGrace(keyId, at) {
+      const result = await db
+        .updateTable('api_key_secrets')
+        .set({ valid_until: at })
+        .where('key_id', '=', keyId)
+        .where('valid_until', '>', at)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+    audit(by, change, at) {
+      return recordAudit(db, by, change, at);
     },
     announced(work) {
       return changes.transaction(db, (trx, publish) => work(createKeyStore(trx, changes), publish));

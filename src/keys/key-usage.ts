@@ -247,11 +247,9 @@ export function createKeyUsageRecorder(
             })),
           )
           .onConflict((oc) =>
-            oc
-              .columns(['key_id', 'hour', 'deploy_target_id', 'generation', 'outcome'])
-              .doUpdateSet((eb) => ({
-                requests: eb('api_key_usage.requests', '+', eb.ref('excluded.requests')),
-              })),
+            oc.columns(['key_id', 'hour', 'deploy_target_id', 'generation', 'outcome']).doUpdateSet((eb) => ({
+              requests: eb('api_key_usage.requests', '+', eb.ref('excluded.requests')),
+            })),
           )
           .execute();
       }

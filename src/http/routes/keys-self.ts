@@ -1,7 +1,14 @@
-/** Introspection: any API key can ask what it is, so a person debugging a 403 can see why. */
+/**
+ * Introspection: any API key can ask what it is, so a person debugging a 403 can see why: its
+ * kind, account, name, deploy targets, expiry, rate limit and rotation state (which secret was
+ * presented, whether it is the current one or a rolled key's previous one and until when it
+ * works). Never a secret. Introspection is not counted as a use of the key, nor rate limited.
+ */
 import type { FastifyInstance } from 'fastify';
+import { firstSecret } from '../../keys/api-key.js';
 import type { Services } from '../../services.js';
 import { iso, ok } from '../schemas.js';
+import { rotationState } from './api-keys.js';
 
 export function registerKeySelfRoutes(app: FastifyInstance, services: Services): void {
   app.get(
@@ -9,8 +16,12 @@ export function registerKeySelfRoutes(app: FastifyInstance, services: Services):
     { config: { permission: 'key-self' }, schema: { tags: ['api keys'] } },
     async (request) => {
       if (request.principal.type !== 'key') throw new Error('key-self route reached without a key');
-      const { key } = request.principal;
-      const account = await services.accounts.get(key.accountId);
+      const { key, secret = firstSecret(key) } = request.principal;
+      const [account, details] = await Promise.all([
+        services.accounts.get(key.accountId),
+        services.keys.getKey(key.accountId, key.id),
+      ]);
+      const rotation = rotationState(details, services.now());
       return ok({
         id: key.id,
         kind: key.kind,
@@ -21,6 +32,18 @@ export function registerKeySelfRoutes(app: FastifyInstance, services: Services):
         deployTargets: key.deployTargets,
         expiresAt: iso(key.expiresAt),
         createdAt: iso(key.createdAt),
+        rateLimit: key.rateLimit ?? null,
+        ...(key.kind === 'js' ? { allowedOrigins: key.allowedOrigins } : {}),
+        rotation: {
+          ...rotation,
+          presentedSecret: {
+            generation: secret.generation,
+            current: secret.generation === rotation.generation,
+            masked: secret.masked,
+            issuedAt: iso(secret.issuedAt),
+            validUntil: iso(secret.validUntil),
+          },
+        },
       });
     },
   );

@@ -74,6 +74,7 @@ function plainText(reply: FastifyReply, status: number, text: string): FastifyRe
 /** The script tag and the bundle answer refusals as short plain text, never cached. */
 function plainTextRefusal(_request: FastifyRequest, reply: FastifyReply, refusal: Refusal): FastifyReply {
   if (KEY_GONE.has(refusal.code)) return plainText(reply, 404, `Not Found: ${refusal.message}`);
+  if (refusal.status === 429) return plainText(reply, 429, `Too Many Requests: ${refusal.message}`);
   return plainText(reply, refusal.status, `Not Authorized: ${refusal.message}`);
 }
 
