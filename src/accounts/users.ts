@@ -9,6 +9,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Role } from '../access/permissions.js';
+import { type ActorLike, recordAudit } from '../audit/audit-log.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
 import { newUserId } from '../ids.js';
 import type { ChangeFeed } from '../store/changes.js';
@@ -26,9 +27,14 @@ export interface UserService {
   count(): Promise<number>;
   findByEmail(email: string): Promise<{ id: string; email: string; passwordHash: string | null } | undefined>;
   listMembers(accountId: string): Promise<Member[]>;
-  addMember(accountId: string, input: { email: string; password?: string; role: Role }): Promise<Member>;
-  changeRole(accountId: string, userId: string, role: Role): Promise<Member>;
-  removeMember(accountId: string, userId: string): Promise<Member>;
+  /** `by`: who makes the change, for the audit log (written in the change's transaction) */
+  addMember(
+    accountId: string,
+    input: { email: string; password?: string; role: Role },
+    by?: ActorLike,
+  ): Promise<Member>;
+  changeRole(accountId: string, userId: string, role: Role, by?: ActorLike): Promise<Member>;
+  removeMember(accountId: string, userId: string, by?: ActorLike): Promise<Member>;
   setPassword(userId: string, password: string): Promise<void>;
 }
 
@@ -82,6 +88,7 @@ export function createUserService(db: Kysely<Database>, changes: ChangeFeed): Us
     userId: string,
     losesAdminRole: boolean,
     apply: (trx: Kysely<Database>) => Promise<unknown>,
+    audit: { by: ActorLike | undefined; action: string; after: Role | null },
   ): Promise<Member> {
     return changes.transaction(db, async (trx, publish) => {
       await trx
@@ -92,6 +99,14 @@ export function createUserService(db: Kysely<Database>, changes: ChangeFeed): Us
       const member = await getMember(accountId, userId, trx);
       if (member.role === 'account-admin' && losesAdminRole) await assertAnotherAdmin(trx, accountId, userId);
       await apply(trx);
+      await recordAudit(trx, audit.by, {
+        accountId,
+        action: audit.action,
+        targetType: 'user',
+        targetId: userId,
+        before: { email: member.email, role: member.role },
+        after: audit.after === null ? null : { email: member.email, role: audit.after },
+      });
       publish({ type: 'user', userId });
       return member;
     });
@@ -123,7 +138,7 @@ export function createUserService(db: Kysely<Database>, changes: ChangeFeed): Us
         .execute();
       return rows.map((r) => ({ id: r.id, email: r.email, role: r.role as Role, createdAt: r.created_at }));
     },
-    async addMember(accountId, input) {
+    async addMember(accountId, input, by) {
       const email = normalizeEmail(input.email);
       const now = Date.now();
       let user = await db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
@@ -147,28 +162,46 @@ export function createUserService(db: Kysely<Database>, changes: ChangeFeed): Us
           .insertInto('memberships')
           .values({ account_id: accountId, user_id: userId, role: input.role, created_at: now })
           .execute();
+        await recordAudit(trx, by, {
+          accountId,
+          action: 'user.create',
+          targetType: 'user',
+          targetId: userId,
+          before: null,
+          after: { email, role: input.role },
+        });
         publish({ type: 'user', userId });
       });
       return { id: user.id, email, role: input.role, createdAt: now };
     },
-    async changeRole(accountId, userId, role) {
-      const member = await changeMembership(accountId, userId, role !== 'account-admin', (trx) =>
-        trx
-          .updateTable('memberships')
-          .set({ role })
-          .where('account_id', '=', accountId)
-          .where('user_id', '=', userId)
-          .execute(),
+    async changeRole(accountId, userId, role, by) {
+      const member = await changeMembership(
+        accountId,
+        userId,
+        role !== 'account-admin',
+        (trx) =>
+          trx
+            .updateTable('memberships')
+            .set({ role })
+            .where('account_id', '=', accountId)
+            .where('user_id', '=', userId)
+            .execute(),
+        { by, action: 'user.update', after: role },
       );
       return { ...member, role };
     },
-    async removeMember(accountId, userId) {
-      const member = await changeMembership(accountId, userId, true, (trx) =>
-        trx
-          .deleteFrom('memberships')
-          .where('account_id', '=', accountId)
-          .where('user_id', '=', userId)
-          .execute(),
+    async removeMember(accountId, userId, by) {
+      const member = await changeMembership(
+        accountId,
+        userId,
+        true,
+        (trx) =>
+          trx
+            .deleteFrom('memberships')
+            .where('account_id', '=', accountId)
+            .where('user_id', '=', userId)
+            .execute(),
+        { by, action: 'user.delete', after: null },
       );
       return member;
     },

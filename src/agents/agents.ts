@@ -19,6 +19,7 @@
  */
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
+import { type ActorLike, recordAudit } from '../audit/audit-log.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import type { SnapshotCondition, SnapshotVariation } from '../runtime/snapshot.js';
 import type { Database } from '../store/schema.js';
@@ -125,9 +126,14 @@ export interface AgentService {
   list(accountId: string): Promise<Agent[]>;
   get(accountId: string, code: string): Promise<Agent>;
   /** creates or replaces the agent; `created` tells which */
-  put(accountId: string, code: string, input: AgentInput): Promise<{ agent: Agent; created: boolean }>;
+  put(
+    accountId: string,
+    code: string,
+    input: AgentInput,
+    by?: ActorLike,
+  ): Promise<{ agent: Agent; created: boolean }>;
   /** deletes the agent and answers what it was */
-  remove(accountId: string, code: string): Promise<Agent>;
+  remove(accountId: string, code: string, by?: ActorLike): Promise<Agent>;
 }
 
 function parseInput(code: string, input: unknown): z.output<typeof AgentInput> {
@@ -236,6 +242,12 @@ async function checkGoals(trx: Kysely<Database>, accountId: string, goals: strin
   });
 }
 
+/** An agent as the audit log shows it: its definition, without the server's counters. */
+function audited(agent: Agent) {
+  const { version: _version, createdAt: _created, updatedAt: _updated, ...definition } = agent;
+  return definition;
+}
+
 export function createAgentService(db: Kysely<Database>, deployments: DeploymentService): AgentService {
   const notFound = (code: string) => new NotFoundError('agent_not_found', `No agent ${code} in this account`);
 
@@ -250,7 +262,7 @@ export function createAgentService(db: Kysely<Database>, deployments: Deployment
       return agent;
     },
 
-    async put(accountId, code, input) {
+    async put(accountId, code, input, by) {
       const definition = definitionOf(code, parseInput(code, input));
       const current = await selectAgent(db, accountId, code);
       if (current && sameDefinition(current, definition)) return { agent: current, created: false };
@@ -266,15 +278,36 @@ export function createAgentService(db: Kysely<Database>, deployments: Deployment
           updatedAt: now,
         };
         await saveAgent(trx, accountId, agent, existing === undefined);
+        await recordAudit(
+          trx,
+          by,
+          {
+            accountId,
+            action: existing === undefined ? 'agent.create' : 'agent.update',
+            targetType: 'agent',
+            targetId: code,
+            before: existing ? audited(existing) : null,
+            after: audited(agent),
+          },
+          now,
+        );
         return { agent, created: existing === undefined };
       });
     },
 
-    async remove(accountId, code) {
+    async remove(accountId, code, by) {
       return deployments.change(accountId, async (trx) => {
         const existing = await selectAgent(trx, accountId, code);
         if (!existing) throw notFound(code);
         await deleteAgent(trx, accountId, code);
+        await recordAudit(trx, by, {
+          accountId,
+          action: 'agent.delete',
+          targetType: 'agent',
+          targetId: code,
+          before: audited(existing),
+          after: null,
+        });
         return existing;
       });
     },

@@ -5,6 +5,7 @@
  */
 import type { Kysely } from 'kysely';
 import { LRUCache } from 'lru-cache';
+import { type ActorLike, recordAudit } from '../audit/audit-log.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
 import { newDeployTargetId } from '../ids.js';
 import type { KeyStore } from '../keys/key-store.js';
@@ -68,13 +69,15 @@ export interface DeployTargetService {
   get(accountId: string, id: string): Promise<DeployTarget>;
   /** The target a runtime request addresses: the given id, or the account's default REST target. */
   resolve(accountId: string, id: string | undefined): Promise<DeployTarget | undefined>;
-  create(accountId: string, input: NewDeployTarget): Promise<DeployTarget>;
+  /** `by`: who makes the change, for the audit log (written in the change's transaction) */
+  create(accountId: string, input: NewDeployTarget, by?: ActorLike): Promise<DeployTarget>;
   update(
     accountId: string,
     id: string,
     patch: { name?: string; deployMode?: DeployMode },
+    by?: ActorLike,
   ): Promise<DeployTarget>;
-  remove(accountId: string, id: string): Promise<DeployTarget>;
+  remove(accountId: string, id: string, by?: ActorLike): Promise<DeployTarget>;
 }
 
 export function createDeployTargetService(
@@ -171,7 +174,7 @@ export function createDeployTargetService(
       if (target && mayCache(startedAt)) byId.set(target.id, target);
       return target;
     },
-    async create(accountId, input) {
+    async create(accountId, input, by) {
       const target: DeployTarget = {
         id: newDeployTargetId(),
         accountId,
@@ -198,11 +201,19 @@ export function createDeployTargetService(
             created_at: target.createdAt,
           })
           .execute();
+        await recordAudit(trx, by, {
+          accountId,
+          action: 'deploy-target.create',
+          targetType: 'deploy-target',
+          targetId: target.id,
+          before: null,
+          after: audited(target),
+        });
         return target;
       });
       return created;
     },
-    async update(accountId, id, patch) {
+    async update(accountId, id, patch, by) {
       await get(accountId, id);
       // Switched to `automatic`, a target is deployed with the current configuration at once.
       const next = await writeTarget(accountId, async (trx) => {
@@ -216,11 +227,19 @@ export function createDeployTargetService(
           .where('account_id', '=', accountId)
           .where('id', '=', id)
           .execute();
+        await recordAudit(trx, by, {
+          accountId,
+          action: 'deploy-target.update',
+          targetType: 'deploy-target',
+          targetId: id,
+          before: audited(target),
+          after: audited(updated),
+        });
         return updated;
       });
       return next;
     },
-    async remove(accountId, id) {
+    async remove(accountId, id, by) {
       const target = await get(accountId, id);
       if (target.isDefault) {
         throw new ConflictError(
@@ -242,12 +261,28 @@ export function createDeployTargetService(
           .where('account_id', '=', accountId)
           .where('id', '=', id)
           .execute();
+        await recordAudit(trx, by, {
+          accountId,
+          action: 'deploy-target.delete',
+          targetType: 'deploy-target',
+          targetId: id,
+          before: audited(target),
+          after: null,
+        });
         publish({ type: 'deploy-target', accountId, deployTargetId: id });
       });
       return target;
     },
   };
 }
+
+/** A target as the audit log shows it. */
+const audited = (t: DeployTarget) => ({
+  name: t.name,
+  kind: t.kind,
+  deployMode: t.deployMode,
+  isDefault: t.isDefault,
+});
 
 function definedOnly<T extends object>(patch: T): Partial<T> {
   return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;

@@ -19,6 +19,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { DeployTarget, TargetDeployer } from '../agents/deploy-targets.js';
+import { type ActorLike, recordAudit } from '../audit/audit-log.js';
 import { NotFoundError } from '../errors.js';
 import type { Snapshot, SnapshotAgent, SnapshotGoal } from '../runtime/snapshot.js';
 import type { ChangeFeed, Publish } from '../store/changes.js';
@@ -48,7 +49,7 @@ export interface DeploymentService extends TargetDeployer {
    * "Deploy now": points the target at the current configuration. A target already serving it is
    * left as it is (its `deployedAt` keeps the time it was deployed).
    */
-  deploy(accountId: string, deployTargetId: string): Promise<Deployment>;
+  deploy(accountId: string, deployTargetId: string, by?: ActorLike): Promise<Deployment>;
 }
 
 /** The runtime's view of agents and goals at one version (server-managed fields left out). */
@@ -192,7 +193,7 @@ export function createDeploymentService(db: Kysely<Database>, changes: ChangeFee
       });
     },
 
-    deploy(accountId, deployTargetId) {
+    deploy(accountId, deployTargetId, by) {
       return changes.transaction(db, async (trx, publish) => {
         const now = Date.now();
         const version = await lockConfiguration(trx, accountId, false, now);
@@ -212,6 +213,19 @@ export function createDeploymentService(db: Kysely<Database>, changes: ChangeFee
           return { accountId, deployTargetId, version, deployedAt: target.deployed_at };
         }
         const deployments = await deployTo(trx, accountId, [deployTargetId], version, now);
+        await recordAudit(
+          trx,
+          by,
+          {
+            accountId,
+            action: 'deploy-target.deploy',
+            targetType: 'deploy-target',
+            targetId: deployTargetId,
+            before: { deployedVersion: target.deployed_version },
+            after: { deployedVersion: version },
+          },
+          now,
+        );
         announce(publish, deployments);
         return deployments[0];
       });

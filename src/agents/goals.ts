@@ -12,6 +12,7 @@
  */
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
+import { type ActorLike, recordAudit } from '../audit/audit-log.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
 import type { Database } from '../store/schema.js';
 import { selectAgentsTrackingGoal } from './agent-store.js';
@@ -43,9 +44,14 @@ export interface GoalService {
   list(accountId: string): Promise<Goal[]>;
   get(accountId: string, code: string): Promise<Goal>;
   /** creates or replaces the goal; `created` tells which */
-  put(accountId: string, code: string, input: GoalInput): Promise<{ goal: Goal; created: boolean }>;
+  put(
+    accountId: string,
+    code: string,
+    input: GoalInput,
+    by?: ActorLike,
+  ): Promise<{ goal: Goal; created: boolean }>;
   /** deletes the goal and answers what it was */
-  remove(accountId: string, code: string): Promise<Goal>;
+  remove(accountId: string, code: string, by?: ActorLike): Promise<Goal>;
 }
 
 function parseInput(code: string, input: unknown): { name: string; value: number } {
@@ -82,7 +88,7 @@ export function createGoalService(db: Kysely<Database>, deployments: DeploymentS
       return goal;
     },
 
-    async put(accountId, code, input) {
+    async put(accountId, code, input, by) {
       const definition = parseInput(code, input);
       const current = await selectGoal(db, accountId, code);
       if (current && current.name === definition.name && current.value === definition.value) {
@@ -99,11 +105,24 @@ export function createGoalService(db: Kysely<Database>, deployments: DeploymentS
           updatedAt: now,
         };
         await saveGoal(trx, accountId, goal, existing === undefined);
+        await recordAudit(
+          trx,
+          by,
+          {
+            accountId,
+            action: existing === undefined ? 'goal.create' : 'goal.update',
+            targetType: 'goal',
+            targetId: code,
+            before: existing ? { name: existing.name, value: existing.value } : null,
+            after: { name: goal.name, value: goal.value },
+          },
+          now,
+        );
         return { goal, created: existing === undefined };
       });
     },
 
-    async remove(accountId, code) {
+    async remove(accountId, code, by) {
       return deployments.change(accountId, async (trx) => {
         const existing = await selectGoal(trx, accountId, code);
         if (!existing) throw notFound(code);
@@ -115,6 +134,14 @@ export function createGoalService(db: Kysely<Database>, deployments: DeploymentS
           );
         }
         await deleteGoal(trx, accountId, code);
+        await recordAudit(trx, by, {
+          accountId,
+          action: 'goal.delete',
+          targetType: 'goal',
+          targetId: code,
+          before: { name: existing.name, value: existing.value },
+          after: null,
+        });
         return existing;
       });
     },

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { AGENT_STATUSES, type Agent, type AgentInput } from '../agents/agents.js';
 import type { Goal } from '../agents/goals.js';
 import { InvalidInputError } from '../errors.js';
+import { auditActor } from '../http/actor.js';
 import type { ConditionClause } from '../runtime/snapshot.js';
 import type { Services } from '../services.js';
 import { type AccountContext, accountContext } from './context.js';
@@ -791,7 +792,12 @@ export function registerAgentPages(root: FastifyInstance, services: Services): v
       if (existing.some((a) => a.code === code)) {
         throw new InvalidInputError('code', `There is already an agent ${code}; choose another code.`);
       }
-      const { agent } = await services.agents.put(ctx.account.id, code, agentInputFromForm(request.body));
+      const { agent } = await services.agents.put(
+        ctx.account.id,
+        code,
+        agentInputFromForm(request.body),
+        auditActor(request),
+      );
       const target = `${CONSOLE}/${ctx.account.id}/agents/${agent.code}`;
       if (isHtmx(request)) {
         reply.header('hx-redirect', target);
@@ -812,6 +818,7 @@ export function registerAgentPages(root: FastifyInstance, services: Services): v
         ctx.account.id,
         request.params.a,
         agentInputFromForm(request.body),
+        auditActor(request),
       );
       const goals = await services.goals.list(ctx.account.id);
       return sendHtml(
@@ -875,7 +882,12 @@ export function registerAgentPages(root: FastifyInstance, services: Services): v
       if ((await services.goals.list(ctx.account.id)).some((g) => g.code === code)) {
         throw new InvalidInputError('code', `There is already a goal ${code}; choose another code.`);
       }
-      const { goal } = await services.goals.put(ctx.account.id, code, goalInput(request.body));
+      const { goal } = await services.goals.put(
+        ctx.account.id,
+        code,
+        goalInput(request.body),
+        auditActor(request),
+      );
       return goalsChanged(reply, ctx, `Created goal ${goal.code}.`, goal.code);
     },
   );
@@ -896,7 +908,12 @@ export function registerAgentPages(root: FastifyInstance, services: Services): v
     async (request, reply) => {
       const ctx = await accountContext(services, request, request.params.acc);
       await services.goals.get(ctx.account.id, request.params.g);
-      const { goal } = await services.goals.put(ctx.account.id, request.params.g, goalInput(request.body));
+      const { goal } = await services.goals.put(
+        ctx.account.id,
+        request.params.g,
+        goalInput(request.body),
+        auditActor(request),
+      );
       return goalsChanged(reply, ctx, `Saved goal ${goal.code}.`, goal.code);
     },
   );
@@ -916,7 +933,7 @@ export function registerAgentPages(root: FastifyInstance, services: Services): v
     { ...change, schema: { params: GoalParams, hide } },
     async (request, reply) => {
       const ctx = await accountContext(services, request, request.params.acc);
-      const goal = await services.goals.remove(ctx.account.id, request.params.g);
+      const goal = await services.goals.remove(ctx.account.id, request.params.g, auditActor(request));
       return goalsChanged(reply, ctx, `Deleted goal ${goal.code}.`);
     },
   );

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { ROLE_LABELS, ROLES, type Role } from '../access/permissions.js';
 import type { Member } from '../accounts/users.js';
 import { DEPLOY_MODES, DEPLOY_TARGET_KINDS, type DeployTarget } from '../agents/deploy-targets.js';
+import { auditActor } from '../http/actor.js';
 import type { Services } from '../services.js';
 import { type AccountContext, accountContext } from './context.js';
 import { CONSOLE, formatTime, isHtmx, sendHtml } from './html.js';
@@ -520,7 +521,7 @@ export function registerSettingsPages(root: FastifyInstance, services: Services)
     },
     async (request, reply) => {
       const ctx = await accountContext(services, request, request.params.acc);
-      const target = await services.deployTargets.create(ctx.account.id, request.body);
+      const target = await services.deployTargets.create(ctx.account.id, request.body, auditActor(request));
       return targetsChanged(reply, ctx, `Created deploy target "${target.name}" (${target.id}).`, target.id);
     },
   );
@@ -547,7 +548,12 @@ export function registerSettingsPages(root: FastifyInstance, services: Services)
     },
     async (request, reply) => {
       const ctx = await accountContext(services, request, request.params.acc);
-      const target = await services.deployTargets.update(ctx.account.id, request.params.dt, request.body);
+      const target = await services.deployTargets.update(
+        ctx.account.id,
+        request.params.dt,
+        request.body,
+        auditActor(request),
+      );
       return targetsChanged(reply, ctx, `Saved deploy target "${target.name}".`, target.id);
     },
   );
@@ -572,7 +578,11 @@ export function registerSettingsPages(root: FastifyInstance, services: Services)
     { ...manage, schema: { params: TargetParams, hide } },
     async (request, reply) => {
       const ctx = await accountContext(services, request, request.params.acc);
-      const target = await services.deployTargets.remove(ctx.account.id, request.params.dt);
+      const target = await services.deployTargets.remove(
+        ctx.account.id,
+        request.params.dt,
+        auditActor(request),
+      );
       return targetsChanged(reply, ctx, `Deleted deploy target "${target.name}".`);
     },
   );
@@ -582,7 +592,11 @@ export function registerSettingsPages(root: FastifyInstance, services: Services)
     { ...deploy, schema: { params: TargetParams, hide } },
     async (request, reply) => {
       const ctx = await accountContext(services, request, request.params.acc);
-      const deployment = await services.deployments.deploy(ctx.account.id, request.params.dt);
+      const deployment = await services.deployments.deploy(
+        ctx.account.id,
+        request.params.dt,
+        auditActor(request),
+      );
       const target = await services.deployTargets.get(ctx.account.id, request.params.dt);
       return targetsChanged(
         reply,
@@ -660,7 +674,11 @@ export function registerSettingsPages(root: FastifyInstance, services: Services)
       const ctx = await accountContext(services, request, request.params.acc);
       const { email, role } = request.body;
       const password = request.body.password || undefined;
-      const member = await services.users.addMember(ctx.account.id, { email, password, role });
+      const member = await services.users.addMember(
+        ctx.account.id,
+        { email, password, role },
+        auditActor(request),
+      );
       return usersChanged(reply, ctx, `Added ${member.email} as ${ROLE_LABELS[member.role]}.`, member.id);
     },
   );
@@ -670,7 +688,12 @@ export function registerSettingsPages(root: FastifyInstance, services: Services)
     { ...manage, schema: { params: UserParams, hide, body: z.object({ role: z.enum(ROLES) }) } },
     async (request, reply) => {
       const ctx = await accountContext(services, request, request.params.acc);
-      const member = await services.users.changeRole(ctx.account.id, request.params.id, request.body.role);
+      const member = await services.users.changeRole(
+        ctx.account.id,
+        request.params.id,
+        request.body.role,
+        auditActor(request),
+      );
       return usersChanged(reply, ctx, `${member.email} is now ${ROLE_LABELS[member.role]}.`, member.id);
     },
   );
@@ -692,7 +715,11 @@ export function registerSettingsPages(root: FastifyInstance, services: Services)
     { ...manage, schema: { params: UserParams, hide } },
     async (request, reply) => {
       const ctx = await accountContext(services, request, request.params.acc);
-      const member = await services.users.removeMember(ctx.account.id, request.params.id);
+      const member = await services.users.removeMember(
+        ctx.account.id,
+        request.params.id,
+        auditActor(request),
+      );
       return usersChanged(reply, ctx, `Removed ${member.email} from this account.`);
     },
   );

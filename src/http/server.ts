@@ -16,6 +16,7 @@ import { registerMetrics } from './metrics.js';
 import { registerAgentApiRoutes } from './routes/agent-api.js';
 import { registerAgentRoutes } from './routes/agents.js';
 import { registerApiKeyRoutes } from './routes/api-keys.js';
+import { registerAuditRoutes } from './routes/audit.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerDeployTargetRoutes } from './routes/deploy-targets.js';
 import { registerDeploymentRoutes } from './routes/deployments.js';
@@ -112,6 +113,7 @@ export async function buildServer(services: Services, options: ServerOptions = {
   registerAuthRoutes(app, services);
   registerApiKeyRoutes(app, services);
   registerKeySelfRoutes(app, services);
+  registerAuditRoutes(app, services);
   registerDeployTargetRoutes(app, services);
   registerDeploymentRoutes(app, services);
   registerAgentRoutes(app, services);

@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { type Agent, AgentCode, AgentInput } from '../../agents/agents.js';
 import { InvalidInputError } from '../../errors.js';
 import type { Services } from '../../services.js';
+import { auditActor } from '../actor.js';
 import { AccountParams, iso, ok } from '../schemas.js';
 
 const AgentParams = AccountParams.extend({ a: AgentCode });
@@ -56,7 +57,7 @@ export function registerAgentRoutes(root: FastifyInstance, services: Services): 
     { config: { permission: 'change' }, schema: { tags, params: AgentParams, body: AgentInput } },
     async (request, reply) => {
       const { agent, created } = await fieldsOfBody(
-        services.agents.put(request.params.acc, request.params.a, request.body),
+        services.agents.put(request.params.acc, request.params.a, request.body, auditActor(request)),
       );
       const status = created ? 201 : 200;
       return reply.code(status).send({ status, data: agentRecord(agent) });
@@ -66,6 +67,9 @@ export function registerAgentRoutes(root: FastifyInstance, services: Services): 
   app.delete(
     '/admin/:acc/agents/:a',
     { config: { permission: 'change' }, schema: { tags, params: AgentParams } },
-    async (request) => ok(agentRecord(await services.agents.remove(request.params.acc, request.params.a))),
+    async (request) =>
+      ok(
+        agentRecord(await services.agents.remove(request.params.acc, request.params.a, auditActor(request))),
+      ),
   );
 }

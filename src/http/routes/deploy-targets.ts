@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DEPLOY_MODES, DEPLOY_TARGET_KINDS, type DeployTarget } from '../../agents/deploy-targets.js';
 import type { Services } from '../../services.js';
+import { auditActor } from '../actor.js';
 import { AccountParams, iso, Name, ok } from '../schemas.js';
 
 const TargetParams = AccountParams.extend({ dt: z.string().min(1).max(64) });
@@ -56,7 +57,11 @@ export function registerDeployTargetRoutes(root: FastifyInstance, services: Serv
       },
     },
     async (request, reply) => {
-      const target = await services.deployTargets.create(request.params.acc, request.body);
+      const target = await services.deployTargets.create(
+        request.params.acc,
+        request.body,
+        auditActor(request),
+      );
       return reply.code(201).send({ status: 201, data: deployTargetRecord(target) });
     },
   );
@@ -74,7 +79,12 @@ export function registerDeployTargetRoutes(root: FastifyInstance, services: Serv
     async (request) => {
       return ok(
         deployTargetRecord(
-          await services.deployTargets.update(request.params.acc, request.params.dt, request.body),
+          await services.deployTargets.update(
+            request.params.acc,
+            request.params.dt,
+            request.body,
+            auditActor(request),
+          ),
         ),
       );
     },
@@ -85,7 +95,9 @@ export function registerDeployTargetRoutes(root: FastifyInstance, services: Serv
     { config: { permission: 'manage' }, schema: { tags, params: TargetParams } },
     async (request) => {
       return ok(
-        deployTargetRecord(await services.deployTargets.remove(request.params.acc, request.params.dt)),
+        deployTargetRecord(
+          await services.deployTargets.remove(request.params.acc, request.params.dt, auditActor(request)),
+        ),
       );
     },
   );

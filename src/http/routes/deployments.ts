@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Services } from '../../services.js';
+import { auditActor } from '../actor.js';
 import { AccountParams, ok } from '../schemas.js';
 import { deployTargetRecord } from './deploy-targets.js';
 
@@ -19,7 +20,7 @@ export function registerDeploymentRoutes(root: FastifyInstance, services: Servic
     { config: { permission: 'deploy' }, schema: { tags: ['deploy targets'], params: TargetParams } },
     async (request) => {
       const { acc, dt } = request.params;
-      await services.deployments.deploy(acc, dt);
+      await services.deployments.deploy(acc, dt, auditActor(request));
       return ok(deployTargetRecord(await services.deployTargets.get(acc, dt)));
     },
   );

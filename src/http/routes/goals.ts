@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { type Goal, GoalCode, GoalInput } from '../../agents/goals.js';
 import type { Services } from '../../services.js';
+import { auditActor } from '../actor.js';
 import { AccountParams, iso, ok } from '../schemas.js';
 import { fieldsOfBody } from './agents.js';
 
@@ -41,7 +42,7 @@ export function registerGoalRoutes(root: FastifyInstance, services: Services): v
     { config: { permission: 'change' }, schema: { tags, params: GoalParams, body: GoalInput } },
     async (request, reply) => {
       const { goal, created } = await fieldsOfBody(
-        services.goals.put(request.params.acc, request.params.g, request.body),
+        services.goals.put(request.params.acc, request.params.g, request.body, auditActor(request)),
       );
       const status = created ? 201 : 200;
       return reply.code(status).send({ status, data: goalRecord(goal) });
@@ -51,6 +52,7 @@ export function registerGoalRoutes(root: FastifyInstance, services: Services): v
   app.delete(
     '/admin/:acc/goals/:g',
     { config: { permission: 'change' }, schema: { tags, params: GoalParams } },
-    async (request) => ok(goalRecord(await services.goals.remove(request.params.acc, request.params.g))),
+    async (request) =>
+      ok(goalRecord(await services.goals.remove(request.params.acc, request.params.g, auditActor(request)))),
   );
 }

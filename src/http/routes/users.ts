@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { ROLES } from '../../access/permissions.js';
 import type { Member } from '../../accounts/users.js';
 import type { Services } from '../../services.js';
+import { auditActor } from '../actor.js';
 import { AccountParams, bodyFields, iso, ok } from '../schemas.js';
 
 const UserParams = AccountParams.extend({ id: z.string().min(1).max(64) });
@@ -35,7 +36,9 @@ export function registerUserRoutes(root: FastifyInstance, services: Services): v
       },
     },
     async (request, reply) => {
-      const member = await bodyFields(services.users.addMember(request.params.acc, request.body));
+      const member = await bodyFields(
+        services.users.addMember(request.params.acc, request.body, auditActor(request)),
+      );
       return reply.code(201).send({ status: 201, data: userRecord(member) });
     },
   );
@@ -45,12 +48,23 @@ export function registerUserRoutes(root: FastifyInstance, services: Services): v
     { config, schema: { tags, params: UserParams, body: z.object({ role: z.enum(ROLES) }) } },
     async (request) => {
       return ok(
-        userRecord(await services.users.changeRole(request.params.acc, request.params.id, request.body.role)),
+        userRecord(
+          await services.users.changeRole(
+            request.params.acc,
+            request.params.id,
+            request.body.role,
+            auditActor(request),
+          ),
+        ),
       );
     },
   );
 
   app.delete('/admin/:acc/users/:id', { config, schema: { tags, params: UserParams } }, async (request) => {
-    return ok(userRecord(await services.users.removeMember(request.params.acc, request.params.id)));
+    return ok(
+      userRecord(
+        await services.users.removeMember(request.params.acc, request.params.id, auditActor(request)),
+      ),
+    );
   });
 }
