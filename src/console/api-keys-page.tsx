@@ -4,21 +4,117 @@
  *     and appears in the list with its marker;
  *   - New Admin Key → choose the access level → Create to confirm;
  *   - a new secret is shown once, with a copy button (JS keys: with the ready-to-paste script tags);
- *   - Edit chooses the associated deploy targets (none = all) and the name;
- *   - Delete asks for confirmation: the key stops working at once and can never be re-created.
+ *   - Edit chooses the associated deploy targets (none = all), the name, the expiry and the rate limit;
+ *   - Delete asks for confirmation: the key stops working at once and can never be re-created; a key
+ *     used in the last 24 hours needs its name typed;
+ *   - the list says when each key was last used ("used 3 min ago"), flags keys expiring within 7 days
+ *     and rolled keys whose previous secret still works; Usage shows the figures per deploy target,
+ *     per secret and refused requests by reason;
+ *   - Roll issues a new secret for the same key, the previous one working for a chosen grace period
+ *     (now, 1 hour, 24 hours, 7 days); "End grace period now" stops the previous one at once.
  * Every change goes through services.keys; the authorizer allows Account Admins only (`manage`).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { actorOf } from '../access/principal.js';
 import type { DeployTarget } from '../agents/deploy-targets.js';
-import { type ApiKey, targetKindFor } from '../keys/api-key.js';
+import { auditActor } from '../http/actor.js';
+import { type ApiKey, type KeyDetails, secretsInGrace, targetKindFor } from '../keys/api-key.js';
+import { RECENT_USE_MS } from '../keys/key-service.js';
+import type { KeyUsage, UsageWindows } from '../keys/key-usage.js';
 import { KEY_KINDS, type KeyKind } from '../keys/token.js';
 import type { Services } from '../services.js';
 import { type AccountContext, accountContext } from './context.js';
 import { asList, CONSOLE, formatTime, isHtmx, sendHtml } from './html.js';
 import { AccountPage, CancelButton, CloseModal, Dialog, Flash, FormError, SettingsTabs } from './layout.js';
+
+/** Keys expiring this soon are flagged in the list. */
+const EXPIRY_WARNING_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** The grace periods offered when rolling a key, in seconds. */
+const GRACE_CHOICES: { seconds: number; label: string }[] = [
+  { seconds: 0, label: 'Now: the current secret stops working at once' },
+  { seconds: 3600, label: 'In 1 hour' },
+  { seconds: 86_400, label: 'In 24 hours' },
+  { seconds: 7 * 86_400, label: 'In 7 days' },
+];
+
+/** "3 min ago", "2 h ago", "5 days ago": how long since `at`. */
+export function timeAgo(at: number, now: number): string {
+  const seconds = Math.max(0, Math.round((now - at) / 1000));
+  if (seconds < 60) return 'just now';
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return `${hours} h ago`;
+  return `${Math.round(hours / 24)} days ago`;
+}
+
+/** "in 3 days", "in 5 h": how long until `at`. */
+function timeUntil(at: number, now: number): string {
+  const minutes = Math.max(1, Math.round((at - now) / 60_000));
+  if (minutes < 60) return `in ${minutes} min`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return `in ${hours} h`;
+  return `in ${Math.round(hours / 24)} days`;
+}
+
+/** What the list knows of each key besides its record. */
+interface KeyState {
+  usage: Map<string, KeyUsage>;
+  now: number;
+}
+
+const usedRecently = (usage: KeyUsage | undefined, now: number) =>
+  usage?.lastUse != null && now - usage.lastUse.at < RECENT_USE_MS;
+
+function targetLabel(id: string | null, targets: Map<string, DeployTarget>): string {
+  if (id === null) return 'no deploy target (Admin API)';
+  const target = targets.get(id);
+  return target ? `${target.name} (${id})` : id;
+}
+
+/** Flags in the Name cell: expired or expiring soon, a previous secret still working, a rate limit. */
+function KeyFlags(props: { apiKey: KeyDetails; now: number }): JSX.Element {
+  const { apiKey: key, now } = props;
+  const inGrace = secretsInGrace(key.secrets, now);
+  const graceEnd = Math.max(...inGrace.map((s) => s.validUntil ?? 0));
+  return (
+    <>
+      {key.expiresAt !== null && key.expiresAt <= now ? (
+        <span class="tag danger" safe>{`expired ${formatTime(key.expiresAt)}`}</span>
+      ) : key.expiresAt !== null && key.expiresAt - now <= EXPIRY_WARNING_MS ? (
+        <span class="tag warn" title={formatTime(key.expiresAt)} safe>
+          {`expires ${timeUntil(key.expiresAt, now)}`}
+        </span>
+      ) : (
+        ''
+      )}
+      {inGrace.length > 0 ? (
+        <span class="tag warn" title={formatTime(graceEnd)} safe>
+          {`previous secret works until ${formatTime(graceEnd)}`}
+        </span>
+      ) : (
+        ''
+      )}
+      {key.rateLimit ? <span class="tag" safe>{`≤ ${key.rateLimit.perSecond} requests/s`}</span> : ''}
+    </>
+  );
+}
+
+function LastUsed(props: { usage: KeyUsage | undefined; now: number; targets: Map<string, DeployTarget> }) {
+  const lastUse = props.usage?.lastUse;
+  if (!lastUse) return <span class="muted">never used</span>;
+  return (
+    <>
+      <span title={formatTime(lastUse.at)} safe>{`used ${timeAgo(lastUse.at, props.now)}`}</span>
+      <br />
+      <span class="muted" safe>{`${props.usage?.requests.lastDay ?? 0} requests in 24 h`}</span>
+      <br />
+      <span class="muted" safe>{`last on ${targetLabel(lastUse.deployTargetId, props.targets)}`}</span>
+    </>
+  );
+}
 
 export const KIND_MARKERS: Record<KeyKind, { label: string; title: string }> = {
   rest: { label: 'REST API', title: 'Runtime key for the REST API' },
@@ -123,11 +219,12 @@ function TargetNames(props: { apiKey: ApiKey; targets: Map<string, DeployTarget>
 
 function KeysPanel(props: {
   ctx: AccountContext;
-  keys: ApiKey[];
+  keys: KeyDetails[];
   targets: DeployTarget[];
+  state: KeyState;
   highlight?: string;
 }): JSX.Element {
-  const { ctx, keys } = props;
+  const { ctx, keys, state } = props;
   const base = `${CONSOLE}/${ctx.account.id}/settings/api-keys`;
   const targets = new Map(props.targets.map((t) => [t.id, t]));
   return (
@@ -146,6 +243,7 @@ function KeysPanel(props: {
               <th scope="col">Kind</th>
               <th scope="col">Key</th>
               <th scope="col">Deploy targets</th>
+              <th scope="col">Last used</th>
               <th scope="col">Created</th>
               <th scope="col">
                 <span class="visually-hidden">Actions</span>
@@ -155,8 +253,8 @@ function KeysPanel(props: {
           <tbody>
             {keys.map((key) => (
               <tr id={`key-${key.id}`} class={key.id === props.highlight ? 'highlight' : undefined}>
-                <th scope="row" data-label="Name" safe>
-                  {key.name}
+                <th scope="row" data-label="Name">
+                  <span safe>{key.name}</span> <KeyFlags apiKey={key} now={state.now} />
                 </th>
                 <td data-label="Kind">
                   <KindMarker kind={key.kind} />
@@ -168,6 +266,9 @@ function KeysPanel(props: {
                 </td>
                 <td data-label="Deploy targets">
                   <TargetNames apiKey={key} targets={targets} />
+                </td>
+                <td data-label="Last used">
+                  <LastUsed usage={state.usage.get(key.id)} now={state.now} targets={targets} />
                 </td>
                 <td data-label="Created">
                   <span safe>{formatTime(key.createdAt)}</span>
@@ -199,11 +300,29 @@ function KeysPanel(props: {
                   <button
                     type="button"
                     class="button small"
+                    id={`usage-${key.id}`}
+                    hx-get={`${base}/${key.id}/usage`}
+                    hx-target="#modal"
+                  >
+                    Usage<span class="visually-hidden" safe>{` of ${key.name}`}</span>
+                  </button>
+                  <button
+                    type="button"
+                    class="button small"
                     id={`edit-${key.id}`}
                     hx-get={`${base}/${key.id}/edit`}
                     hx-target="#modal"
                   >
                     Edit<span class="visually-hidden" safe>{` ${key.name}`}</span>
+                  </button>
+                  <button
+                    type="button"
+                    class="button small"
+                    id={`roll-${key.id}`}
+                    hx-get={`${base}/${key.id}/roll`}
+                    hx-target="#modal"
+                  >
+                    Roll<span class="visually-hidden" safe>{` ${key.name}`}</span>
                   </button>
                   <button
                     type="button"
@@ -251,8 +370,9 @@ function CreateMenu(props: { base: string }): JSX.Element {
 
 function ApiKeysPage(props: {
   ctx: AccountContext;
-  keys: ApiKey[];
+  keys: KeyDetails[];
   targets: DeployTarget[];
+  state: KeyState;
   modal?: JSX.Element;
 }): JSX.Element {
   const { ctx } = props;
@@ -283,7 +403,7 @@ function ApiKeysPage(props: {
           and on-device bundles (<em>JS / On-Device</em>). <strong>Admin keys</strong> read reports and
           agents, or also change agents and goals. Keys never manage keys, users or deploy targets.
         </p>
-        <KeysPanel ctx={ctx} keys={props.keys} targets={props.targets} />
+        <KeysPanel ctx={ctx} keys={props.keys} targets={props.targets} state={props.state} />
       </section>
       <section aria-labelledby="info-title" class="info">
         <h2 id="info-title">Info</h2>
@@ -322,9 +442,13 @@ function NewSecretDialog(props: {
   apiKey: ApiKey;
   secret: string;
   targets: DeployTarget[];
+  /** a roll: when the previous secret stops working */
+  previousValidUntil?: number;
 }): JSX.Element {
-  const { ctx, apiKey: key, secret } = props;
+  const { ctx, apiKey: key, secret, previousValidUntil } = props;
   const marker = KIND_MARKERS[key.kind].label;
+  const title =
+    previousValidUntil === undefined ? `New ${marker} key: ${key.name}` : `New secret for ${key.name}`;
   const example =
     key.kind === 'rest'
       ? `curl -H 'Authorization: Bearer ${secret}' -H 'Content-Type: application/json' -d '{"commands":[{"a":"a-example"}]}' ${ctx.origin}/${ctx.account.id}/v3/agent-api`
@@ -332,7 +456,14 @@ function NewSecretDialog(props: {
         ? null
         : `curl -H 'Authorization: Bearer ${secret}' ${ctx.origin}/admin/${ctx.account.id}/agents`;
   return (
-    <Dialog id="new-key" title={`New ${marker} key: ${key.name}`} wide>
+    <Dialog id="new-key" title={title} wide>
+      {previousValidUntil === undefined ? (
+        ''
+      ) : (
+        <p safe>
+          {`Same key, same name, kind and deploy targets; a new secret. The previous secret works until ${formatTime(previousValidUntil)}, then gets 403 key_expired: put the new one in place before then.`}
+        </p>
+      )}
       {key.kind === 'js' ? (
         <p>
           This key is public by nature: it appears in your pages' script tags, so you can show it again from
@@ -452,6 +583,26 @@ function EditKeyDialog(props: { base: string; apiKey: ApiKey; targets: DeployTar
             )}
           </fieldset>
         )}
+        <label for="edit-key-expires">
+          Expires <span class="hint">(UTC; empty: never)</span>
+        </label>
+        <input
+          id="edit-key-expires"
+          name="expiresAt"
+          type="datetime-local"
+          value={key.expiresAt === null ? '' : new Date(key.expiresAt).toISOString().slice(0, 16)}
+        />
+        <label for="edit-key-rate">
+          Rate limit <span class="hint">(requests per second; empty: no limit; over it: 429)</span>
+        </label>
+        <input
+          id="edit-key-rate"
+          name="rateLimit"
+          type="number"
+          min="1"
+          step="1"
+          value={key.rateLimit ? String(key.rateLimit.perSecond) : ''}
+        />
         <FormError />
         <div class="dialog-actions">
           <CancelButton />
@@ -464,8 +615,16 @@ function EditKeyDialog(props: { base: string; apiKey: ApiKey; targets: DeployTar
   );
 }
 
-function DeleteKeyDialog(props: { base: string; apiKey: ApiKey }): JSX.Element {
-  const { apiKey: key } = props;
+function DeleteKeyDialog(props: {
+  base: string;
+  apiKey: ApiKey;
+  usage: KeyUsage | undefined;
+  now: number;
+  targets: Map<string, DeployTarget>;
+}): JSX.Element {
+  const { apiKey: key, usage, now } = props;
+  const lastUse = usage?.lastUse ?? null;
+  const recent = usedRecently(usage, now);
   return (
     <Dialog id="delete-key" title="Delete this API key?">
       <p>
@@ -488,7 +647,30 @@ function DeleteKeyDialog(props: { base: string; apiKey: ApiKey }): JSX.Element {
         )}
         <p>There is no way to re-create an API key once deleted.</p>
       </div>
-      <form hx-post={`${props.base}/${key.id}/delete`} hx-target="#keys-panel" hx-swap="outerHTML">
+      {lastUse === null ? (
+        <p class="hint">Tessera has seen no request with this key.</p>
+      ) : (
+        <p safe>
+          {`Last used ${timeAgo(lastUse.at, now)} (${formatTime(lastUse.at)}) on ${targetLabel(lastUse.deployTargetId, props.targets)}${lastUse.clientAddress ? ` from ${lastUse.clientAddress}` : ''}; ${usage?.requests.lastDay ?? 0} requests in the last 24 hours.`}
+        </p>
+      )}
+      <form
+        hx-post={`${props.base}/${key.id}/delete`}
+        hx-target="#keys-panel"
+        hx-swap="outerHTML"
+        class="stack"
+      >
+        {recent ? (
+          <>
+            <label for="delete-key-confirm">
+              This key was used in the last 24 hours. Type its name, <strong safe>{key.name}</strong>, to
+              delete it:
+            </label>
+            <input id="delete-key-confirm" name="confirm" type="text" required autocomplete="off" />
+          </>
+        ) : (
+          ''
+        )}
         <FormError />
         <div class="dialog-actions">
           <CancelButton label="Keep the key" />
@@ -497,6 +679,232 @@ function DeleteKeyDialog(props: { base: string; apiKey: ApiKey }): JSX.Element {
           </button>
         </div>
       </form>
+    </Dialog>
+  );
+}
+
+function Windows(props: { figures: UsageWindows }): JSX.Element {
+  const { figures } = props;
+  return (
+    <>
+      <td class="num" data-label="Last hour" safe>
+        {String(figures.lastHour)}
+      </td>
+      <td class="num" data-label="Last day" safe>
+        {String(figures.lastDay)}
+      </td>
+      <td class="num" data-label="Last 30 days" safe>
+        {String(figures.last30Days)}
+      </td>
+    </>
+  );
+}
+
+/** The three window columns' heads. */
+function WindowHeads(): JSX.Element {
+  return (
+    <>
+      <th scope="col" class="num">
+        Last hour
+      </th>
+      <th scope="col" class="num">
+        Last day
+      </th>
+      <th scope="col" class="num">
+        Last 30 days
+      </th>
+    </>
+  );
+}
+
+function UsageDialog(props: {
+  base: string;
+  apiKey: KeyDetails;
+  usage: KeyUsage | undefined;
+  now: number;
+  targets: Map<string, DeployTarget>;
+}): JSX.Element {
+  const { apiKey: key, usage, now, targets } = props;
+  const lastUse = usage?.lastUse ?? null;
+  const used = new Map((usage?.bySecret ?? []).map((s) => [s.generation, s]));
+  const current = key.secrets[0]?.generation ?? 1;
+  const secrets = key.secrets.filter(
+    (s) => s.generation === current || used.has(s.generation) || (s.validUntil ?? 0) > now,
+  );
+  const inGrace = secretsInGrace(key.secrets, now);
+  return (
+    <Dialog id="key-usage" title={`Usage: ${key.name}`} wide>
+      {lastUse === null ? (
+        <p>Tessera has seen no request with this key in the last 30 days.</p>
+      ) : (
+        <dl class="facts">
+          <dt>Last used</dt>
+          <dd safe>{`${timeAgo(lastUse.at, now)} (${formatTime(lastUse.at)})`}</dd>
+          <dt>Deploy target</dt>
+          <dd safe>{targetLabel(lastUse.deployTargetId, targets)}</dd>
+          <dt>Client address</dt>
+          <dd safe>{lastUse.clientAddress ?? 'unknown'}</dd>
+          <dt>User agent</dt>
+          <dd safe>{lastUse.userAgent ?? 'none sent'}</dd>
+        </dl>
+      )}
+      <h3>Requests by deploy target</h3>
+      {(usage?.byDeployTarget.length ?? 0) === 0 ? (
+        <p class="hint">No accepted request in the last 30 days.</p>
+      ) : (
+        <table class="table keep-table">
+          <thead>
+            <tr>
+              <th scope="col">Deploy target</th>
+              <WindowHeads />
+            </tr>
+          </thead>
+          <tbody>
+            {(usage?.byDeployTarget ?? []).map((t) => (
+              <tr>
+                <th scope="row" safe>
+                  {targetLabel(t.deployTargetId, targets)}
+                </th>
+                <Windows figures={t} />
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <h3>Requests by secret</h3>
+      <p class="hint">
+        After a roll, this shows whether the previous secret is still being used before its grace period ends.
+      </p>
+      <table class="table keep-table">
+        <thead>
+          <tr>
+            <th scope="col">Secret</th>
+            <th scope="col">State</th>
+            <th scope="col">Last used</th>
+            <WindowHeads />
+          </tr>
+        </thead>
+        <tbody>
+          {secrets.map((s) => {
+            const figures = used.get(s.generation);
+            const state =
+              s.generation === current
+                ? 'current'
+                : s.validUntil !== null && s.validUntil > now
+                  ? `previous: works until ${formatTime(s.validUntil)}`
+                  : 'previous: no longer works';
+            return (
+              <tr>
+                <th scope="row">
+                  <code class="masked" safe>
+                    {s.masked}
+                  </code>
+                </th>
+                <td safe>{state}</td>
+                <td>{figures?.lastUsedAt ? timeAgo(figures.lastUsedAt, now) : 'never'}</td>
+                <Windows figures={figures ?? { lastHour: 0, lastDay: 0, last30Days: 0 }} />
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      <h3>Refused requests</h3>
+      {(usage?.refused.length ?? 0) === 0 ? (
+        <p class="hint">None in the last 30 days.</p>
+      ) : (
+        <table class="table keep-table">
+          <thead>
+            <tr>
+              <th scope="col">Reason</th>
+              <WindowHeads />
+            </tr>
+          </thead>
+          <tbody>
+            {(usage?.refused ?? []).map((r) => (
+              <tr>
+                <th scope="row">
+                  <code safe>{r.reason}</code>
+                </th>
+                <Windows figures={r} />
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <div class="dialog-actions">
+        {inGrace.length > 0 ? (
+          <form hx-post={`${props.base}/${key.id}/roll/end`} hx-target="#keys-panel" hx-swap="outerHTML">
+            <FormError />
+            <button type="submit" class="button danger">
+              End grace period now
+            </button>
+          </form>
+        ) : (
+          ''
+        )}
+        <button type="button" class="button primary" data-close-dialog>
+          Done
+        </button>
+      </div>
+    </Dialog>
+  );
+}
+
+function RollKeyDialog(props: { base: string; apiKey: KeyDetails; now: number }): JSX.Element {
+  const { apiKey: key, now } = props;
+  const inGrace = secretsInGrace(key.secrets, now);
+  return (
+    <Dialog id="roll-key" title={`Roll API key: ${key.name}`}>
+      <p>
+        Rolling gives this key a new secret. The key keeps its name, kind and deploy targets. Put the new
+        secret in place, then let the previous one stop.
+      </p>
+      {key.kind === 'js' ? <p class="hint">Script tags carry the key: update them with the new one.</p> : ''}
+      <form
+        hx-post={`${props.base}/${key.id}/roll`}
+        hx-target="#keys-panel"
+        hx-swap="outerHTML"
+        class="stack"
+      >
+        <fieldset>
+          <legend>The previous secret stops working</legend>
+          {GRACE_CHOICES.map((choice) => (
+            <label class="choice">
+              <input
+                type="radio"
+                name="graceSeconds"
+                value={String(choice.seconds)}
+                checked={choice.seconds === 86_400}
+              />
+              <span safe>{choice.label}</span>
+            </label>
+          ))}
+        </fieldset>
+        {inGrace.length > 0 ? (
+          <p class="hint">
+            An earlier roll's previous secret still works; it stops no later than the new grace period ends.
+          </p>
+        ) : (
+          ''
+        )}
+        <FormError />
+        <div class="dialog-actions">
+          <CancelButton />
+          <button type="submit" class="button primary">
+            Roll key
+          </button>
+        </div>
+      </form>
+      {inGrace.length > 0 ? (
+        <form hx-post={`${props.base}/${key.id}/roll/end`} hx-target="#keys-panel" hx-swap="outerHTML">
+          <FormError />
+          <button type="submit" class="button danger">
+            End grace period now
+          </button>
+        </form>
+      ) : (
+        ''
+      )}
     </Dialog>
   );
 }
@@ -537,19 +945,63 @@ const CreateForm = z.object({ kind: z.enum(KEY_KINDS), name: FormName.optional()
 const EditForm = z.object({
   name: FormName.min(1, 'Name: must not be empty'),
   deployTargets: TargetField,
+  /** datetime-local, read as UTC; empty: never expires (absent: unchanged) */
+  expiresAt: z
+    .union([
+      z.literal(''),
+      z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/, 'Expires: a date and time'),
+    ])
+    .optional(),
+  /** requests per second; empty: no limit (absent: unchanged) */
+  rateLimit: z
+    .union([
+      z.literal(''),
+      z.string().regex(/^\d{1,7}$/, 'Rate limit: a whole number of requests per second'),
+    ])
+    .optional(),
 });
+const RollForm = z.object({ graceSeconds: z.enum(GRACE_CHOICES.map((c) => String(c.seconds))) });
+const DeleteForm = z.object({ confirm: z.string().max(200).optional() });
+
+function formExpiry(value: string | undefined): number | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === '') return null;
+  return Date.parse(`${value.length === 16 ? `${value}:00` : value}Z`);
+}
+
+function formRateLimit(value: string | undefined): { perSecond: number } | null | undefined {
+  if (value === undefined) return undefined;
+  return value === '' ? null : { perSecond: Number(value) };
+}
 
 export function registerApiKeyPages(root: FastifyInstance, services: Services): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const manage = { config: { permission: 'manage' } } as const;
   const path = '/:acc/settings/api-keys';
+  const baseOf = (ctx: AccountContext) => `${CONSOLE}/${ctx.account.id}/settings/api-keys`;
 
   async function load(accountId: string) {
     const [keys, targets] = await Promise.all([
       services.keys.listKeys(accountId),
       services.deployTargets.list(accountId),
     ]);
-    return { keys, targets };
+    const usage = await services.keyUsage.usageOf(keys.map((k) => k.id));
+    return { keys, targets, state: { usage, now: services.now() } };
+  }
+
+  /** One key with its usage and the account's targets, for a dialog. */
+  async function loadKey(accountId: string, keyId: string) {
+    const key = await services.keys.getKey(accountId, keyId);
+    const [usage, targets] = await Promise.all([
+      services.keyUsage.usageOf([key.id]),
+      services.deployTargets.list(accountId),
+    ]);
+    return {
+      key,
+      usage: usage.get(key.id),
+      now: services.now(),
+      targets: new Map(targets.map((t) => [t.id, t])),
+    };
   }
 
   /** A dialog: a fragment for htmx, or the whole page with the dialog open when visited directly. */
@@ -598,12 +1050,7 @@ export function registerApiKeyPages(root: FastifyInstance, services: Services): 
     { ...manage, schema: { params: Params, hide: true } },
     async (request, reply) => {
       const ctx = await accountContext(services, request, request.params.acc);
-      return sendDialog(
-        request,
-        reply,
-        ctx,
-        <NewAdminKeyDialog base={`${CONSOLE}/${ctx.account.id}/settings/api-keys`} />,
-      );
+      return sendDialog(request, reply, ctx, <NewAdminKeyDialog base={baseOf(ctx)} />);
     },
   );
 
@@ -617,7 +1064,7 @@ export function registerApiKeyPages(root: FastifyInstance, services: Services): 
       const { key, secret } = await services.keys.createKey(
         ctx.account.id,
         { kind, name },
-        actorOf(request.principal),
+        auditActor(request),
       );
       const targets = await services.deployTargets.list(ctx.account.id);
       reply.header('cache-control', 'no-store');
@@ -638,8 +1085,12 @@ export function registerApiKeyPages(root: FastifyInstance, services: Services): 
       const ctx = await accountContext(services, request, request.params.acc);
       const key = await services.keys.getKey(ctx.account.id, request.params.id);
       const targets = await services.deployTargets.list(ctx.account.id);
-      const base = `${CONSOLE}/${ctx.account.id}/settings/api-keys`;
-      return sendDialog(request, reply, ctx, <EditKeyDialog base={base} apiKey={key} targets={targets} />);
+      return sendDialog(
+        request,
+        reply,
+        ctx,
+        <EditKeyDialog base={baseOf(ctx)} apiKey={key} targets={targets} />,
+      );
     },
   );
 
@@ -652,11 +1103,89 @@ export function registerApiKeyPages(root: FastifyInstance, services: Services): 
       // Admin keys have no targets: their form has none, and sending none must not mean "clear".
       const deployTargets =
         targetKindFor(current.kind) === null ? undefined : asList(request.body.deployTargets);
-      const key = await services.keys.updateKey(ctx.account.id, current.id, {
-        name: request.body.name,
-        deployTargets,
-      });
+      const key = await services.keys.updateKey(
+        ctx.account.id,
+        current.id,
+        {
+          name: request.body.name,
+          deployTargets,
+          expiresAt: formExpiry(request.body.expiresAt),
+          rateLimit: formRateLimit(request.body.rateLimit),
+        },
+        auditActor(request),
+      );
       return sendPanel(reply, ctx, `Saved API key "${key.name}".`, key.id);
+    },
+  );
+
+  app.get(
+    `${path}/:id/usage`,
+    { ...manage, schema: { params: KeyParams, hide: true } },
+    async (request, reply) => {
+      const ctx = await accountContext(services, request, request.params.acc);
+      const { key, usage, now, targets } = await loadKey(ctx.account.id, request.params.id);
+      return sendDialog(
+        request,
+        reply,
+        ctx,
+        <UsageDialog base={baseOf(ctx)} apiKey={key} usage={usage} now={now} targets={targets} />,
+      );
+    },
+  );
+
+  app.get(
+    `${path}/:id/roll`,
+    { ...manage, schema: { params: KeyParams, hide: true } },
+    async (request, reply) => {
+      const ctx = await accountContext(services, request, request.params.acc);
+      const key = await services.keys.getKey(ctx.account.id, request.params.id);
+      return sendDialog(
+        request,
+        reply,
+        ctx,
+        <RollKeyDialog base={baseOf(ctx)} apiKey={key} now={services.now()} />,
+      );
+    },
+  );
+
+  app.post(
+    `${path}/:id/roll`,
+    { ...manage, schema: { params: KeyParams, body: RollForm, hide: true } },
+    async (request, reply) => {
+      const ctx = await accountContext(services, request, request.params.acc);
+      const graceSeconds = Number(request.body.graceSeconds);
+      const { key, secret } = await services.keys.rollKey(
+        ctx.account.id,
+        request.params.id,
+        graceSeconds,
+        auditActor(request),
+      );
+      const targets = await services.deployTargets.list(ctx.account.id);
+      const previousValidUntil = services.now() + graceSeconds * 1000;
+      reply.header('cache-control', 'no-store');
+      return sendPanel(
+        reply,
+        ctx,
+        `Rolled API key "${key.name}".`,
+        key.id,
+        <NewSecretDialog
+          ctx={ctx}
+          apiKey={key}
+          secret={secret}
+          targets={targets}
+          previousValidUntil={previousValidUntil}
+        />,
+      );
+    },
+  );
+
+  app.post(
+    `${path}/:id/roll/end`,
+    { ...manage, schema: { params: KeyParams, hide: true } },
+    async (request, reply) => {
+      const ctx = await accountContext(services, request, request.params.acc);
+      const key = await services.keys.endGrace(ctx.account.id, request.params.id, auditActor(request));
+      return sendPanel(reply, ctx, `The previous secret of "${key.name}" no longer works.`, key.id);
     },
   );
 
@@ -665,22 +1194,26 @@ export function registerApiKeyPages(root: FastifyInstance, services: Services): 
     { ...manage, schema: { params: KeyParams, hide: true } },
     async (request, reply) => {
       const ctx = await accountContext(services, request, request.params.acc);
-      const key = await services.keys.getKey(ctx.account.id, request.params.id);
-      const base = `${CONSOLE}/${ctx.account.id}/settings/api-keys`;
-      return sendDialog(request, reply, ctx, <DeleteKeyDialog base={base} apiKey={key} />);
+      const { key, usage, now, targets } = await loadKey(ctx.account.id, request.params.id);
+      return sendDialog(
+        request,
+        reply,
+        ctx,
+        <DeleteKeyDialog base={baseOf(ctx)} apiKey={key} usage={usage} now={now} targets={targets} />,
+      );
     },
   );
 
   app.post(
     `${path}/:id/delete`,
-    { ...manage, schema: { params: KeyParams, hide: true } },
+    { ...manage, schema: { params: KeyParams, body: DeleteForm.optional(), hide: true } },
     async (request, reply) => {
       const ctx = await accountContext(services, request, request.params.acc);
-      const key = await services.keys.revokeKey(
-        ctx.account.id,
-        request.params.id,
-        actorOf(request.principal),
-      );
+      // An empty field is no confirmation (the person typed nothing).
+      const confirmName = request.body?.confirm || undefined;
+      const key = await services.keys.revokeKey(ctx.account.id, request.params.id, auditActor(request), {
+        confirmName,
+      });
       return sendPanel(reply, ctx, `Deleted API key "${key.name}". It no longer works.`);
     },
   );

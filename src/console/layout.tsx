@@ -83,7 +83,7 @@ function switchHref(ctx: AccountContext, accountId: string, role: Role): string 
     .split('/')
     .slice(0, ctx.section.startsWith('/settings') ? 3 : 2)
     .join('/');
-  const managed = top === '/settings/api-keys' || top === '/settings/users';
+  const managed = top === '/settings/api-keys' || top === '/settings/users' || top === '/settings/audit';
   const section = top === '' || (managed && role !== 'account-admin') ? '/agents' : top;
   return `${CONSOLE}/${accountId}${section}`;
 }
@@ -200,6 +200,7 @@ export function SettingsTabs(props: { ctx: AccountContext }): JSX.Element {
     { label: 'API Keys / Info', path: '/settings/api-keys', show: ctx.can('manage') },
     { label: 'Deploy Targets', path: '/settings/deploy-targets', show: true },
     { label: 'Users', path: '/settings/users', show: ctx.can('manage') },
+    { label: 'Audit log', path: '/settings/audit', show: ctx.can('manage') },
   ];
   return (
     <nav aria-label="Settings" class="tabs">

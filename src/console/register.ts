@@ -10,6 +10,7 @@ import type { Services } from '../services.js';
 import { registerAgentPages } from './agents-pages.js';
 import { registerApiKeyPages } from './api-keys-page.js';
 import { registerAssets } from './assets.js';
+import { registerAuditPages } from './audit-page.js';
 import { registerAuthPages } from './auth-pages.js';
 import { consoleErrorHandler, consoleRefusal, sendConsoleError } from './errors.js';
 import { CONSOLE, SECURITY_HEADERS } from './html.js';
@@ -72,6 +73,7 @@ export async function registerConsole(app: FastifyInstance, services: Services):
       registerAuthPages(scope, services);
       registerApiKeyPages(scope, services);
       registerSettingsPages(scope, services);
+      registerAuditPages(scope, services);
       registerAgentPages(scope, services);
       registerReportPages(scope, services);
     },

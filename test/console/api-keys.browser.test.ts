@@ -188,9 +188,11 @@ describe('Settings > API Keys / Info in a browser', { skip }, () => {
     assert.equal((await runtime(secret, production)).status, 200);
 
     await row.getByRole('button', { name: /^Delete/ }).click();
-    await dialog(page, /Delete this API key/)
-      .getByRole('button', { name: 'Delete API key' })
-      .click();
+    // The key was used a moment ago: its name must be typed to delete it.
+    const typed = dialog(page, /Delete this API key/);
+    await typed.getByText(/used in the last 24 hours/).waitFor();
+    await typed.getByLabel(/Type its name/).fill('Checkout service');
+    await typed.getByRole('button', { name: 'Delete API key' }).click();
     await page.locator('dialog[open]').waitFor({ state: 'detached' });
     assert.equal(await keyRow(page, 'Checkout service').count(), 0);
     await page.getByText('It no longer works').waitFor();

@@ -1,0 +1,189 @@
+/**
+ * Settings > Audit log (Account Admins): every change to keys, deploy targets, people,
+ * deployments, agents and goals, newest first, read-only. A plain GET form filters by person (or
+ * key), target and time; "Export" downloads the same selection as JSON lines from the Admin API.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AUDIT_TARGET_TYPES, type AuditEntry, type AuditQuery } from '../audit/audit-log.js';
+import type { Services } from '../services.js';
+import { type AccountContext, accountContext } from './context.js';
+import { CONSOLE, formatTime, sendHtml } from './html.js';
+import { AccountPage, SettingsTabs } from './layout.js';
+
+const PAGE_SIZE = 200;
+
+const TYPE_LABELS: Record<(typeof AUDIT_TARGET_TYPES)[number], string> = {
+  'api-key': 'API keys',
+  'deploy-target': 'Deploy targets and deployments',
+  user: 'Users',
+  agent: 'Agents',
+  goal: 'Goals',
+};
+
+const Params = z.object({ acc: z.string().min(1).max(64) });
+/** Empty fields (a submitted form) are no filter. */
+const Field = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+const Query = z.object({
+  actor: Field(320),
+  target: Field(200),
+  type: z.union([z.literal(''), z.enum(AUDIT_TARGET_TYPES)]).optional(),
+  /** a day (YYYY-MM-DD, UTC): entries from its start */
+  since: z
+    .union([z.literal(''), z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'Since: a date like 2030-01-31')])
+    .optional(),
+});
+type Query = z.infer<typeof Query>;
+
+function toAuditQuery(query: Query): AuditQuery {
+  return {
+    actor: query.actor,
+    target: query.target,
+    targetType: query.type || undefined,
+    since: query.since ? Date.parse(`${query.since}T00:00:00Z`) : undefined,
+  };
+}
+
+/** The export address: the Admin API's JSON lines with the same filters. */
+function exportHref(accountId: string, query: Query): string {
+  const params = new URLSearchParams();
+  if (query.actor) params.set('actor', query.actor);
+  if (query.target) params.set('target', query.target);
+  if (query.type) params.set('type', query.type);
+  if (query.since) params.set('since', `${query.since}T00:00:00Z`);
+  const search = params.toString();
+  return `/admin/${accountId}/audit.jsonl${search ? `?${search}` : ''}`;
+}
+
+function Change(props: { entry: AuditEntry }): JSX.Element {
+  const { before, after } = props.entry;
+  const text = (value: unknown) => JSON.stringify(value, null, 1);
+  return (
+    <details>
+      <summary>Before and after</summary>
+      <pre class="audit-change mono" safe>
+        {`before: ${text(before)}\nafter:  ${text(after)}`}
+      </pre>
+    </details>
+  );
+}
+
+function AuditPage(props: { ctx: AccountContext; entries: AuditEntry[]; query: Query }): JSX.Element {
+  const { ctx, entries, query } = props;
+  return (
+    <AccountPage ctx={ctx} title="Audit log">
+      <h1>Settings</h1>
+      <SettingsTabs ctx={ctx} />
+      <section aria-labelledby="audit-title">
+        <div class="section-head">
+          <h2 id="audit-title">Audit log</h2>
+          <div class="actions">
+            <a class="button" id="audit-export" href={exportHref(ctx.account.id, query)} download="">
+              Export (JSON lines)
+            </a>
+          </div>
+        </div>
+        <p class="intro">
+          Every change to API keys, deploy targets, users, deployments, agents and goals: who made it, when,
+          from which address, and what changed. Secrets are never recorded. Refused uses of keys are counted
+          in each key's usage instead.
+        </p>
+        <form method="get" action={`${CONSOLE}/${ctx.account.id}/settings/audit`} class="filters">
+          <label>
+            Person or key
+            <input name="actor" type="text" value={query.actor ?? ''} placeholder="someone@example.com" />
+          </label>
+          <label>
+            Target
+            <input name="target" type="text" value={query.target ?? ''} placeholder="key-…, dt-…, a-…" />
+          </label>
+          <label>
+            Kind
+            <select name="type">
+              <option value="">All</option>
+              {AUDIT_TARGET_TYPES.map((type) => (
+                <option value={type} selected={query.type === type} safe>
+                  {TYPE_LABELS[type]}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Since (UTC day)
+            <input name="since" type="date" value={query.since ?? ''} />
+          </label>
+          <button type="submit" class="button">
+            Filter
+          </button>
+        </form>
+        {entries.length === 0 ? (
+          <p class="empty">No change matches.</p>
+        ) : (
+          <table class="table audit-table">
+            <caption class="visually-hidden">Changes, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">Who</th>
+                <th scope="col">From</th>
+                <th scope="col">What</th>
+                <th scope="col">Target</th>
+                <th scope="col">Change</th>
+              </tr>
+            </thead>
+            <tbody>
+              {entries.map((entry) => (
+                <tr>
+                  <td data-label="When" safe>
+                    {formatTime(entry.at)}
+                  </td>
+                  <td data-label="Who" safe>
+                    {entry.actor}
+                  </td>
+                  <td data-label="From" safe>
+                    {entry.clientAddress ?? '—'}
+                  </td>
+                  <td data-label="What">
+                    <code safe>{entry.action}</code>
+                  </td>
+                  <td data-label="Target">
+                    <code safe>{entry.targetId}</code>
+                  </td>
+                  <td data-label="Change">
+                    <Change entry={entry} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        {entries.length === PAGE_SIZE ? (
+          <p class="hint">
+            {`The ${PAGE_SIZE} newest matching changes are shown; narrow the filters or export them all.`}
+          </p>
+        ) : (
+          ''
+        )}
+      </section>
+    </AccountPage>
+  );
+}
+
+export function registerAuditPages(root: FastifyInstance, services: Services): void {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  app.get(
+    '/:acc/settings/audit',
+    { config: { permission: 'manage' }, schema: { params: Params, querystring: Query, hide: true } },
+    async (request, reply) => {
+      const ctx = await accountContext(services, request, request.params.acc);
+      const entries = await services.audit.list(ctx.account.id, toAuditQuery(request.query), PAGE_SIZE);
+      return sendHtml(reply, <AuditPage ctx={ctx} entries={entries} query={request.query} />);
+    },
+  );
+}
