@@ -54,11 +54,11 @@ export function createCommitThread(url: string): CommitThread {
       checkpointer = started;
     }
     const started = startWorker(url, 'commit');
-    started.unref();
     started.on('message', (reply: CommitReply) => {
       const w = waiting.get(reply.id);
       if (!w) return;
       waiting.delete(reply.id);
+      if (waiting.size === 0) started.unref();
       if (reply.ok)
         w.resolve({ selectionsCounted: reply.selectionsCounted, rewardsCounted: reply.rewardsCounted });
       else w.reject(new Error(reply.message));
@@ -72,6 +72,9 @@ export function createCommitThread(url: string): CommitThread {
       if (worker === started) worker = null;
       failAll(new Error('the SQLite commit thread stopped'));
     });
+    // Idle, it keeps no process alive (after the 'message' listener: adding it refs the port
+    // again); while commits are in flight it does, so their writers hear how they ended.
+    started.unref();
     worker = started;
     return started;
   }
@@ -85,7 +88,9 @@ export function createCommitThread(url: string): CommitThread {
         const id = nextId++;
         waiting.set(id, { resolve, reject });
         const message: CommitRequest = { type: 'commit', id, writes };
-        ensureWorker().postMessage(message);
+        const target = ensureWorker();
+        if (waiting.size === 1) target.ref();
+        target.postMessage(message);
       });
     },
     async close() {
