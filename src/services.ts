@@ -80,18 +80,21 @@ export function createServices(store: Store, options: ServiceOptions = {}): Serv
   const changes = options.changes ?? createLocalChangeFeed();
   const keyStore = createKeyStore(store.db, changes);
   const now = options.now ?? Date.now;
-  const keyUsage = createKeyUsageRecorder(store.db, {
-    enabled: options.countKeyUsage,
-    flushMs: options.keyUsageFlushMs,
-    now,
-    onError: (error) => console.error(`key usage not written yet (kept for the next try): ${String(error)}`),
-  });
+
   const deployments = createDeploymentService(store.db, changes);
   const deployTargets = createDeployTargetService(store.db, keyStore, changes, deployments);
   const accounts = createAccountService(store.db, deployTargets);
   const users = createUserService(store.db, changes);
   const snapshots: DeployedSnapshots = options.snapshots ?? createDeployedSnapshots(store.db, changes);
   const events = createEventWriter(store);
+  const keyUsage = createKeyUsageRecorder(store.db, {
+    enabled: options.countKeyUsage,
+    flushMs: options.keyUsageFlushMs,
+    now,
+    // A SQLite file's usage goes through its commit thread, so no flush stalls a request.
+    write: (batch) => events.writeUsage(batch),
+    onError: (error) => console.error(`key usage not written yet (kept for the next try): ${String(error)}`),
+  });
   // On PostgreSQL other servers may answer the same sessions: visitor states are read, not cached.
   const visitors = createVisitorStore(store.db, { cacheStates: store.dialect === 'sqlite' });
   return {

@@ -5,6 +5,8 @@
  * synchronous=FULL, so an acknowledged event has been fsynced; group commit keeps that to one
  * fsync per batch instead of one per request.
  */
+
+import { type UsageBatch, writeUsage } from '../keys/key-usage.js';
 import type { Store } from '../store/connect.js';
 import { type BatchOutcome, commitEvents, type EventWrite } from './event-store.js';
 import { createGroupCommit, type GroupCommitStats } from './group-commit.js';
@@ -18,6 +20,11 @@ export interface EventWriterStats extends GroupCommitStats {
 export interface EventWriter {
   /** Readies what commits need (a SQLite file's commit thread) before the first request. */
   start(): void;
+  /**
+   * Writes a batch of key usage where events are committed: a SQLite file's commit thread (so its
+   * fsync never stalls requests), else this thread.
+   */
+  writeUsage(batch: UsageBatch): Promise<void>;
   /** Resolves once the write is committed; rejects if its batch could not be. */
   record(write: EventWrite): Promise<void>;
   /** Commits everything pending (server shutdown). */
@@ -55,6 +62,7 @@ export function createEventWriter(store: Store, options: EventWriterOptions = {}
   return {
     start: () => thread?.start(),
     record: (write) => group.submit(write),
+    writeUsage: (batch) => (thread ? thread.writeUsage(batch) : writeUsage(store.db, batch)),
     flush: () => group.flush(),
     async close() {
       await group.close();

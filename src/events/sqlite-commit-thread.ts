@@ -6,6 +6,7 @@
  * cannot be shared with another connection, so it is committed in-thread instead (events.ts).
  */
 import { Worker } from 'node:worker_threads';
+import type { UsageBatch } from '../keys/key-usage.js';
 import type { BatchOutcome, EventWrite } from './event-store.js';
 import type { CommitReply, CommitRequest } from './sqlite-commit-worker.js';
 
@@ -13,6 +14,8 @@ export interface CommitThread {
   /** Starts the threads now rather than at the first commit (a server about to take requests). */
   start(): void;
   commit(writes: EventWrite[]): Promise<BatchOutcome>;
+  /** Writes a batch of key usage on the same thread and connection as the event commits. */
+  writeUsage(batch: UsageBatch): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -79,19 +82,25 @@ export function createCommitThread(url: string): CommitThread {
     return started;
   }
 
+  function send(message: (id: number) => CommitRequest): Promise<BatchOutcome> {
+    return new Promise<BatchOutcome>((resolve, reject) => {
+      const id = nextId++;
+      waiting.set(id, { resolve, reject });
+      const target = ensureWorker();
+      if (waiting.size === 1) target.ref();
+      target.postMessage(message(id));
+    });
+  }
+
   return {
     start() {
       ensureWorker();
     },
     commit(writes) {
-      return new Promise<BatchOutcome>((resolve, reject) => {
-        const id = nextId++;
-        waiting.set(id, { resolve, reject });
-        const message: CommitRequest = { type: 'commit', id, writes };
-        const target = ensureWorker();
-        if (waiting.size === 1) target.ref();
-        target.postMessage(message);
-      });
+      return send((id) => ({ type: 'commit', id, writes }));
+    },
+    async writeUsage(batch) {
+      await send((id) => ({ type: 'usage', id, batch }));
     },
     async close() {
       const running = [worker, checkpointer].filter((w): w is Worker => w !== null);

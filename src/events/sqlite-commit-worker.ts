@@ -11,11 +11,16 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
+import { type UsageBatch, writeUsage } from '../keys/key-usage.js';
 import { openStore } from '../store/connect.js';
 import type { EventWrite } from './event-store.js';
 import { commitEvents } from './event-store.js';
 
-export type CommitRequest = { type: 'commit'; id: number; writes: EventWrite[] } | { type: 'close' };
+export type CommitRequest =
+  | { type: 'commit'; id: number; writes: EventWrite[] }
+  /** key usage counted on the request thread (keys/key-usage.ts), written here for the same reason */
+  | { type: 'usage'; id: number; batch: UsageBatch }
+  | { type: 'close' };
 export type CommitReply =
   | { id: number; ok: true; selectionsCounted: number; rewardsCounted: number }
   | { id: number; ok: false; message: string };
@@ -52,7 +57,12 @@ if (port && role === 'checkpoint') {
     }
     let reply: CommitReply;
     try {
-      reply = { id: request.id, ok: true, ...(await commitEvents(store.db, request.writes)) };
+      if (request.type === 'usage') {
+        await writeUsage(store.db, request.batch);
+        reply = { id: request.id, ok: true, selectionsCounted: 0, rewardsCounted: 0 };
+      } else {
+        reply = { id: request.id, ok: true, ...(await commitEvents(store.db, request.writes)) };
+      }
     } catch (error) {
       reply = { id: request.id, ok: false, message: error instanceof Error ? error.message : String(error) };
     }

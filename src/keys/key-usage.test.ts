@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { createTestStore, type TestStore } from '../../test/helpers/store.js';
+import { createServices } from '../services.js';
 import { createKeyUsageRecorder, HOUR, hourOf, type KeyUsageRecorder, windowStarts } from './key-usage.js';
 
 let testStore: TestStore;
@@ -180,4 +184,36 @@ describe('key usage: counted in memory, written in batches', () => {
     assert.equal((await off.usageOf(['key-a'])).get('key-a')?.requests.last30Days, 0);
     assert.equal(await rowsInStore(), 0);
   });
+});
+
+test('on a SQLite file, batches are written by the commit thread (no fsync on the request thread)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-usage-'));
+  const file = await createTestStore('sqlite', join(dir, 'usage.db'));
+  const services = createServices(file.store, { keyUsageFlushMs: 0 });
+  let calls = 0;
+  const viaThread = services.events.writeUsage.bind(services.events);
+  services.events.writeUsage = (batch) => {
+    calls++;
+    return viaThread(batch);
+  };
+  try {
+    services.keyUsage.used('key-file', 1, 'dt', '10.0.0.1', 'ua', T0);
+    services.keyUsage.refused('key-file', 1, 'key_expired', null, T0);
+    await services.keyUsage.flush();
+    assert.equal(calls, 1);
+    const rows = await file.store.db
+      .selectFrom('api_key_usage')
+      .select(['outcome', 'requests'])
+      .orderBy('outcome')
+      .execute();
+    assert.deepEqual(rows, [
+      { outcome: 'key_expired', requests: 1 },
+      { outcome: 'ok', requests: 1 },
+    ]);
+    const usage = (await services.keyUsage.usageOf(['key-file'], T0)).get('key-file');
+    assert.equal(usage?.lastUse?.clientAddress, '10.0.0.1');
+  } finally {
+    await services.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -79,7 +79,7 @@ export interface KeyUsageRecorder {
   flush(): Promise<void>;
   /** Stops the timer and writes what is left. */
   close(): Promise<void>;
-  stats(): { pending: number; flushes: number; failures: number };
+  stats(): { pending: number; flushes: number; failures: number; flushMs: number; maxFlushMs: number };
 }
 
 export interface KeyUsageOptions {
@@ -89,9 +89,14 @@ export interface KeyUsageOptions {
   flushMs?: number;
   now?: () => number;
   onError?: (error: unknown) => void;
+  /**
+   * How a batch is written (default: with `db` on this thread). A SQLite file hands it to its
+   * commit thread, so the fsync of a flush never stalls the requests being served.
+   */
+  write?: (batch: UsageBatch) => Promise<void>;
 }
 
-interface Counter {
+export interface UsageCounter {
   keyId: string;
   hour: number;
   deployTargetId: string;
@@ -100,7 +105,7 @@ interface Counter {
   requests: number;
 }
 
-interface LastUse extends KeyLastUse {
+export interface UsageLastUse extends KeyLastUse {
   keyId: string;
 }
 
@@ -191,16 +196,154 @@ class UsageBuilder {
   }
 }
 
+/** What one flush writes. Plain data: it may be handed to another thread. */
+export interface UsageBatch {
+  counters: UsageCounter[];
+  uses: UsageLastUse[];
+}
+
+/** Adds a batch to the hourly buckets and the last uses, in one transaction. */
+export async function writeUsage(db: Kysely<Database>, { counters: batch, uses }: UsageBatch): Promise<void> {
+  // Rows in key order: servers sharing PostgreSQL take row locks in one order (no deadlock).
+  batch.sort(
+    (a, b) =>
+      a.keyId.localeCompare(b.keyId) ||
+      a.hour - b.hour ||
+      a.deployTargetId.localeCompare(b.deployTargetId) ||
+      a.generation - b.generation ||
+      a.outcome.localeCompare(b.outcome),
+  );
+  uses.sort((a, b) => a.keyId.localeCompare(b.keyId) || a.generation - b.generation);
+  await db.transaction().execute(async (trx) => {
+    for (const chunk of chunks(batch)) {
+      await trx
+        .insertInto('api_key_usage')
+        .values(
+          chunk.map((c) => ({
+            key_id: c.keyId,
+            hour: c.hour,
+            deploy_target_id: c.deployTargetId,
+            generation: c.generation,
+            outcome: c.outcome,
+            requests: c.requests,
+          })),
+        )
+        .onConflict((oc) =>
+          oc.columns(['key_id', 'hour', 'deploy_target_id', 'generation', 'outcome']).doUpdateSet((eb) => ({
+            requests: eb('api_key_usage.requests', '+', eb.ref('excluded.requests')),
+          })),
+        )
+        .execute();
+    }
+    for (const chunk of chunks(uses)) {
+      await trx
+        .insertInto('api_key_last_use')
+        .values(
+          chunk.map((u) => ({
+            key_id: u.keyId,
+            generation: u.generation,
+            at: u.at,
+            deploy_target_id: u.deployTargetId,
+            client_address: u.clientAddress,
+            user_agent: u.userAgent,
+          })),
+        )
+        .onConflict((oc) =>
+          oc
+            .columns(['key_id', 'generation'])
+            .doUpdateSet((eb) => ({
+              at: eb.ref('excluded.at'),
+              deploy_target_id: eb.ref('excluded.deploy_target_id'),
+              client_address: eb.ref('excluded.client_address'),
+              user_agent: eb.ref('excluded.user_agent'),
+            }))
+            .where((eb) => eb('excluded.at', '>', eb.ref('api_key_last_use.at'))),
+        )
+        .execute();
+    }
+  });
+}
+
+/** The map under `key`, made when missing. */
+function level<K, V extends Map<unknown, unknown>>(map: Map<K, V>, key: K): V {
+  let child = map.get(key);
+  if (child === undefined) {
+    child = new Map() as V;
+    map.set(key, child);
+  }
+  return child;
+}
+
+/**
+ * What was counted and not yet written. Nested maps keyed by values the request already holds (the
+ * key id and target id strings of cached records, the outcome's literal, numbers), so counting a
+ * request builds no string: a handful of Map lookups and an increment.
+ */
+class Pending {
+  /** key id → hour → deploy target ('' = none) → outcome → secret generation → counter */
+  private readonly counts = new Map<
+    string,
+    Map<number, Map<string, Map<string, Map<number, UsageCounter>>>>
+  >();
+  /** key id → secret generation → last accepted use */
+  private readonly lastUses = new Map<string, Map<number, UsageLastUse>>();
+  size = 0;
+
+  count(keyId: string, hour: number, deployTargetId: string, outcome: string, generation: number, n: number) {
+    const byGeneration = level(level(level(level(this.counts, keyId), hour), deployTargetId), outcome);
+    const counter = byGeneration.get(generation);
+    if (counter) counter.requests += n;
+    else {
+      byGeneration.set(generation, { keyId, hour, deployTargetId, generation, outcome, requests: n });
+      this.size++;
+    }
+  }
+
+  use(
+    keyId: string,
+    generation: number,
+    at: number,
+    deployTargetId: string | null,
+    clientAddress: string | null,
+    userAgent: string | null,
+  ) {
+    const byGeneration = level(this.lastUses, keyId);
+    const last = byGeneration.get(generation);
+    if (!last) {
+      byGeneration.set(generation, { keyId, generation, at, deployTargetId, clientAddress, userAgent });
+      this.size++;
+    } else if (at >= last.at) {
+      last.at = at;
+      last.deployTargetId = deployTargetId;
+      last.clientAddress = clientAddress;
+      last.userAgent = userAgent;
+    }
+  }
+
+  *counters(): Generator<UsageCounter> {
+    for (const byHour of this.counts.values())
+      for (const byTarget of byHour.values())
+        for (const byOutcome of byTarget.values())
+          for (const byGeneration of byOutcome.values()) yield* byGeneration.values();
+  }
+
+  *uses(): Generator<UsageLastUse> {
+    for (const byGeneration of this.lastUses.values()) yield* byGeneration.values();
+  }
+}
+
 export function createKeyUsageRecorder(
   db: Kysely<Database>,
   options: KeyUsageOptions = {},
 ): KeyUsageRecorder {
   const enabled = options.enabled !== false;
   const clock = options.now ?? Date.now;
-  let counters = new Map<string, Counter>();
-  let lastUses = new Map<string, LastUse>();
+  const write = options.write ?? ((batch: UsageBatch) => writeUsage(db, batch));
+  let pending = new Pending();
   let flushes = 0;
   let failures = 0;
+  let flushTime = 0;
+  let maxFlushTime = 0;
   let prunedAt = 0;
 
   // Flushes and reads take turns: a read never sees counts both in memory and in the store, nor
@@ -212,87 +355,12 @@ export function createKeyUsageRecorder(
     return run;
   }
 
-  function count(keyId: string, generation: number, target: string | null, outcome: string, now: number) {
-    const hour = now - (now % HOUR);
-    const deployTargetId = target ?? '';
-    const id = `${keyId}\t${hour}\t${deployTargetId}\t${generation}\t${outcome}`;
-    const counter = counters.get(id);
-    if (counter) counter.requests++;
-    else counters.set(id, { keyId, hour, deployTargetId, generation, outcome, requests: 1 });
-  }
-
-  async function write(batch: Counter[], uses: LastUse[]): Promise<void> {
-    // Rows in key order: servers sharing PostgreSQL take row locks in one order (no deadlock).
-    batch.sort(
-      (a, b) =>
-        a.keyId.localeCompare(b.keyId) ||
-        a.hour - b.hour ||
-        a.deployTargetId.localeCompare(b.deployTargetId) ||
-        a.generation - b.generation ||
-        a.outcome.localeCompare(b.outcome),
-    );
-    uses.sort((a, b) => a.keyId.localeCompare(b.keyId) || a.generation - b.generation);
-    await db.transaction().execute(async (trx) => {
-      for (const chunk of chunks(batch)) {
-        await trx
-          .insertInto('api_key_usage')
-          .values(
-            chunk.map((c) => ({
-              key_id: c.keyId,
-              hour: c.hour,
-              deploy_target_id: c.deployTargetId,
-              generation: c.generation,
-              outcome: c.outcome,
-              requests: c.requests,
-            })),
-          )
-          .onConflict((oc) =>
-            oc.columns(['key_id', 'hour', 'deploy_target_id', 'generation', 'outcome']).doUpdateSet((eb) => ({
-              requests: eb('api_key_usage.requests', '+', eb.ref('excluded.requests')),
-            })),
-          )
-          .execute();
-      }
-      for (const chunk of chunks(uses)) {
-        await trx
-          .insertInto('api_key_last_use')
-          .values(
-            chunk.map((u) => ({
-              key_id: u.keyId,
-              generation: u.generation,
-              at: u.at,
-              deploy_target_id: u.deployTargetId,
-              client_address: u.clientAddress,
-              user_agent: u.userAgent,
-            })),
-          )
-          .onConflict((oc) =>
-            oc
-              .columns(['key_id', 'generation'])
-              .doUpdateSet((eb) => ({
-                at: eb.ref('excluded.at'),
-                deploy_target_id: eb.ref('excluded.deploy_target_id'),
-                client_address: eb.ref('excluded.client_address'),
-                user_agent: eb.ref('excluded.user_agent'),
-              }))
-              .where((eb) => eb('excluded.at', '>', eb.ref('api_key_last_use.at'))),
-          )
-          .execute();
-      }
-    });
-  }
-
   /** Puts back what a failed write carried, so the next flush writes it. */
-  function restore(batch: Map<string, Counter>, uses: Map<string, LastUse>): void {
-    for (const [id, counter] of batch) {
-      const current = counters.get(id);
-      if (current) current.requests += counter.requests;
-      else counters.set(id, counter);
-    }
-    for (const [id, use] of uses) {
-      const current = lastUses.get(id);
-      if (!current || current.at < use.at) lastUses.set(id, use);
-    }
+  function restore(batch: Pending): void {
+    for (const c of batch.counters())
+      pending.count(c.keyId, c.hour, c.deployTargetId, c.outcome, c.generation, c.requests);
+    for (const u of batch.uses())
+      pending.use(u.keyId, u.generation, u.at, u.deployTargetId, u.clientAddress, u.userAgent);
   }
 
   async function prune(now: number): Promise<void> {
@@ -306,17 +374,19 @@ export function createKeyUsageRecorder(
 
   function flush(): Promise<void> {
     return exclusive(async () => {
-      if (counters.size > 0 || lastUses.size > 0) {
-        const batch = counters;
-        const uses = lastUses;
-        counters = new Map();
-        lastUses = new Map();
+      if (pending.size > 0) {
+        const batch = pending;
+        pending = new Pending();
+        const started = performance.now();
         try {
-          await write([...batch.values()], [...uses.values()]);
+          await write({ counters: [...batch.counters()], uses: [...batch.uses()] });
           flushes++;
+          const took = performance.now() - started;
+          flushTime += took;
+          maxFlushTime = Math.max(maxFlushTime, took);
         } catch (error) {
           failures++;
-          restore(batch, uses);
+          restore(batch);
           options.onError?.(error);
           return;
         }
@@ -379,34 +449,30 @@ export function createKeyUsageRecorder(
   return {
     used(keyId, generation, deployTargetId, clientAddress, userAgent, now) {
       if (!enabled) return;
-      count(keyId, generation, deployTargetId, ACCEPTED, now);
-      const id = `${keyId}\t${generation}`;
-      const last = lastUses.get(id);
-      const agent = userAgent === undefined ? null : userAgent.slice(0, MAX_USER_AGENT);
-      if (!last) {
-        lastUses.set(id, { keyId, generation, at: now, deployTargetId, clientAddress, userAgent: agent });
-      } else if (now >= last.at) {
-        last.at = now;
-        last.deployTargetId = deployTargetId;
-        last.clientAddress = clientAddress;
-        last.userAgent = agent;
-      }
+      pending.count(keyId, now - (now % HOUR), deployTargetId ?? '', ACCEPTED, generation, 1);
+      const agent =
+        userAgent === undefined
+          ? null
+          : userAgent.length > MAX_USER_AGENT
+            ? userAgent.slice(0, MAX_USER_AGENT)
+            : userAgent;
+      pending.use(keyId, generation, now, deployTargetId, clientAddress, agent);
     },
     refused(keyId, generation, reason, deployTargetId, now) {
       if (!enabled) return;
-      count(keyId, generation, deployTargetId, reason, now);
+      pending.count(keyId, now - (now % HOUR), deployTargetId ?? '', reason, generation, 1);
     },
     usageOf(keyIds, now = clock()) {
       return exclusive(async () => {
         const builders = new Map(keyIds.map((id) => [id, new UsageBuilder()]));
         const starts = windowStarts(now);
         if (keyIds.length > 0) await readStore(keyIds, starts, builders);
-        for (const c of counters.values()) {
+        for (const c of pending.counters()) {
           builders
             .get(c.keyId)
             ?.add(c.deployTargetId, c.generation, c.outcome, windowsOf(c.hour, c.requests, starts));
         }
-        for (const use of lastUses.values()) builders.get(use.keyId)?.seen(use);
+        for (const use of pending.uses()) builders.get(use.keyId)?.seen(use);
         return new Map([...builders].map(([id, builder]) => [id, builder.build()]));
       });
     },
@@ -416,6 +482,6 @@ export function createKeyUsageRecorder(
       timer = undefined;
       await flush();
     },
-    stats: () => ({ pending: counters.size, flushes, failures }),
+    stats: () => ({ pending: pending.size, flushes, failures, flushMs: flushTime, maxFlushMs: maxFlushTime }),
   };
 }
