@@ -1161,7 +1161,8 @@ export function registerApiKeyPages(root: FastifyInstance, services: Services): 
         auditActor(request),
       );
       const targets = await services.deployTargets.list(ctx.account.id);
-      const previousValidUntil = services.now() + graceSeconds * 1000;
+      // The end the roll gave the previous secret (now, for a grace of 0).
+      const previousValidUntil = key.secrets[1]?.validUntil ?? services.now();
       reply.header('cache-control', 'no-store');
       return sendPanel(
         reply,
