@@ -130,7 +130,13 @@ export function registerAuthentication(app: FastifyInstance, services: Services)
       reply.header('cache-control', 'no-store');
       return refuse(request, reply, decision);
     }
-    if (principal.type === 'key' && principal.key.rateLimit && permission !== 'key-self') {
+    // A CORS preflight only asks whether a request may be sent: it uses no budget.
+    if (
+      principal.type === 'key' &&
+      principal.key.rateLimit &&
+      permission !== 'key-self' &&
+      request.method !== 'OPTIONS'
+    ) {
       const { perSecond } = principal.key.rateLimit;
       const limit = await services.keyRateLimiter.consume(principal.key.id, perSecond);
       if (!limit.allowed) {
@@ -168,11 +174,14 @@ export function registerAuthentication(app: FastifyInstance, services: Services)
 
 /**
  * Adds the request to its key's usage: accepted, or refused with the reason, when the key was
- * recognised. Introspection (`/v3/keys/self`) is a question about the key, not a use of it.
+ * recognised. Introspection (`/v3/keys/self`) is a question about the key, and a CORS preflight a
+ * question about a request to come: neither is a use of the key.
  */
 function countKeyUse(services: Services, request: FastifyRequest, status: number): void {
   const { principal } = request;
-  if (!principal || request.routeOptions.config.permission === 'key-self') return;
+  if (!principal || request.routeOptions.config.permission === 'key-self' || request.method === 'OPTIONS') {
+    return;
+  }
   if (principal.type === 'key') {
     const generation = principal.secret?.generation ?? 1;
     const target = request.deployTarget?.id ?? null;

@@ -347,6 +347,19 @@ describe('usage: what each key did, so nobody deletes a key in use', () => {
     ]);
   });
 
+  test("a browser's CORS preflight is not a use; the events it precedes are", async () => {
+    const { id, secret } = await t.key('js', { name: 'Beacons' });
+    const url = `/${acc}/v3/agent-api/js/${jsTarget}/events?apikey=${secret}`;
+    const origin = { origin: 'https://shop.example.com' };
+    const preflight = await t.call({ method: 'OPTIONS', url, headers: origin });
+    assert.equal(preflight.statusCode, 204);
+    const sent = await t.call({ method: 'POST', url, headers: origin, body: { session: 's-1', events: [] } });
+    assert.equal(sent.statusCode, 200, sent.body);
+    assert.deepEqual((await getKey(id)).usage.byDeployTarget, [
+      { deployTarget: jsTarget, lastHour: 1, lastDay: 1, last30Days: 1 },
+    ]);
+  });
+
   test('refusals of deleted and expired keys are counted for them', async () => {
     const expiring = expectData<KeyRecord>(
       await t.call({
