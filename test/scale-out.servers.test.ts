@@ -82,7 +82,7 @@ describe('two servers on one PostgreSQL schema', { skip: !available }, () => {
       while (performance.now() - deletedAt < 1000) {
         const answer = await call(b.base, 'GET', '/v3/keys/self', { key });
         if (answer.status !== 200) {
-          assert.equal(answer.status, 403);
+          assert.equal(answer.status, 403, JSON.stringify(answer.body));
           assert.equal(answer.body.code, 'key_deleted');
           delay = performance.now() - deletedAt;
           break;

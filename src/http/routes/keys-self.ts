@@ -5,8 +5,10 @@
  * works). Never a secret. Introspection is not counted as a use of the key, nor rate limited.
  */
 import type { FastifyInstance } from 'fastify';
+import { NotFoundError } from '../../errors.js';
 import { firstSecret } from '../../keys/api-key.js';
 import type { Services } from '../../services.js';
+import { sendError } from '../errors.js';
 import { iso, ok } from '../schemas.js';
 import { rotationState } from './api-keys.js';
 
@@ -14,13 +16,22 @@ export function registerKeySelfRoutes(app: FastifyInstance, services: Services):
   app.get(
     '/v3/keys/self',
     { config: { permission: 'key-self' }, schema: { tags: ['api keys'] } },
-    async (request) => {
+    async (request, reply) => {
       if (request.principal.type !== 'key') throw new Error('key-self route reached without a key');
       const { key, secret = firstSecret(key) } = request.principal;
       const [account, details] = await Promise.all([
         services.accounts.get(key.accountId),
-        services.keys.getKey(key.accountId, key.id),
+        // Deleted between the check and this read (on another server, its notification still on
+        // the way): the key is refused as it will be on the next request, never "not found".
+        services.keys.getKey(key.accountId, key.id).catch((error: unknown) => {
+          if (error instanceof NotFoundError) return null;
+          throw error;
+        }),
       ]);
+      if (details === null) {
+        reply.header('cache-control', 'no-store');
+        return sendError(reply, 403, 'key_deleted', 'The API key has been deleted');
+      }
       const rotation = rotationState(details, services.now());
       return ok({
         id: key.id,
