@@ -97,7 +97,7 @@ describe('two servers on one PostgreSQL schema', { skip: !available }, () => {
     );
     // Target: median under 100 ms on an idle machine (printed above); beside other test files on
     // two cores this guards only against a feed that polls.
-    assert.ok(median < 250, `median ${median} ms`);
+    assert.ok(median < 400, `median ${median} ms`);
   });
 
   test('an agent changed on A is what B serves within a second', async () => {
