@@ -60,7 +60,8 @@ describe('the visitor store', () => {
       order.push(`${name} end`);
     };
     await Promise.all([
-      visitors.exclusive('acc-1', 's', work('first', 20)),
+      // far apart, so a loaded machine's late timers cannot reorder them
+      visitors.exclusive('acc-1', 's', work('first', 300)),
       visitors.exclusive('acc-1', 's', work('second', 1)),
       visitors.exclusive('acc-1', 'other', work('other', 1)),
     ]);
