@@ -24,6 +24,12 @@ export function freePort(): Promise<number> {
   });
 }
 
+// Servers a test started die with it, even when the test runner ends it early (a timeout).
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 export interface ServerProcess {
   base: string;
   port: number;
@@ -69,7 +75,13 @@ export async function serve(options: ServeOptions): Promise<ServerProcess> {
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  running.add(child);
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      running.delete(child);
+      resolve();
+    }),
+  );
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
   for (;;) {
