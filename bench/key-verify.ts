@@ -1,7 +1,8 @@
 /**
  * Key-verification micro-benchmark: `services.keyVerifier.verify` in a tight loop on one core,
  * for a cached (valid) key, a well-formed key that is not known (negative cache), and a malformed
- * key (refused by shape and checksum). Runs alone with `npx tsx bench/key-verify.ts`.
+ * key (refused by shape and checksum); and what counting one accepted use costs (key usage, in
+ * memory). Runs alone with `npx tsx bench/key-verify.ts`.
  */
 import { pathToFileURL } from 'node:url';
 import { generateToken } from '../src/keys/token.js';
@@ -47,8 +48,12 @@ export async function runKeyVerifyBench(): Promise<KeyVerifyResult[]> {
     const verify = (token: string) => verifier.verify(token);
     const isOk = (r: unknown) => (r as { ok?: boolean }).ok === true;
     const refused = (code: string) => (r: unknown) => (r as { code?: string }).code === code;
+    // What the authenticate path adds per accepted request to count it (memory only).
+    const usage = services.keyUsage;
+    const countUse = () => usage.used('key-bench', 1, 'dt-bench', '127.0.0.1', 'bench/1.0', Date.now());
     return [
       loop('cache hit (valid key)', secret, verify, isOk),
+      loop('count a use (key usage)', secret, countUse, () => true),
       loop('unknown well-formed key', unknown, verify, refused('key_unknown')),
       loop(
         'malformed key',

@@ -9,7 +9,11 @@
  *    - a selection for a NEW session on every request (a state write and a counted selection),
  *    - a selection for one repeated session (sticky, nothing to write),
  *    - a reward for a session selected in the first scenario (a credited conversion), each once.
- * 3. The key-verification micro-benchmark (bench/key-verify.ts).
+ * 3. What counting key usage costs: two Tessera servers, one counting and one not
+ *    (BENCH_KEY_USAGE=off), take turns on the repeated-session selection (the fastest path, where
+ *    a fixed cost shows most), BENCH_USAGE_ROUNDS (4) times each in ABBA order; requests/s and
+ *    server CPU per request are compared.
+ * 4. The key-verification micro-benchmark (bench/key-verify.ts), with the cost of counting a use.
  *
  * Each server runs in its own process; the load generator runs in this one.
  */
@@ -225,7 +229,53 @@ async function main(): Promise<void> {
     `Target (SQLite, durable events): selection ≥ 0.5 × bare and p99 < 20 ms → new session ${target.toFixed(2)} × bare, p99 ${fresh.p99} ms: ${target >= 0.5 && fresh.p99 < 20 ? 'met' : 'NOT met'}`,
   );
 
+  await usageCost(selection);
   printKeyVerify(await runKeyVerifyBench());
+}
+
+/** Usage counting on against off, in turns on the same machine at the same time. */
+async function usageCost(selection: string): Promise<void> {
+  const rounds = Number(process.env.BENCH_USAGE_ROUNDS ?? 4);
+  const servers = {
+    counted: await start('bench/tessera-server.ts'),
+    uncounted: await start('bench/tessera-server.ts', { BENCH_KEY_USAGE: 'off' }),
+  };
+  const totals = {
+    counted: { requests: 0, seconds: 0, cpuMs: 0 },
+    uncounted: { requests: 0, seconds: 0, cpuMs: 0 },
+  };
+  const urlOf = (server: Started) => {
+    const { port, account, key } = server.info as { port: number; account: string; key: string };
+    return `http://127.0.0.1:${port}/${account}/v3/agent-api?apikey=${encodeURIComponent(key)}&session=repeated`;
+  };
+  for (const server of Object.values(servers)) {
+    await load('warm-up', { url: urlOf(server), body: selection, seconds: WARMUP_SECONDS, server });
+  }
+  // Turns in ABBA order, so a load that drifts during the run weighs on both alike.
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? (['counted', 'uncounted'] as const) : (['uncounted', 'counted'] as const);
+    for (const name of order) {
+      const row = await load(name, { url: urlOf(servers[name]), body: selection, server: servers[name] });
+      totals[name].requests += row.requests;
+      totals[name].seconds += SECONDS;
+      totals[name].cpuMs += ((row.cpuPerRequest ?? 0) * row.requests) / 1000;
+    }
+  }
+  await stop(servers.counted);
+  await stop(servers.uncounted);
+  const rate = (t: { requests: number; seconds: number }) => t.requests / t.seconds;
+  const cpu = (t: { requests: number; cpuMs: number }) => (t.cpuMs * 1000) / t.requests;
+  const on = totals.counted;
+  const off = totals.uncounted;
+  const throughputCost = 1 - rate(on) / rate(off);
+  const cpuCost = cpu(on) / cpu(off) - 1;
+  console.log(
+    `\nKey usage counting, repeated-session selection, ${rounds} turns of ${SECONDS} s each:` +
+      `\n  counted:     ${Math.round(rate(on)).toLocaleString('en-US')} requests/s, ${cpu(on).toFixed(1)} µs server CPU per request` +
+      `\n  not counted: ${Math.round(rate(off)).toLocaleString('en-US')} requests/s, ${cpu(off).toFixed(1)} µs server CPU per request` +
+      `\n  cost: ${(throughputCost * 100).toFixed(1)}% of throughput, ${(cpuCost * 100).toFixed(1)}% more CPU per request` +
+      ` (target < 5%: ${throughputCost < 0.05 ? 'met' : 'NOT met'})`,
+  );
 }
 
 await main();

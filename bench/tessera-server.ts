@@ -2,6 +2,7 @@
  * Tessera as `npm start` runs it, on a fresh SQLite file (durable events: WAL, synchronous=FULL),
  * with one account, a running agent, a goal and a REST key. Prints the port, account and key on
  * stdout once listening. Logs at `warn`: per-request info lines would measure the terminal.
+ * BENCH_KEY_USAGE=off starts it without key usage counting.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,13 @@ import { migrateToLatest } from '../src/store/migrate.js';
 const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
 const store = openStore({ url: process.env.BENCH_DATABASE_URL ?? `sqlite:${join(dir, 'tessera.db')}` });
 await migrateToLatest(store);
-const services = createServices(store);
+// BENCH_KEY_USAGE=off: key usage is not counted (the baseline of its cost).
+const services = createServices(store, {
+  countKeyUsage: process.env.BENCH_KEY_USAGE !== 'off',
+  ...(process.env.BENCH_KEY_USAGE_FLUSH_MS
+    ? { keyUsageFlushMs: Number(process.env.BENCH_KEY_USAGE_FLUSH_MS) }
+    : {}),
+});
 const account = await services.accounts.create('Bench');
 await services.goals.put(account.id, 'g-bench', { name: 'Signed up', value: 1 });
 await services.agents.put(account.id, 'a-bench', {
@@ -37,9 +44,10 @@ process.stdout.write(`${JSON.stringify({ port, account: account.id, key: secret 
 async function stop() {
   await app.close();
   const stats = services.events.stats();
+  const usage = services.keyUsage.stats();
   await services.close();
   rmSync(dir, { recursive: true, force: true });
-  process.stdout.write(`${JSON.stringify({ events: stats })}\n`);
+  process.stdout.write(`${JSON.stringify({ events: stats, usage })}\n`);
   process.exit(0);
 }
 process.on('SIGTERM', stop);
