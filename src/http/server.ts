@@ -11,7 +11,7 @@ import { registerConsole } from '../console/register.js';
 import type { Services } from '../services.js';
 import { registerAuthentication } from './authenticate.js';
 import { handleFrameworkError, registerErrorHandling } from './errors.js';
-import { loggerOptions } from './log.js';
+import { lazyRequestLogger, loggerOptions } from './log.js';
 import { registerMetrics } from './metrics.js';
 import { registerAgentApiRoutes } from './routes/agent-api.js';
 import { registerAgentRoutes } from './routes/agents.js';
@@ -64,6 +64,7 @@ export async function buildServer(services: Services, options: ServerOptions = {
   const timeouts = { ...DEFAULT_CLIENT_TIMEOUTS, ...options.timeouts };
   const app = Fastify({
     logger: loggerOptions(options.logLevel ?? 'info', options.logStream),
+    childLoggerFactory: lazyRequestLogger,
     // A slow or stalled client cannot hold a connection (or its memory) for long: headers, then
     // the whole request, must arrive in time, a silent connection is closed, and a body larger
     // than the limit is refused with 413 as soon as its length is known.
