@@ -144,25 +144,38 @@ function cloneState(state: VisitorState): VisitorState {
   return out;
 }
 
-function variationsOf(agent: SnapshotAgent): SnapshotVariation[] {
-  return Array.isArray(agent.variations)
+/** What the engine reads of an agent on every request, worked out once per (immutable) snapshot agent. */
+interface AgentShape {
+  variations: SnapshotVariation[];
+  /** every metadata key of the agent: its declared keys, then any other key a variation uses */
+  metaKeys: string[];
+}
+const shapes = new WeakMap<SnapshotAgent, AgentShape>();
+
+function shapeOf(agent: SnapshotAgent): AgentShape {
+  let shape = shapes.get(agent);
+  if (shape) return shape;
+  const variations = Array.isArray(agent.variations)
     ? agent.variations.filter((v) => isRecord(v) && typeof v.code === 'string')
     : [];
+  const metaKeys: string[] = [];
+  const seen = new Set<string>();
+  const candidates = [...stringList(agent.metaKeys)];
+  for (const v of variations) if (isRecord(v.meta)) candidates.push(...Object.keys(v.meta));
+  for (const k of candidates) {
+    if (k === '__proto__' || seen.has(k)) continue;
+    seen.add(k);
+    metaKeys.push(k);
+  }
+  shape = { variations, metaKeys };
+  shapes.set(agent, shape);
+  return shape;
 }
 
 function metadata(agent: SnapshotAgent, variation: SnapshotVariation | undefined): Record<string, string> {
-  const keys: string[] = [];
-  const seen = new Set<string>();
-  const add = (k: string) => {
-    if (k === '__proto__' || seen.has(k)) return;
-    seen.add(k);
-    keys.push(k);
-  };
-  for (const k of stringList(agent.metaKeys)) add(k);
-  for (const v of variationsOf(agent)) if (isRecord(v.meta)) for (const k of Object.keys(v.meta)) add(k);
   const md: Record<string, string> = {};
   const own = variation && isRecord(variation.meta) ? variation.meta : undefined;
-  for (const k of keys) {
+  for (const k of shapeOf(agent).metaKeys) {
     const value: unknown = own && hasOwn(own, k) ? own[k] : undefined;
     md[k] = value === undefined || value === null ? '' : String(value);
   }
@@ -190,137 +203,145 @@ const quoteList = (codes: string[]): string => codes.join(', ');
 
 // ---------------------------------------------------------------------------------------------
 
-export function execute(snapshot: Snapshot, state: VisitorState, input: ExecuteInput): ExecuteResult {
-  const agents: unknown = isRecord(snapshot) ? snapshot.agents : undefined;
-  const goals: unknown = isRecord(snapshot) ? snapshot.goals : undefined;
-  const inputs: unknown = isRecord(input) ? input.inputs : undefined;
-  const debug = isRecord(input) && input.debug === true;
-  const session = isRecord(input) && typeof input.session === 'string' ? input.session : '';
+/**
+ * One request's run of the engine. Its steps are methods rather than closures made per request:
+ * the same code, without allocating (and naming) a function for each step on every call.
+ */
+class Run {
+  readonly items: Item[] = [];
+  readonly sels: Record<string, string> = {};
+  readonly events: RecordedEvent[] = [];
+  readonly log: string[] = [];
+  changed = false;
 
-  const st = cloneState(state);
-  const items: Item[] = [];
-  const sels: Record<string, string> = {};
-  const events: RecordedEvent[] = [];
-  const log: string[] = [];
-  let changed = false;
-  const say = (line: string) => {
-    if (debug) log.push(line);
-  };
+  constructor(
+    readonly st: VisitorState,
+    readonly agents: unknown,
+    readonly goals: unknown,
+    readonly inputs: unknown,
+    readonly session: string,
+    readonly debug: boolean,
+  ) {}
+
+  say(line: string): void {
+    if (this.debug) this.log.push(line);
+  }
 
   // ---- traits ---------------------------------------------------------------------------------
-  const applied: string[] = [];
-  for (const raw of isRecord(input) && Array.isArray(input.queryTraits) ? input.queryTraits : []) {
-    const t = parseQueryTrait(raw);
-    if (t !== null && !applied.includes(t)) applied.push(t);
-  }
-  for (const t of uaTraits(
-    isRecord(input) && typeof input.userAgent === 'string' ? input.userAgent : undefined,
-  )) {
-    if (!applied.includes(t)) applied.push(t);
-  }
-  for (const t of applied) {
-    if (t.startsWith('ua/mo:')) {
-      const others = st.traits.filter((e) => e.startsWith('ua/mo:') && e !== t);
-      if (others.length > 0) {
-        st.traits = st.traits.filter((e) => !others.includes(e));
-        changed = true;
+  applyTraits(input: ExecuteInput): void {
+    const { st } = this;
+    const applied: string[] = [];
+    for (const raw of isRecord(input) && Array.isArray(input.queryTraits) ? input.queryTraits : []) {
+      const t = parseQueryTrait(raw);
+      if (t !== null && !applied.includes(t)) applied.push(t);
+    }
+    for (const t of uaTraits(
+      isRecord(input) && typeof input.userAgent === 'string' ? input.userAgent : undefined,
+    )) {
+      if (!applied.includes(t)) applied.push(t);
+    }
+    for (const t of applied) {
+      if (t.startsWith('ua/mo:')) {
+        const others = st.traits.filter((e) => e.startsWith('ua/mo:') && e !== t);
+        if (others.length > 0) {
+          st.traits = st.traits.filter((e) => !others.includes(e));
+          this.changed = true;
+        }
       }
+      if (!st.traits.includes(t)) {
+        st.traits.push(t);
+        this.changed = true;
+      }
+      this.say(`Added trait '${t}' (apply)`);
     }
-    if (!st.traits.includes(t)) {
-      st.traits.push(t);
-      changed = true;
-    }
-    say(`Added trait '${t}' (apply)`);
   }
 
   // ---- conditions -----------------------------------------------------------------------------
-  const clauseHolds = (clause: unknown): boolean => {
+  clauseHolds(clause: unknown): boolean {
     if (!isRecord(clause)) return false;
+    const { inputs } = this;
     if (typeof clause.input === 'string' && typeof clause.is === 'string') {
       if (!hasOwn(inputs, clause.input)) return false;
       return primitiveString((inputs as Record<string, unknown>)[clause.input]) === clause.is;
     }
-    if (typeof clause.trait === 'string') return st.traits.includes(clause.trait);
+    if (typeof clause.trait === 'string') return this.st.traits.includes(clause.trait);
     return false;
-  };
-  const describeCondition = (cond: SnapshotCondition): string => {
-    if (cond.when.length === 0) return 'no clauses (always holds)';
-    return cond.when
-      .map((cl: unknown) => {
-        if (isRecord(cl) && typeof cl.input === 'string') return `input ${cl.input} = ${String(cl.is)}`;
-        if (isRecord(cl) && typeof cl.trait === 'string') return `trait ${cl.trait}`;
-        return 'malformed clause';
-      })
-      .join(' and ');
-  };
+  }
+
+  answer(
+    agentCode: string,
+    agent: SnapshotAgent,
+    variation: SnapshotVariation,
+    p: Policy,
+    s: 'ok' | 'p',
+  ): void {
+    this.items.push({ a: agentCode, c: variation.code, p, s, md: metadata(agent, variation) });
+    this.sels[agentCode] = variation.code;
+  }
 
   // ---- selection ------------------------------------------------------------------------------
-  const select = (cmd: Record<string, unknown>, agentCode: string): void => {
+  select(cmd: Record<string, unknown>, agentCode: string): void {
+    const { agents, st } = this;
     const who = `Agent '${agentCode}'`;
     if (!hasOwn(agents, agentCode) || !isRecord((agents as Record<string, unknown>)[agentCode])) {
-      say(`${who}: unknown agent '${agentCode}', no item (the client falls back to its default)`);
+      this.say(`${who}: unknown agent '${agentCode}', no item (the client falls back to its default)`);
       return;
     }
     const agent = (agents as Record<string, SnapshotAgent>)[agentCode];
-    const variations = variationsOf(agent);
+    const { variations } = shapeOf(agent);
     const status = agent.status;
     if (status === 'stopped' || status === 'archived') {
-      say(`${who}: agent is ${status}, no item (the client falls back to its default)`);
+      this.say(`${who}: agent is ${status}, no item (the client falls back to its default)`);
       return;
     }
     if (status !== 'running' && status !== 'paused') {
-      say(`${who}: agent has no runnable status, no item (the client falls back to its default)`);
+      this.say(`${who}: agent has no runnable status, no item (the client falls back to its default)`);
       return;
     }
     if (variations.length === 0) {
-      say(`${who}: agent has no variations, no item (the client falls back to its default)`);
+      this.say(`${who}: agent has no variations, no item (the client falls back to its default)`);
       return;
     }
-    const answer = (variation: SnapshotVariation, p: Policy, s: 'ok' | 'p') => {
-      items.push({ a: agentCode, c: variation.code, p, s, md: metadata(agent, variation) });
-      sels[agentCode] = variation.code;
-    };
-    const find = (code: string) => variations.find((v) => v.code === code);
 
     if (status === 'paused') {
-      const pausedAt = typeof agent.pausedAt === 'string' ? find(agent.pausedAt) : undefined;
+      const pausedAt =
+        typeof agent.pausedAt === 'string' ? findVariation(variations, agent.pausedAt) : undefined;
       const variation = pausedAt ?? variations[0];
-      say(
+      this.say(
         pausedAt
           ? `${who}: agent is paused at '${variation.code}'; answering it, not counted`
           : `${who}: agent is paused at '${variation.code}' (its first variation); answering it, not counted`,
       );
-      answer(variation, 'p', 'ok');
+      this.answer(agentCode, agent, variation, 'p', 'ok');
       return;
     }
 
     // running
     const allow = stringList(cmd.c);
     const exclude = stringList(cmd.x);
-    const allowed = (code: string) => (allow.length === 0 || allow.includes(code)) && !exclude.includes(code);
     const requested: 'ok' | 'p' = cmd.s === 'p' ? 'p' : 'ok';
     const existing = hasOwn(st.selections, agentCode) ? st.selections[agentCode] : undefined;
 
     if (existing) {
-      const variation = find(existing.c);
-      if (variation && allowed(variation.code)) {
+      const variation = findVariation(variations, existing.c);
+      if (variation && isAllowed(allow, exclude, variation.code)) {
         if (existing.s === 'p' && requested === 'ok') {
           st.selections[agentCode] = { c: existing.c, p: existing.p, s: 'ok' };
-          changed = true;
-          events.push({ type: 'selection', agent: agentCode, variation: existing.c });
-          say(
+          this.changed = true;
+          this.events.push({ type: 'selection', agent: agentCode, variation: existing.c });
+          this.say(
             `${who}: session already had variation '${existing.c}' (sticky), provisional until now: confirmed and counted`,
           );
-          answer(variation, 's', 'ok');
+          this.answer(agentCode, agent, variation, 's', 'ok');
         } else {
-          say(
+          this.say(
             `${who}: session already had variation '${existing.c}' (sticky)${existing.s === 'p' ? ', still provisional' : ''}`,
           );
-          answer(variation, 's', existing.s);
+          this.answer(agentCode, agent, variation, 's', existing.s);
         }
         return;
       }
-      say(
+      this.say(
         variation
           ? `${who}: session had variation '${existing.c}' but this request does not allow it; deciding again`
           : `${who}: session had variation '${existing.c}' which no longer exists; deciding again`,
@@ -333,63 +354,69 @@ export function execute(snapshot: Snapshot, state: VisitorState, input: ExecuteI
     for (let i = 0; i < conditions.length && !chosen; i++) {
       const cond = conditions[i];
       if (!isRecord(cond) || !Array.isArray(cond.when)) continue;
-      if (!cond.when.every(clauseHolds)) continue;
+      if (!cond.when.every((clause) => this.clauseHolds(clause))) continue;
       const then = typeof cond.then === 'string' ? cond.then : '';
-      const variation = find(then);
+      const variation = findVariation(variations, then);
       const why = `condition ${i + 1} matched: ${describeCondition(cond as unknown as SnapshotCondition)}`;
-      if (variation && allowed(variation.code)) {
+      if (variation && isAllowed(allow, exclude, variation.code)) {
         chosen = variation;
         policy = 'f';
-        say(`${who}: ${why}; answering variation '${variation.code}' (fixed)`);
+        this.say(`${who}: ${why}; answering variation '${variation.code}' (fixed)`);
       } else {
-        say(
+        this.say(
           `${who}: ${why}, but its variation '${then}' ${variation ? 'is not allowed by this request' : 'does not exist'}; trying the next`,
         );
       }
     }
     if (!chosen) {
-      const candidates = variations.filter((v) => allowed(v.code));
-      const code = allocate(session, agentCode, candidates);
+      const candidates =
+        allow.length === 0 && exclude.length === 0
+          ? variations
+          : variations.filter((v) => isAllowed(allow, exclude, v.code));
+      const code = allocate(this.session, agentCode, candidates);
       if (code !== null) {
-        chosen = find(code);
+        chosen = findVariation(variations, code);
         policy = 'r';
-        const pool = candidates
-          .filter((v) => typeof v.weight === 'number' && Number.isFinite(v.weight) && v.weight > 0)
-          .map((v) => v.code);
-        say(`${who}: random allocation among ${quoteList(pool)}; chose '${code}'`);
+        if (this.debug) {
+          const pool = candidates
+            .filter((v) => typeof v.weight === 'number' && Number.isFinite(v.weight) && v.weight > 0)
+            .map((v) => v.code);
+          this.say(`${who}: random allocation among ${quoteList(pool)}; chose '${code}'`);
+        }
       }
     }
     if (!chosen) {
       const first = variations[0];
-      say(
+      this.say(
         `${who}: no variation can be chosen (all excluded or of weight 0); answering its first variation '${first.code}', not remembered, not counted`,
       );
-      answer(first, 'x', 'ok');
+      this.answer(agentCode, agent, first, 'x', 'ok');
       return;
     }
     if (existing && existing.s === 'ok') {
-      say(
+      this.say(
         `${who}: the session stays counted in variation '${existing.c}'; '${chosen.code}' is answered for this request only, not remembered`,
       );
-      answer(chosen, policy, 'ok');
+      this.answer(agentCode, agent, chosen, policy, 'ok');
       return;
     }
     st.selections[agentCode] = { c: chosen.code, p: policy, s: requested };
-    changed = true;
+    this.changed = true;
     if (requested === 'ok') {
-      events.push({ type: 'selection', agent: agentCode, variation: chosen.code });
-      say(`${who}: variation '${chosen.code}' remembered for the session and counted`);
+      this.events.push({ type: 'selection', agent: agentCode, variation: chosen.code });
+      this.say(`${who}: variation '${chosen.code}' remembered for the session and counted`);
     } else {
-      say(`${who}: variation '${chosen.code}' remembered as provisional, not counted until confirmed`);
+      this.say(`${who}: variation '${chosen.code}' remembered as provisional, not counted until confirmed`);
     }
-    answer(chosen, policy, requested);
-  };
+    this.answer(agentCode, agent, chosen, policy, requested);
+  }
 
   // ---- reward ---------------------------------------------------------------------------------
-  const reward = (cmd: Record<string, unknown>, goalCode: string): void => {
+  reward(cmd: Record<string, unknown>, goalCode: string): void {
+    const { agents, goals, st, items } = this;
     const who = `Goal '${goalCode}'`;
     if (!hasOwn(goals, goalCode) || !isRecord((goals as Record<string, unknown>)[goalCode])) {
-      say(`${who}: unknown goal '${goalCode}', nothing credited`);
+      this.say(`${who}: unknown goal '${goalCode}', nothing credited`);
       items.push({ g: goalCode, rs: [] });
       return;
     }
@@ -410,34 +437,67 @@ export function execute(snapshot: Snapshot, state: VisitorState, input: ExecuteI
       const key = `${goalCode}|${agentCode}`;
       if (sel.s !== 'ok') {
         rs.push({ a: agentCode, v: 0 });
-        say(
+        this.say(
           `${who}: agent '${agentCode}' has only a provisional selection ('${sel.c}'); 0 credited, the goal is not used up`,
         );
       } else if (st.rewarded.includes(key)) {
         rs.push({ a: agentCode, v: 0 });
-        say(`${who}: agent '${agentCode}' was already credited for this goal in this session; 0 credited`);
+        this.say(
+          `${who}: agent '${agentCode}' was already credited for this goal in this session; 0 credited`,
+        );
       } else {
         rs.push({ a: agentCode, v: value });
         st.rewarded.push(key);
-        changed = true;
-        events.push({ type: 'reward', goal: goalCode, agent: agentCode, variation: sel.c, value });
-        say(`${who}: credited ${value} to agent '${agentCode}' (variation '${sel.c}')`);
+        this.changed = true;
+        this.events.push({ type: 'reward', goal: goalCode, agent: agentCode, variation: sel.c, value });
+        this.say(`${who}: credited ${value} to agent '${agentCode}' (variation '${sel.c}')`);
       }
     }
     if (rs.length === 0)
-      say(`${who}: no agent that tracks this goal has a selection in this session; nothing credited`);
+      this.say(`${who}: no agent that tracks this goal has a selection in this session; nothing credited`);
     items.push({ g: goalCode, rs });
-  };
+  }
+}
 
-  // ---- commands -------------------------------------------------------------------------------
+function findVariation(variations: SnapshotVariation[], code: string): SnapshotVariation | undefined {
+  for (const v of variations) if (v.code === code) return v;
+  return undefined;
+}
+
+function isAllowed(allow: string[], exclude: string[], code: string): boolean {
+  return (allow.length === 0 || allow.includes(code)) && !exclude.includes(code);
+}
+
+function describeCondition(cond: SnapshotCondition): string {
+  if (cond.when.length === 0) return 'no clauses (always holds)';
+  return cond.when
+    .map((cl: unknown) => {
+      if (isRecord(cl) && typeof cl.input === 'string') return `input ${cl.input} = ${String(cl.is)}`;
+      if (isRecord(cl) && typeof cl.trait === 'string') return `trait ${cl.trait}`;
+      return 'malformed clause';
+    })
+    .join(' and ');
+}
+
+export function execute(snapshot: Snapshot, state: VisitorState, input: ExecuteInput): ExecuteResult {
+  const run = new Run(
+    cloneState(state),
+    isRecord(snapshot) ? snapshot.agents : undefined,
+    isRecord(snapshot) ? snapshot.goals : undefined,
+    isRecord(input) ? input.inputs : undefined,
+    isRecord(input) && typeof input.session === 'string' ? input.session : '',
+    isRecord(input) && input.debug === true,
+  );
+  run.applyTraits(input);
   const commands: unknown[] = isRecord(input) && Array.isArray(input.commands) ? input.commands : [];
-  commands.forEach((cmd, i) => {
-    if (isRecord(cmd) && typeof cmd.a === 'string') select(cmd, cmd.a);
-    else if (isRecord(cmd) && typeof cmd.g === 'string') reward(cmd, cmd.g);
-    else say(`Command ${i + 1} skipped: it is neither a selection {"a": …} nor a reward {"g": …}`);
-  });
-
+  for (let i = 0; i < commands.length; i++) {
+    const cmd = commands[i];
+    if (isRecord(cmd) && typeof cmd.a === 'string') run.select(cmd, cmd.a);
+    else if (isRecord(cmd) && typeof cmd.g === 'string') run.reward(cmd, cmd.g);
+    else run.say(`Command ${i + 1} skipped: it is neither a selection {"a": …} nor a reward {"g": …}`);
+  }
+  const { items, sels, st, events, changed, log } = run;
   const result: ExecuteResult = { items, sels, traits: st.traits.slice(), state: st, events, changed };
-  if (debug) result.log = log;
+  if (run.debug) result.log = log;
   return result;
 }
