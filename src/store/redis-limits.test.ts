@@ -80,6 +80,7 @@ describe('limits shared by two servers through Redis', { skip: !available }, () 
     const first = await setup.bootstrap.run({ email: 'owner@example.com', password: 'owners-password' });
     assert.equal(first.kind, 'admin-created');
     if (first.kind === 'admin-created') accountId = first.account.id;
+    await setup.keyUsage.close();
     await setup.events.close();
   });
 

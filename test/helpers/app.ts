@@ -117,6 +117,9 @@ export async function createTestApp(
     },
     async close() {
       await app.close();
+      // Before the store goes: a usage flush timer left running would write to a closed store.
+      await services.keyUsage.close();
+      await services.events.close();
       await dispose();
     },
   };
