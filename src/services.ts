@@ -104,7 +104,7 @@ export function createServices(store: Store, options: ServiceOptions = {}): Serv
     users,
     sessions: createSessionService(store.db),
     loginThrottle: options.loginThrottle ?? createLoginThrottle(),
-    bootstrap: createBootstrap(store.db, accounts, users),
+    bootstrap: createBootstrap(store.db, accounts, users, store.exclusively),
     deployTargets,
     agents: createAgentService(store.db, deployments),
     goals: createGoalService(store.db, deployments),

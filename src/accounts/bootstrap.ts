@@ -28,37 +28,45 @@ export function createBootstrap(
   db: Kysely<Database>,
   accounts: AccountService,
   users: UserService,
+  /** the store's named lock: servers starting together on an empty database take turns */
+  exclusively: <T>(lock: string, work: () => Promise<T>) => Promise<T>,
 ): Bootstrap {
   async function firstAccount(): Promise<Account> {
     const [existing] = await accounts.list();
     return existing ?? accounts.create('My account');
   }
 
+  async function firstStart(admin: { email?: string; password?: string }): Promise<BootstrapResult> {
+    if ((await users.count()) > 0) return { kind: 'ready' };
+    const account = await firstAccount();
+    if (admin.email && admin.password) {
+      const member = await users.addMember(account.id, {
+        email: admin.email,
+        password: admin.password,
+        role: 'account-admin',
+      });
+      return { kind: 'admin-created', email: member.email, account };
+    }
+    const token = randomBytes(24).toString('base64url');
+    const now = Date.now();
+    await db
+      .insertInto('setup_tokens')
+      .values({
+        token_hash: tokenHash(token),
+        account_id: account.id,
+        created_at: now,
+        expires_at: now + SETUP_LIFETIME_MS,
+        used_at: null,
+      })
+      .execute();
+    return { kind: 'setup-link', token, account };
+  }
+
   return {
-    async run(admin) {
-      if ((await users.count()) > 0) return { kind: 'ready' };
-      const account = await firstAccount();
-      if (admin.email && admin.password) {
-        const member = await users.addMember(account.id, {
-          email: admin.email,
-          password: admin.password,
-          role: 'account-admin',
-        });
-        return { kind: 'admin-created', email: member.email, account };
-      }
-      const token = randomBytes(24).toString('base64url');
-      const now = Date.now();
-      await db
-        .insertInto('setup_tokens')
-        .values({
-          token_hash: tokenHash(token),
-          account_id: account.id,
-          created_at: now,
-          expires_at: now + SETUP_LIFETIME_MS,
-          used_at: null,
-        })
-        .execute();
-      return { kind: 'setup-link', token, account };
+    run(admin) {
+      // Under the lock, a second server starting at the same moment finds the first one's admin
+      // (and account) instead of making its own.
+      return exclusively('first-start', () => firstStart(admin));
     },
     async completeSetup(token, email, password) {
       const now = Date.now();

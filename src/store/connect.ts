@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 
@@ -13,6 +13,11 @@ export interface Store {
   /** the connection settings, so a listener (change notifications) can open its own connection */
   url: string;
   schema?: string;
+  /**
+   * Runs `work` while no other holder of the same lock runs, in any process on this database
+   * (PostgreSQL: a session advisory lock; SQLite, which one server serves: within this process).
+   */
+  exclusively<T>(lock: string, work: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -106,6 +111,20 @@ function withStatementCache(sqlite: SQLite.Database, max = 500): SqliteDatabase 
   };
 }
 
+const inProcessLocks = new Map<string, Promise<unknown>>();
+
+/** One process's lock by name: each holder runs after the previous one has settled. */
+function inProcess<T>(lock: string, work: () => Promise<T>): Promise<T> {
+  const previous = inProcessLocks.get(lock) ?? Promise.resolve();
+  const run = previous.then(work, work);
+  const settled = run.catch(() => {});
+  inProcessLocks.set(lock, settled);
+  void settled.then(() => {
+    if (inProcessLocks.get(lock) === settled) inProcessLocks.delete(lock);
+  });
+  return run;
+}
+
 export function openStore(options: StoreOptions): Store {
   const dialect = dialectOf(options.url);
   if (dialect === 'sqlite') {
@@ -119,7 +138,7 @@ export function openStore(options: StoreOptions): Store {
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-    return { db, dialect, url: options.url, close: () => db.destroy() };
+    return { db, dialect, url: options.url, exclusively: inProcess, close: () => db.destroy() };
   }
   const pool = new pg.Pool({
     connectionString: options.url,
@@ -138,5 +157,24 @@ export function openStore(options: StoreOptions): Store {
     client.on('error', () => {});
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, dialect, url: options.url, schema: options.schema, close: () => db.destroy() };
+  const scope = options.schema ?? 'public';
+  return {
+    db,
+    dialect,
+    url: options.url,
+    schema: options.schema,
+    // The lock is held by one pooled connection for the duration; its key names the schema too,
+    // so tests on their own schemas never wait for each other.
+    exclusively: (lock, work) =>
+      db.connection().execute(async (connection) => {
+        const key = sql`hashtextextended(${`tessera:${scope}:${lock}`}, 0)`;
+        await sql`select pg_advisory_lock(${key})`.execute(connection);
+        try {
+          return await work();
+        } finally {
+          await sql`select pg_advisory_unlock(${key})`.execute(connection);
+        }
+      }),
+    close: () => db.destroy(),
+  };
 }
