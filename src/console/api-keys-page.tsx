@@ -4,7 +4,8 @@
  *     and appears in the list with its marker;
  *   - New Admin Key → choose the access level → Create to confirm;
  *   - a new secret is shown once, with a copy button (JS keys: with the ready-to-paste script tags);
- *   - Edit chooses the associated deploy targets (none = all), the name, the expiry and the rate limit;
+ *   - Edit chooses the associated deploy targets (none = all), the name, the expiry, the rate limit and,
+ *     for a JS key, its allowed origins (none = any);
  *   - Delete asks for confirmation: the key stops working at once and can never be re-created; a key
  *     used in the last 24 hours needs its name typed;
  *   - the list says when each key was last used ("used 3 min ago"), flags keys expiring within 7 days
@@ -583,6 +584,27 @@ function EditKeyDialog(props: { base: string; apiKey: ApiKey; targets: DeployTar
             )}
           </fieldset>
         )}
+        {key.kind === 'js' ? (
+          <>
+            <label for="edit-key-origins">
+              Allowed origins{' '}
+              <span class="hint" id="edit-key-origins-hint">
+                (one per line, such as https://shop.example.com; empty: pages on any origin may send events
+                with this key; others get 403)
+              </span>
+            </label>
+            <textarea
+              id="edit-key-origins"
+              name="allowedOrigins"
+              rows="3"
+              maxlength="5000"
+              aria-describedby="edit-key-origins-hint"
+              safe
+            >
+              {key.allowedOrigins.join('\n')}
+            </textarea>
+          </>
+        ) : null}
         <label for="edit-key-expires">
           Expires <span class="hint">(UTC; empty: never)</span>
         </label>
@@ -952,6 +974,8 @@ const EditForm = z.object({
       z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/, 'Expires: a date and time'),
     ])
     .optional(),
+  /** JS keys: one origin per line; empty: any origin (absent: unchanged) */
+  allowedOrigins: z.string().max(5000, 'Allowed origins: at most 5000 characters').optional(),
   /** requests per second; empty: no limit (absent: unchanged) */
   rateLimit: z
     .union([
@@ -967,6 +991,14 @@ function formExpiry(value: string | undefined): number | null | undefined {
   if (value === undefined) return undefined;
   if (value === '') return null;
   return Date.parse(`${value.length === 16 ? `${value}:00` : value}Z`);
+}
+
+function formOrigins(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  return value
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
 }
 
 function formRateLimit(value: string | undefined): { perSecond: number } | null | undefined {
@@ -1111,6 +1143,8 @@ export function registerApiKeyPages(root: FastifyInstance, services: Services): 
           deployTargets,
           expiresAt: formExpiry(request.body.expiresAt),
           rateLimit: formRateLimit(request.body.rateLimit),
+          // Only a JS key's form has the field; for other kinds it is not a change.
+          allowedOrigins: current.kind === 'js' ? formOrigins(request.body.allowedOrigins) : undefined,
         },
         auditActor(request),
       );

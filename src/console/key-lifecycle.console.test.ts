@@ -1,7 +1,7 @@
 /**
  * The key lifecycle in the console: "used 3 min ago" and the expiry and grace flags in the list,
- * the Usage dialog, Roll with a grace period and End grace now, expiry and rate limit in Edit, the
- * name typed to delete a key used lately, and Settings > Audit log.
+ * the Usage dialog, Roll with a grace period and End grace now, expiry, rate limit and a JS key's
+ * allowed origins in Edit, the name typed to delete a key used lately, and Settings > Audit log.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -140,6 +140,46 @@ describe('Edit sets the expiry and the rate limit', () => {
     );
     assert.equal(past.statusCode, 422);
     assert.match(past.body, /in the future/);
+  });
+});
+
+describe("Edit sets a JavaScript key's allowed origins", () => {
+  test('one per line, normalised; a bad one is named; empty allows any origin again', async () => {
+    const key = await t.key('js', { name: 'Storefront' });
+    const form = await getPage(t, `${base}/${key.id}/edit`, { as: t.admin, htmx: true });
+    assert.match(form.body, /<textarea id="edit-key-origins" name="allowedOrigins"/);
+    const saved = await postForm(
+      t,
+      `${base}/${key.id}/edit`,
+      { name: 'Storefront', allowedOrigins: 'https://Shop.example.com\r\n\r\n  http://localhost:3000  ' },
+      { as: t.admin },
+    );
+    assert.equal(saved.statusCode, 200, saved.body);
+    const edited = await t.services.keys.getKey(acc, key.id);
+    assert.deepEqual(edited.allowedOrigins, ['https://shop.example.com', 'http://localhost:3000']);
+    const again = await getPage(t, `${base}/${key.id}/edit`, { as: t.admin, htmx: true });
+    assert.match(again.body, /https:\/\/shop\.example\.com\nhttp:\/\/localhost:3000<\/textarea>/);
+
+    const bad = await postForm(
+      t,
+      `${base}/${key.id}/edit`,
+      { name: 'Storefront', allowedOrigins: 'https://ok.example.com\nnot an origin' },
+      { as: t.admin },
+    );
+    assert.equal(bad.statusCode, 422);
+    assert.match(bad.body, /&#34;not an origin&#34; is not an origin like https:\/\/www\.example\.com/);
+    assert.deepEqual((await t.services.keys.getKey(acc, key.id)).allowedOrigins, edited.allowedOrigins);
+
+    await postForm(t, `${base}/${key.id}/edit`, { name: 'Storefront', allowedOrigins: '' }, { as: t.admin });
+    assert.deepEqual((await t.services.keys.getKey(acc, key.id)).allowedOrigins, []);
+  });
+
+  test('other kinds have no such field, and their edit leaves origins alone', async () => {
+    const key = await t.key('rest', { name: 'Server side' });
+    const form = await getPage(t, `${base}/${key.id}/edit`, { as: t.admin, htmx: true });
+    assert.doesNotMatch(form.body, /allowedOrigins/);
+    const saved = await postForm(t, `${base}/${key.id}/edit`, { name: 'Server side' }, { as: t.admin });
+    assert.equal(saved.statusCode, 200, saved.body);
   });
 });
 
