@@ -42,6 +42,19 @@ export interface VisitorStoreOptions {
 /** Stored state for "no state yet", so a session known to be new costs no second lookup. */
 const NONE = Symbol('none');
 
+/**
+ * A promise and its resolve (Node 20 has no Promise.withResolvers). At module level, so no
+ * request makes (and, under tsx, names) a closure of its own for it.
+ */
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve: () => void = noop;
+  const promise = new Promise<void>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
+}
+function noop(): void {}
+
 const keyOf = (accountId: string, session: string) => `${accountId}\u0000${session}`;
 
 /** Sessions per read statement (two parameters each, far below any bound-parameter limit). */
@@ -139,17 +152,14 @@ export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOp
     async exclusive(accountId, session, fn) {
       const key = keyOf(accountId, session);
       const previous = locks.get(key);
-      let release: () => void = () => {};
-      const mine = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      const tail = previous ? previous.then(() => mine) : mine;
+      const mine = deferred();
+      const tail = previous ? previous.then(() => mine.promise) : mine.promise;
       locks.set(key, tail);
       try {
         if (previous) await previous;
         return await fn();
       } finally {
-        release();
+        mine.resolve();
         if (locks.get(key) === tail) locks.delete(key);
       }
     },
