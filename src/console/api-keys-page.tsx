@@ -1110,21 +1110,41 @@ export function registerApiKeyPages(root: FastifyInstance, services: Services): 
     },
   );
 
-  app.get(
-    `${path}/:id/edit`,
-    { ...manage, schema: { params: KeyParams, hide: true } },
-    async (request, reply) => {
-      const ctx = await accountContext(services, request, request.params.acc);
-      const key = await services.keys.getKey(ctx.account.id, request.params.id);
-      const targets = await services.deployTargets.list(ctx.account.id);
-      return sendDialog(
-        request,
-        reply,
-        ctx,
-        <EditKeyDialog base={baseOf(ctx)} apiKey={key} targets={targets} />,
-      );
-    },
-  );
+  /** `GET …/:id/<name>`: a dialog about one key of the account, rendered by `render`. */
+  function keyDialog(
+    name: string,
+    render: (ctx: AccountContext, keyId: string) => Promise<JSX.Element>,
+  ): void {
+    app.get(
+      `${path}/:id/${name}`,
+      { ...manage, schema: { params: KeyParams, hide: true } },
+      async (request, reply) => {
+        const ctx = await accountContext(services, request, request.params.acc);
+        return sendDialog(request, reply, ctx, await render(ctx, request.params.id));
+      },
+    );
+  }
+
+  keyDialog('edit', async (ctx, id) => {
+    const key = await services.keys.getKey(ctx.account.id, id);
+    const targets = await services.deployTargets.list(ctx.account.id);
+    return <EditKeyDialog base={baseOf(ctx)} apiKey={key} targets={targets} />;
+  });
+
+  keyDialog('usage', async (ctx, id) => {
+    const { key, usage, now, targets } = await loadKey(ctx.account.id, id);
+    return <UsageDialog base={baseOf(ctx)} apiKey={key} usage={usage} now={now} targets={targets} />;
+  });
+
+  keyDialog('roll', async (ctx, id) => {
+    const key = await services.keys.getKey(ctx.account.id, id);
+    return <RollKeyDialog base={baseOf(ctx)} apiKey={key} now={services.now()} />;
+  });
+
+  keyDialog('delete', async (ctx, id) => {
+    const { key, usage, now, targets } = await loadKey(ctx.account.id, id);
+    return <DeleteKeyDialog base={baseOf(ctx)} apiKey={key} usage={usage} now={now} targets={targets} />;
+  });
 
   app.post(
     `${path}/:id/edit`,
@@ -1149,36 +1169,6 @@ export function registerApiKeyPages(root: FastifyInstance, services: Services): 
         auditActor(request),
       );
       return sendPanel(reply, ctx, `Saved API key "${key.name}".`, key.id);
-    },
-  );
-
-  app.get(
-    `${path}/:id/usage`,
-    { ...manage, schema: { params: KeyParams, hide: true } },
-    async (request, reply) => {
-      const ctx = await accountContext(services, request, request.params.acc);
-      const { key, usage, now, targets } = await loadKey(ctx.account.id, request.params.id);
-      return sendDialog(
-        request,
-        reply,
-        ctx,
-        <UsageDialog base={baseOf(ctx)} apiKey={key} usage={usage} now={now} targets={targets} />,
-      );
-    },
-  );
-
-  app.get(
-    `${path}/:id/roll`,
-    { ...manage, schema: { params: KeyParams, hide: true } },
-    async (request, reply) => {
-      const ctx = await accountContext(services, request, request.params.acc);
-      const key = await services.keys.getKey(ctx.account.id, request.params.id);
-      return sendDialog(
-        request,
-        reply,
-        ctx,
-        <RollKeyDialog base={baseOf(ctx)} apiKey={key} now={services.now()} />,
-      );
     },
   );
 
@@ -1221,21 +1211,6 @@ export function registerApiKeyPages(root: FastifyInstance, services: Services): 
       const ctx = await accountContext(services, request, request.params.acc);
       const key = await services.keys.endGrace(ctx.account.id, request.params.id, auditActor(request));
       return sendPanel(reply, ctx, `The previous secret of "${key.name}" no longer works.`, key.id);
-    },
-  );
-
-  app.get(
-    `${path}/:id/delete`,
-    { ...manage, schema: { params: KeyParams, hide: true } },
-    async (request, reply) => {
-      const ctx = await accountContext(services, request, request.params.acc);
-      const { key, usage, now, targets } = await loadKey(ctx.account.id, request.params.id);
-      return sendDialog(
-        request,
-        reply,
-        ctx,
-        <DeleteKeyDialog base={baseOf(ctx)} apiKey={key} usage={usage} now={now} targets={targets} />,
-      );
     },
   );
 
