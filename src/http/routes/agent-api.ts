@@ -21,6 +21,7 @@ import { z } from 'zod';
 import type { Command } from '../../runtime/engine.js';
 import { MAX_SESSION_LENGTH, StoreUnavailableError } from '../../runtime/runtime-service.js';
 import type { Services } from '../../services.js';
+import { parseTextPlainAsJson } from '../content-types.js';
 import { sendError } from '../errors.js';
 import { AccountParams } from '../schemas.js';
 
@@ -81,13 +82,7 @@ Retry-After, never a 200.`;
 
 export function registerAgentApiRoutes(root: FastifyInstance, services: Services): void {
   root.register(async (scope) => {
-    // Only here: the same JSON as text/plain (what browsers send to avoid a CORS preflight).
-    scope.removeContentTypeParser('text/plain');
-    scope.addContentTypeParser(
-      'text/plain',
-      { parseAs: 'string' },
-      scope.getDefaultJsonParser('error', 'ignore'),
-    );
+    parseTextPlainAsJson(scope);
     scope.addHook('onReady', async () => {
       services.events.start();
     });

@@ -28,6 +28,7 @@ import { DEVICE_FORMAT, type DeviceEvent, eventsPath, toDeviceSnapshot } from '.
 import { buildScript } from '../../script/script-builder.js';
 import type { Services } from '../../services.js';
 import { presentedKey, type Refusal } from '../authenticate.js';
+import { parseTextPlainAsJson } from '../content-types.js';
 import { sendError } from '../errors.js';
 import { Representation, sendRepresentation } from '../representation.js';
 import { AccountParams } from '../schemas.js';
@@ -194,13 +195,7 @@ export function registerScriptRoutes(root: FastifyInstance, services: Services):
 
   // Browser and native events: JSON answers, CORS for the key's allowed origins.
   root.register(async (scope) => {
-    // Only here: the same JSON as text/plain (what sendBeacon sends, skipping the CORS preflight).
-    scope.removeContentTypeParser('text/plain');
-    scope.addContentTypeParser(
-      'text/plain',
-      { parseAs: 'string' },
-      scope.getDefaultJsonParser('error', 'ignore'),
-    );
+    parseTextPlainAsJson(scope);
 
     /** After authentication: refuses origins the key does not allow, and answers CORS for the others. */
     const cors: onRequestAsyncHookHandler = async (request, reply) => {
