@@ -12,6 +12,7 @@
  * Only rows actually inserted (RETURNING) touch the aggregates, so a replay changes nothing.
  */
 import type { Kysely, Transaction } from 'kysely';
+import { chunks } from '../store/chunks.js';
 import type { Database } from '../store/schema.js';
 
 export const DAY_MS = 86_400_000;
@@ -59,17 +60,6 @@ export interface EventWrite {
 export interface BatchOutcome {
   selectionsCounted: number;
   rewardsCounted: number;
-}
-
-// Rows per statement: keeps every statement well under SQLite's and PostgreSQL's bound-parameter
-// limits (32,766 and 65,535) at 10 columns a row.
-const CHUNK = 500;
-
-function chunks<T>(rows: T[]): T[][] {
-  if (rows.length <= CHUNK) return rows.length === 0 ? [] : [rows];
-  const out: T[][] = [];
-  for (let i = 0; i < rows.length; i += CHUNK) out.push(rows.slice(i, i + CHUNK));
-  return out;
 }
 
 const SEP = '\u0000';

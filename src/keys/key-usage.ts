@@ -15,6 +15,7 @@
  * it. A window never misses a request made within it, and may include up to one hour more.
  */
 import type { Kysely } from 'kysely';
+import { chunks } from '../store/chunks.js';
 import type { Database } from '../store/schema.js';
 
 export const HOUR = 3_600_000;
@@ -22,7 +23,6 @@ const DAY = 24 * HOUR;
 /** Buckets older than this are deleted (the longest window, plus its extra hour). */
 const RETENTION = 30 * DAY + 2 * HOUR;
 const MAX_USER_AGENT = 300;
-const CHUNK = 500;
 
 /** The outcome of an accepted request; refusals are counted under their code. */
 export const ACCEPTED = 'ok';
@@ -130,10 +130,6 @@ function windowsOf(hour: number, requests: number, starts: UsageWindows): UsageW
     lastDay: hour >= starts.lastDay ? requests : 0,
     last30Days: hour >= starts.last30Days ? requests : 0,
   };
-}
-
-function* chunks<T>(items: readonly T[]): Generator<T[]> {
-  for (let i = 0; i < items.length; i += CHUNK) yield items.slice(i, i + CHUNK);
 }
 
 /** Builds one key's figures from its parts. */

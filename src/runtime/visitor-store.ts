@@ -18,6 +18,7 @@
  */
 import type { Kysely } from 'kysely';
 import { LRUCache } from 'lru-cache';
+import { chunks } from '../store/chunks.js';
 import type { Database } from '../store/schema.js';
 import type { VisitorState } from './engine.js';
 
@@ -57,9 +58,6 @@ function noop(): void {}
 
 const keyOf = (accountId: string, session: string) => `${accountId}\u0000${session}`;
 
-/** Sessions per read statement (two parameters each, far below any bound-parameter limit). */
-const READ_CHUNK = 500;
-
 export function parseVisitorState(text: string): VisitorState | null {
   try {
     const parsed: unknown = JSON.parse(text);
@@ -90,8 +88,7 @@ export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOp
     const batch = pending;
     pending = new Map();
     const keys = [...batch.keys()];
-    for (let i = 0; i < keys.length; i += READ_CHUNK) {
-      const chunk = keys.slice(i, i + READ_CHUNK);
+    for (const chunk of chunks(keys)) {
       try {
         const rows = await db
           .selectFrom('visitors')
