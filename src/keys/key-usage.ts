@@ -15,6 +15,7 @@
  * it. A window never misses a request made within it, and may include up to one hour more.
  */
 import type { Kysely } from 'kysely';
+import { createKeyedLock } from '../keyed-lock.js';
 import { chunks } from '../store/chunks.js';
 import type { Database } from '../store/schema.js';
 
@@ -344,12 +345,8 @@ export function createKeyUsageRecorder(
 
   // Flushes and reads take turns: a read never sees counts both in memory and in the store, nor
   // misses counts on their way from one to the other.
-  let turn: Promise<unknown> = Promise.resolve();
-  function exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const run = turn.then(work, work);
-    turn = run.catch(() => {});
-    return run;
-  }
+  const turns = createKeyedLock();
+  const exclusive = <T>(work: () => Promise<T>): Promise<T> => turns.run('store', work);
 
   /** Puts back what a failed write carried, so the next flush writes it. */
   function restore(batch: Pending): void {

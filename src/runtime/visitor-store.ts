@@ -18,6 +18,7 @@
  */
 import type { Kysely } from 'kysely';
 import { LRUCache } from 'lru-cache';
+import { createKeyedLock } from '../keyed-lock.js';
 import { chunks } from '../store/chunks.js';
 import type { Database } from '../store/schema.js';
 import type { VisitorState } from './engine.js';
@@ -43,19 +44,6 @@ export interface VisitorStoreOptions {
 /** Stored state for "no state yet", so a session known to be new costs no second lookup. */
 const NONE = Symbol('none');
 
-/**
- * A promise and its resolve (Node 20 has no Promise.withResolvers). At module level, so no
- * request makes (and, under tsx, names) a closure of its own for it.
- */
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve: () => void = noop;
-  const promise = new Promise<void>((done) => {
-    resolve = done;
-  });
-  return { promise, resolve };
-}
-function noop(): void {}
-
 const keyOf = (accountId: string, session: string) => `${accountId}\u0000${session}`;
 
 export function parseVisitorState(text: string): VisitorState | null {
@@ -71,7 +59,7 @@ export function parseVisitorState(text: string): VisitorState | null {
 export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOptions = {}): VisitorStore {
   const cacheStates = options.cacheStates ?? true;
   const cache = new LRUCache<string, VisitorState | typeof NONE>({ max: options.maxCached ?? 100_000 });
-  const locks = new Map<string, Promise<void>>();
+  const sessions = createKeyedLock();
 
   // Misses of the same moment are read together: one statement (one round trip, one read
   // transaction) per turn of the event loop, however many new sessions arrived in it.
@@ -146,22 +134,11 @@ export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOp
     forget(accountId, session) {
       cache.delete(keyOf(accountId, session));
     },
-    async exclusive(accountId, session, fn) {
-      const key = keyOf(accountId, session);
-      const previous = locks.get(key);
-      const mine = deferred();
-      const tail = previous ? previous.then(() => mine.promise) : mine.promise;
-      locks.set(key, tail);
-      try {
-        if (previous) await previous;
-        return await fn();
-      } finally {
-        mine.resolve();
-        if (locks.get(key) === tail) locks.delete(key);
-      }
+    exclusive(accountId, session, fn) {
+      return sessions.run(keyOf(accountId, session), fn);
     },
     stats() {
-      return { cached: cache.size, locked: locks.size };
+      return { cached: cache.size, locked: sessions.size };
     },
   };
 }

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
+import { createKeyedLock } from '../keyed-lock.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -111,19 +112,8 @@ function withStatementCache(sqlite: SQLite.Database, max = 500): SqliteDatabase 
   };
 }
 
-const inProcessLocks = new Map<string, Promise<unknown>>();
-
-/** One process's lock by name: each holder runs after the previous one has settled. */
-function inProcess<T>(lock: string, work: () => Promise<T>): Promise<T> {
-  const previous = inProcessLocks.get(lock) ?? Promise.resolve();
-  const run = previous.then(work, work);
-  const settled = run.catch(() => {});
-  inProcessLocks.set(lock, settled);
-  void settled.then(() => {
-    if (inProcessLocks.get(lock) === settled) inProcessLocks.delete(lock);
-  });
-  return run;
-}
+/** SQLite's named locks: one server process serves a SQLite file, so they are this process's. */
+const inProcess = createKeyedLock();
 
 export function openStore(options: StoreOptions): Store {
   const dialect = dialectOf(options.url);
@@ -138,7 +128,13 @@ export function openStore(options: StoreOptions): Store {
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-    return { db, dialect, url: options.url, exclusively: inProcess, close: () => db.destroy() };
+    return {
+      db,
+      dialect,
+      url: options.url,
+      exclusively: (lock, work) => inProcess.run(lock, work),
+      close: () => db.destroy(),
+    };
   }
   const pool = new pg.Pool({
     connectionString: options.url,
