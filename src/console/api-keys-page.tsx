@@ -286,54 +286,35 @@ function KeysPanel(props: {
                 </td>
                 <td class="row-actions">
                   {key.kind === 'js' ? (
-                    <button
-                      type="button"
-                      class="button small"
-                      id={`script-${key.id}`}
-                      hx-get={`${base}/${key.id}/script-tags`}
-                      hx-target="#modal"
-                    >
-                      Script tag<span class="visually-hidden" safe>{` of ${key.name}`}</span>
-                    </button>
+                    <KeyDialogButton
+                      base={base}
+                      apiKey={key}
+                      dialog="script-tags"
+                      id="script"
+                      label="Script tag"
+                      hint="of "
+                    />
                   ) : (
                     ''
                   )}
-                  <button
-                    type="button"
-                    class="button small"
-                    id={`usage-${key.id}`}
-                    hx-get={`${base}/${key.id}/usage`}
-                    hx-target="#modal"
-                  >
-                    Usage<span class="visually-hidden" safe>{` of ${key.name}`}</span>
-                  </button>
-                  <button
-                    type="button"
-                    class="button small"
-                    id={`edit-${key.id}`}
-                    hx-get={`${base}/${key.id}/edit`}
-                    hx-target="#modal"
-                  >
-                    Edit<span class="visually-hidden" safe>{` ${key.name}`}</span>
-                  </button>
-                  <button
-                    type="button"
-                    class="button small"
-                    id={`roll-${key.id}`}
-                    hx-get={`${base}/${key.id}/roll`}
-                    hx-target="#modal"
-                  >
-                    Roll<span class="visually-hidden" safe>{` ${key.name}`}</span>
-                  </button>
-                  <button
-                    type="button"
-                    class="button small danger"
-                    id={`delete-${key.id}`}
-                    hx-get={`${base}/${key.id}/delete`}
-                    hx-target="#modal"
-                  >
-                    Delete<span class="visually-hidden" safe>{` ${key.name}`}</span>
-                  </button>
+                  <KeyDialogButton
+                    base={base}
+                    apiKey={key}
+                    dialog="usage"
+                    id="usage"
+                    label="Usage"
+                    hint="of "
+                  />
+                  <KeyDialogButton base={base} apiKey={key} dialog="edit" id="edit" label="Edit" />
+                  <KeyDialogButton base={base} apiKey={key} dialog="roll" id="roll" label="Roll" />
+                  <KeyDialogButton
+                    base={base}
+                    apiKey={key}
+                    dialog="delete"
+                    id="delete"
+                    label="Delete"
+                    danger
+                  />
                 </td>
               </tr>
             ))}
@@ -531,6 +512,32 @@ function NewAdminKeyDialog(props: { base: string }): JSX.Element {
         </div>
       </form>
     </Dialog>
+  );
+}
+
+/** A row's button that opens one of the key's dialogs; the key's name is read out after the label. */
+function KeyDialogButton(props: {
+  base: string;
+  apiKey: ApiKey;
+  dialog: string;
+  id: string;
+  label: string;
+  /** what comes between the label and the name for a screen reader ("of ") */
+  hint?: string;
+  danger?: boolean;
+}): JSX.Element {
+  const { apiKey: key } = props;
+  return (
+    <button
+      type="button"
+      class={props.danger ? 'button small danger' : 'button small'}
+      id={`${props.id}-${key.id}`}
+      hx-get={`${props.base}/${key.id}/${props.dialog}`}
+      hx-target="#modal"
+    >
+      {props.label}
+      <span class="visually-hidden" safe>{` ${props.hint ?? ''}${key.name}`}</span>
+    </button>
   );
 }
 
