@@ -15,6 +15,8 @@
  *     (now, 1 hour, 24 hours, 7 days); "End grace period now" stops the previous one at once.
  * Every change goes through services.keys; the authorizer allows Account Admins only (`manage`).
  */
+
+import type { Children } from '@kitajs/html';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -286,35 +288,24 @@ function KeysPanel(props: {
                 </td>
                 <td class="row-actions">
                   {key.kind === 'js' ? (
-                    <KeyDialogButton
-                      base={base}
-                      apiKey={key}
-                      dialog="script-tags"
-                      id="script"
-                      label="Script tag"
-                      hint="of "
-                    />
+                    <KeyDialogButton base={base} apiKey={key} dialog="script-tags" id="script" hint="of ">
+                      Script tag
+                    </KeyDialogButton>
                   ) : (
                     ''
                   )}
-                  <KeyDialogButton
-                    base={base}
-                    apiKey={key}
-                    dialog="usage"
-                    id="usage"
-                    label="Usage"
-                    hint="of "
-                  />
-                  <KeyDialogButton base={base} apiKey={key} dialog="edit" id="edit" label="Edit" />
-                  <KeyDialogButton base={base} apiKey={key} dialog="roll" id="roll" label="Roll" />
-                  <KeyDialogButton
-                    base={base}
-                    apiKey={key}
-                    dialog="delete"
-                    id="delete"
-                    label="Delete"
-                    danger
-                  />
+                  <KeyDialogButton base={base} apiKey={key} dialog="usage" id="usage" hint="of ">
+                    Usage
+                  </KeyDialogButton>
+                  <KeyDialogButton base={base} apiKey={key} dialog="edit" id="edit">
+                    Edit
+                  </KeyDialogButton>
+                  <KeyDialogButton base={base} apiKey={key} dialog="roll" id="roll">
+                    Roll
+                  </KeyDialogButton>
+                  <KeyDialogButton base={base} apiKey={key} dialog="delete" id="delete" danger>
+                    Delete
+                  </KeyDialogButton>
                 </td>
               </tr>
             ))}
@@ -521,7 +512,8 @@ function KeyDialogButton(props: {
   apiKey: ApiKey;
   dialog: string;
   id: string;
-  label: string;
+  /** the visible label */
+  children: Children;
   /** what comes between the label and the name for a screen reader ("of ") */
   hint?: string;
   danger?: boolean;
@@ -535,7 +527,7 @@ function KeyDialogButton(props: {
       hx-get={`${props.base}/${key.id}/${props.dialog}`}
       hx-target="#modal"
     >
-      {props.label}
+      {props.children}
       <span class="visually-hidden" safe>{` ${props.hint ?? ''}${key.name}`}</span>
     </button>
   );
