@@ -27,6 +27,7 @@ function fakeStore() {
       return copy;
     },
     get: () => Promise.reject(new Error('not used')),
+    lockLive: () => Promise.reject(new Error('not used')),
     list: () => Promise.reject(new Error('not used')),
     insert: () => Promise.reject(new Error('not used')),
     update: () => Promise.reject(new Error('not used')),

@@ -32,6 +32,8 @@ export interface NewKey {
 }
 
 export interface KeyPatch {
+  /** a key's kind never changes: present, it must be the key's own */
+  kind?: KeyKind;
   name?: string;
   deployTargets?: string[];
   expiresAt?: number | null;
@@ -235,23 +237,39 @@ export function createKeyService(
 
     async updateKey(accountId, keyId, patch, by) {
       const now = clock();
-      const { secretHash, ...current } = await getLive(accountId, keyId);
-      const next: KeyDetails = {
-        ...current,
-        name: patch.name ?? current.name,
+      // The patch is checked first, against the key's kind (which never changes); the key itself
+      // is read again under its row lock, so two edits at once both hold (neither writes back
+      // fields it read before the other committed).
+      const { kind } = await getLive(accountId, keyId);
+      if (patch.kind !== undefined && patch.kind !== kind) {
+        throw new InvalidInputError(
+          'kind',
+          `a key's kind never changes (this one is ${kind}): create a ${patch.kind} key instead`,
+        );
+      }
+      const checked = {
+        name: patch.name,
         deployTargets:
           patch.deployTargets === undefined
-            ? current.deployTargets
-            : await checkTargets(accountId, current.kind, patch.deployTargets),
-        expiresAt: patch.expiresAt === undefined ? current.expiresAt : checkExpiry(patch.expiresAt, now),
+            ? undefined
+            : await checkTargets(accountId, kind, patch.deployTargets),
+        expiresAt: patch.expiresAt === undefined ? undefined : checkExpiry(patch.expiresAt, now),
         allowedOrigins:
-          patch.allowedOrigins === undefined
-            ? current.allowedOrigins
-            : checkOrigins(current.kind, patch.allowedOrigins),
-        rateLimit:
-          patch.rateLimit === undefined ? (current.rateLimit ?? null) : checkRateLimit(patch.rateLimit),
+          patch.allowedOrigins === undefined ? undefined : checkOrigins(kind, patch.allowedOrigins),
+        rateLimit: patch.rateLimit === undefined ? undefined : checkRateLimit(patch.rateLimit),
       };
-      await store.announced(async (trx, publish) => {
+      return store.announced(async (trx, publish) => {
+        const locked = await trx.lockLive(accountId, keyId);
+        if (!locked) throw new NotFoundError('api_key_not_found', `No API key ${keyId}`);
+        const { secretHash, ...current } = locked;
+        const next: KeyDetails = {
+          ...current,
+          name: checked.name ?? current.name,
+          deployTargets: checked.deployTargets ?? current.deployTargets,
+          expiresAt: checked.expiresAt === undefined ? current.expiresAt : checked.expiresAt,
+          allowedOrigins: checked.allowedOrigins ?? current.allowedOrigins,
+          rateLimit: checked.rateLimit === undefined ? (current.rateLimit ?? null) : checked.rateLimit,
+        };
         await trx.update(next);
         await trx.audit(
           by,
@@ -266,8 +284,8 @@ export function createKeyService(
           now,
         );
         publish({ type: 'api-key', accountId, keyId, secretHash });
+        return next;
       });
-      return next;
     },
 
     async rollKey(accountId, keyId, graceSeconds, by) {

@@ -27,6 +27,12 @@ export interface RolledSecret {
 export interface KeyStore {
   findBySecretHash(secretHash: string): Promise<KeyBySecret | undefined>;
   get(accountId: string, keyId: string): Promise<(KeyDetails & { secretHash: string }) | undefined>;
+  /**
+   * Inside `announced`: locks a live key's row until the transaction ends, so concurrent changes
+   * of one key take turns and each starts from the other's result; answers the key as it is now,
+   * or undefined when it does not exist or is deleted.
+   */
+  lockLive(accountId: string, keyId: string): Promise<(KeyDetails & { secretHash: string }) | undefined>;
   list(accountId: string): Promise<KeyDetails[]>;
   insert(key: ApiKey, secretHash: string): Promise<void>;
   update(key: ApiKey): Promise<void>;
@@ -132,6 +138,18 @@ export function createKeyStore(db: Kysely<Database>, changes: ChangeFeed): KeySt
     return keys.map((key) => ({ ...key, secrets: byKey.get(key.id) ?? [] }));
   }
 
+  async function get(accountId: string, keyId: string) {
+    const row = await db
+      .selectFrom('api_keys')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('id', '=', keyId)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const [key] = await withSecrets(await withTargets([row]));
+    return { ...key, secretHash: row.secret_hash };
+  }
+
   return {
     async findBySecretHash(secretHash) {
       const secret = await db
@@ -147,16 +165,17 @@ export function createKeyStore(db: Kysely<Database>, changes: ChangeFeed): KeySt
         .executeTakeFirst();
       return row ? { ...(await withTargets([row]))[0], secret: toSecret(secret) } : undefined;
     },
-    async get(accountId, keyId) {
-      const row = await db
-        .selectFrom('api_keys')
-        .selectAll()
+    get,
+    async lockLive(accountId, keyId) {
+      // A write is the one row lock both dialects have (SQLite has no SELECT … FOR UPDATE).
+      const locked = await db
+        .updateTable('api_keys')
+        .set((eb) => ({ name: eb.ref('name') }))
         .where('account_id', '=', accountId)
         .where('id', '=', keyId)
+        .where('deleted_at', 'is', null)
         .executeTakeFirst();
-      if (!row) return undefined;
-      const [key] = await withSecrets(await withTargets([row]));
-      return { ...key, secretHash: row.secret_hash };
+      return Number(locked.numUpdatedRows) === 0 ? undefined : get(accountId, keyId);
     },
     async list(accountId) {
       const rows = await db

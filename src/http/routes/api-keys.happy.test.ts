@@ -172,23 +172,66 @@ describe('API keys: the lifecycle an Account Admin sees', () => {
     assert.equal(open.expiresAt, null);
   });
 
-  test('editing never changes the kind nor the secret', async () => {
+  test('editing never changes the kind nor the secret: asking to is a 400 naming the field', async () => {
     const key = await create({ kind: 'admin-read', name: 'Reader' });
-    const res = await t.call({
-      method: 'PATCH',
-      url: `${keysUrl}/${key.id}`,
-      as: { session: t.admin },
-      body: { kind: 'admin-author', secret: 'tess_rw_x', name: 'Still a reader' },
-    });
-    const edited = expectData<KeyRecord>(res);
+    const patch = (body: Record<string, unknown>) =>
+      t.call({ method: 'PATCH', url: `${keysUrl}/${key.id}`, as: { session: t.admin }, body });
+    expectError(await patch({ kind: 'admin-author', name: 'Writer?' }), 400, 'invalid_input', 'body.kind');
+    expectError(
+      await patch({ secret: 'tess_rw_x', name: 'New secret?' }),
+      400,
+      'invalid_input',
+      'body.secret',
+    );
+    // The kind it already has is accepted, so a record read back can be sent again.
+    const edited = expectData<KeyRecord>(await patch({ kind: 'admin-read', name: 'Still a reader' }));
     assert.equal(edited.kind, 'admin-read');
+    assert.equal(edited.name, 'Still a reader');
     assert.equal(edited.secret, undefined);
     assert.equal(edited.masked, key.masked);
     const verified = await t.services.keyVerifier.verify(key.secret ?? '');
     assert.ok(
-      verified.ok && verified.key.kind === 'admin-read',
-      'the old secret still works, as a read-only key',
+      verified.ok && verified.key.kind === 'admin-read' && verified.key.name === 'Still a reader',
+      'the old secret still works, as a read-only key, and the refused edits changed nothing',
     );
+  });
+
+  test('two edits of one key at the same moment both hold: neither writes back what it read before the other', async () => {
+    const key = await create({ kind: 'rest', name: 'Edited twice' });
+    for (let round = 0; round < 5; round++) {
+      const expiresAt = new Date(Date.now() + (round + 1) * 86_400_000).toISOString();
+      const [a, b] = await Promise.all([
+        t.call({
+          method: 'PATCH',
+          url: `${keysUrl}/${key.id}`,
+          as: { session: t.admin },
+          body: { deployTargets: [restTarget], expiresAt },
+        }),
+        t.call({
+          method: 'PATCH',
+          url: `${keysUrl}/${key.id}`,
+          as: { session: t.admin },
+          body: { name: `Edited twice, round ${round}` },
+        }),
+      ]);
+      expectData(a);
+      expectData(b);
+      const now = expectData<KeyRecord>(
+        await t.call({ url: `${keysUrl}/${key.id}`, as: { session: t.admin } }),
+      );
+      assert.equal(now.name, `Edited twice, round ${round}`);
+      assert.deepEqual(now.deployTargets, [restTarget], 'the restriction to one target held');
+      assert.equal(now.expiresAt, expiresAt, 'the expiry held');
+      // Back to no restriction, for the next round to set it again.
+      expectData(
+        await t.call({
+          method: 'PATCH',
+          url: `${keysUrl}/${key.id}`,
+          as: { session: t.admin },
+          body: { deployTargets: [], expiresAt: null },
+        }),
+      );
+    }
   });
 
   test('deleting a key refuses it on the very next request, for good', async () => {

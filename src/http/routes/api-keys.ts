@@ -49,6 +49,11 @@ const CreateKeyBody = z.object({
 });
 
 const UpdateKeyBody = z.object({
+  /** accepted when unchanged, so a record read back can be sent again; a change is refused */
+  kind: z.enum(KEY_KINDS).optional(),
+  secret: z
+    .undefined({ error: "a key's secret never changes by editing: roll the key (POST …/roll) for a new one" })
+    .optional(),
   name: Name.optional(),
   deployTargets: DeployTargetIds.optional(),
   expiresAt: Timestamp.nullable().optional(),
