@@ -146,22 +146,39 @@ export function createUserService(db: Kysely<Database>, changes: ChangeFeed): Us
         if (input.password === undefined)
           throw new InvalidInputError('password', 'password is required for a new user');
         checkPassword(input.password);
-        user = { id: newUserId(), email, password_hash: await hashPassword(input.password), created_at: now };
-        await db.insertInto('users').values(user).execute();
+        const made = {
+          id: newUserId(),
+          email,
+          password_hash: await hashPassword(input.password),
+          created_at: now,
+        };
+        // Two admins adding one person at once (to one account or two) make one user: whoever
+        // inserts second takes the row the first made.
+        await db
+          .insertInto('users')
+          .values(made)
+          .onConflict((oc) => oc.column('email').doNothing())
+          .execute();
+        user = await db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirstOrThrow();
       }
+      const memberAlready = () =>
+        new ConflictError('user_exists', `${email} is already a member of this account`);
       const existing = await db
         .selectFrom('memberships')
         .select('role')
         .where('account_id', '=', accountId)
         .where('user_id', '=', user.id)
         .executeTakeFirst();
-      if (existing) throw new ConflictError('user_exists', `${email} is already a member of this account`);
+      if (existing) throw memberAlready();
       const userId = user.id;
       await changes.transaction(db, async (trx, publish) => {
-        await trx
+        const added = await trx
           .insertInto('memberships')
           .values({ account_id: accountId, user_id: userId, role: input.role, created_at: now })
-          .execute();
+          .onConflict((oc) => oc.columns(['account_id', 'user_id']).doNothing())
+          .executeTakeFirst();
+        // Added by a concurrent request since the check above.
+        if (Number(added.numInsertedOrUpdatedRows ?? 0) === 0) throw memberAlready();
         await recordAudit(trx, by, {
           accountId,
           action: 'user.create',

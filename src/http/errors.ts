@@ -6,7 +6,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
-import { isStoreUnavailable } from '../store/connect.js';
+import { isConcurrentConflict, isStoreUnavailable } from '../store/connect.js';
 
 export interface ErrorBody {
   status: number;
@@ -91,6 +91,15 @@ export function registerErrorHandling(app: FastifyInstance): void {
       request.log.warn(`request not served: store unavailable (${error.message})`);
       reply.header('retry-after', '1');
       return sendError(reply, 503, 'store_unavailable', 'The store is not available; retry shortly');
+    }
+    if (isConcurrentConflict(error)) {
+      request.log.warn(`request not served: it collided with a concurrent change (${error.message})`);
+      return sendError(
+        reply,
+        409,
+        'concurrent_change',
+        'This change collided with another made at the same moment; reload and try again',
+      );
     }
     request.log.error({ err: error }, 'request failed');
     return sendError(reply, 500, 'internal_error', 'Something went wrong on our side; it has been logged');

@@ -80,6 +80,31 @@ export function isStoreUnavailable(error: unknown): boolean {
   return false;
 }
 
+/** PostgreSQL: unique and foreign-key violations, serialization failures and deadlocks. */
+const CONFLICT_CODES = new Set(['23505', '23503', '40001', '40P01']);
+
+/**
+ * Whether a write lost a race with another one made at the same moment (a unique or foreign-key
+ * constraint that held when checked, broken by the time of the write; a deadlock). The services
+ * handle the races they know of; this is the net under the rest: the HTTP layer answers 409, so
+ * the person retries, rather than a 500.
+ */
+export function isConcurrentConflict(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') {
+      if (CONFLICT_CODES.has(code)) return true;
+      if (
+        code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+        code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
+        code === 'SQLITE_CONSTRAINT_FOREIGNKEY'
+      )
+        return true;
+    }
+  }
+  return false;
+}
+
 export function dialectOf(url: string): Dialect {
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return 'postgres';
   if (url.startsWith('sqlite:')) return 'sqlite';

@@ -78,6 +78,40 @@ describe('users: 404 and 409', () => {
     expectError(await post({ email: ADMIN_EMAIL.toUpperCase(), role: 'view-reports' }), 409, 'user_exists');
   });
 
+  test('one person added four times at once: added once, the others hear 409, none a 500', async () => {
+    const body = { email: 'raced@example.com', password: 'a-long-password-1', role: 'view-reports' };
+    const answers = await Promise.all([1, 2, 3, 4].map(() => post(body)));
+    const statuses = answers.map((res) => res.statusCode).sort();
+    assert.deepEqual(statuses, [201, 409, 409, 409], answers.map((res) => res.body).join('\n'));
+    for (const res of answers) if (res.statusCode === 409) expectError(res, 409, 'user_exists');
+    const members = await t.services.users.listMembers(t.account.id);
+    assert.equal(members.filter((m) => m.email === 'raced@example.com').length, 1);
+  });
+
+  test('a write that loses a race the services do not foresee answers 409 concurrent_change, not 500', async () => {
+    const raced = await createTestApp({
+      extend: (app) => {
+        // Stands in for any such race: the second insert of one row breaks a unique constraint.
+        app.post('/race', { config: { permission: 'public' } }, async () => {
+          const row = {
+            id: 'usr-twice00000',
+            email: 'twice@example.com',
+            password_hash: null,
+            created_at: 0,
+          };
+          await raced.services.store.db.insertInto('users').values(row).execute();
+          await raced.services.store.db.insertInto('users').values(row).execute();
+          return { status: 200, data: 'unreachable' };
+        });
+      },
+    });
+    try {
+      expectError(await raced.call({ method: 'POST', url: '/race' }), 409, 'concurrent_change');
+    } finally {
+      await raced.close();
+    }
+  });
+
   test('an unknown person, or one who is not in this account', async () => {
     const other = await t.services.accounts.create('Other');
     const stranger = await t.services.users.addMember(other.id, {
