@@ -6,7 +6,9 @@
  * tags, stored so the console can show them again): they are the only tokens allowed to appear.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -14,7 +16,7 @@ import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { buildServer } from '../src/http/server.js';
-import { parseToken, TOKEN_PATTERN } from '../src/keys/token.js';
+import { generateToken, parseToken, TOKEN_PATTERN } from '../src/keys/token.js';
 import { createServices, type Services } from '../src/services.js';
 import { createTestStore, type TestStore, testDialect } from './helpers/store.js';
 
@@ -103,7 +105,12 @@ async function exercise(app: FastifyInstance, services: Services): Promise<Trust
           url: `${url}?apikey=${encodeURIComponent(token)}`,
           payload: { commands: [] },
         });
+        // The same key to the server, spelled otherwise: parameter name and token percent-encoded.
+        const spelledOut = token.replaceAll('_', '%5F');
+        await app.inject({ url: `${url}?api%6Bey=${spelledOut}&session=s1` });
+        await app.inject({ url: `${url}?q=${spelledOut}` });
       }
+      await app.inject({ url: `/v3/keys/${token.replaceAll('_', '%5F')}` });
     }
     // a key pasted where a person's cookie goes, and as a CSRF token
     await app.inject({
@@ -212,6 +219,60 @@ describe('no secret in the database or the logs', () => {
     const bytes = readFileSync(join(dir, 't.db')).toString('latin1');
     assertNoSecrets(bytes, trusted, 't.db after checkpoint');
     assert.ok(bytes.includes(trusted.secrets.js), 'the file was really searched');
+  });
+});
+
+describe('no secret in the log of a request the HTTP parser refuses', () => {
+  test('headers too large, or malformed: answered in the API error shape, logged without the raw request', async () => {
+    const store = await createTestStore('sqlite');
+    const log: string[] = [];
+    const logStream = new Writable({
+      write(chunk, _encoding, done) {
+        log.push(String(chunk));
+        done();
+      },
+    });
+    const app = await buildServer(createServices(store.store), { logLevel: 'trace', logStream });
+    try {
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const address = app.server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      const key = generateToken('rest');
+      const raw = async (request: string) => {
+        const socket = connect(port, '127.0.0.1');
+        const chunks: Buffer[] = [];
+        socket.on('data', (chunk) => chunks.push(chunk));
+        socket.write(request);
+        await once(socket, 'close');
+        const text = Buffer.concat(chunks).toString('utf8');
+        return {
+          head: text.slice(0, text.indexOf('\r\n')),
+          body: JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)),
+        };
+      };
+      const big = await raw(
+        `GET /v3/keys/self HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+      );
+      assert.equal(big.head, 'HTTP/1.1 431 Request Header Fields Too Large');
+      assert.deepEqual(Object.keys(big.body).sort(), ['code', 'err', 'status']);
+      assert.equal(big.body.status, 431);
+      assert.equal(big.body.code, 'headers_too_large');
+      const malformed = await raw(
+        `GET /v3/keys/self HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nBroken header line\r\n\r\n`,
+      );
+      assert.equal(malformed.head, 'HTTP/1.1 400 Bad Request');
+      assert.deepEqual(malformed.body, {
+        status: 400,
+        err: 'The request is not well-formed HTTP',
+        code: 'malformed_request',
+      });
+      const text = log.join('');
+      assert.match(text, /request refused by the HTTP parser/, 'the refusals were logged');
+      assertAbsent(text, key.slice(key.indexOf('_', 5) + 1), 'the key of a refused request', 'the log');
+    } finally {
+      await app.close();
+      await store.dispose();
+    }
   });
 });
 

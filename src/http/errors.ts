@@ -3,6 +3,8 @@
  * schema failures to 400 naming the field, an unreachable store to 503 with Retry-After, and
  * anything unexpected to a logged 500 that reveals nothing.
  */
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
@@ -40,6 +42,42 @@ function describeValidation(part: string, issues: Issue[]): { field: string; mes
       : (issue.instancePath ?? '').replace(/^\//, '').replaceAll('/', '.');
   const field = path ? `${part}.${path}` : part;
   return { field, message: `${field}: ${issue.message ?? 'invalid'}` };
+}
+
+const CLIENT_ERRORS: Record<string, { status: number; code: string; err: string }> = {
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    status: 408,
+    code: 'request_timeout',
+    err: 'The request did not arrive in time',
+  },
+  HPE_HEADER_OVERFLOW: {
+    status: 431,
+    code: 'headers_too_large',
+    err: 'headers: the request headers are larger than the server accepts',
+  },
+};
+const MALFORMED = { status: 400, code: 'malformed_request', err: 'The request is not well-formed HTTP' };
+
+/**
+ * Requests Node's HTTP parser refuses (malformed, headers too large, too slow) never reach
+ * Fastify's routing: answered here in the API's error shape. Logged (at debug) by code only:
+ * the error's raw packet holds the request's headers, keys among them.
+ */
+export function handleClientError(
+  this: FastifyInstance,
+  error: Error & { code?: string },
+  socket: Socket,
+): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const answer = CLIENT_ERRORS[error.code ?? ''] ?? MALFORMED;
+  this.log.debug({ code: error.code, status: answer.status }, 'request refused by the HTTP parser');
+  if (socket.writable) {
+    const body = JSON.stringify({ status: answer.status, err: answer.err, code: answer.code });
+    socket.write(
+      `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }
 
 /** Errors Fastify raises before routing (a URL that cannot be decoded, a too-long parameter). */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import Fastify from 'fastify';
-import { lazyRequestLogger, loggerOptions } from './log.js';
+import { lazyRequestLogger, loggerOptions, redactUrl } from './log.js';
 
 /** A server whose log lines are captured, with one route that logs at `info` and one at `warn`. */
 async function serverLoggingAt(level: string) {
@@ -62,4 +62,24 @@ test('at info, Fastify request logging still writes both lines with one request 
   );
   assert.equal(new Set(own.map((line) => line.reqId)).size, 1);
   await app.close();
+});
+
+test('a key in a URL is redacted however it is spelled: parameter name or token percent-encoded, in the path', () => {
+  const key = 'tess_rest_4f8Kq2ZyW1xJ0aB9cD7eF6gH5iJ3kL2mN1oP';
+  const encoded = key.replaceAll('_', '%5F');
+  const cases: [string, string][] = [
+    [`/acc-1/v3/agent-api?apikey=${key}&session=s1`, '/acc-1/v3/agent-api?apikey=[redacted]&session=s1'],
+    [`/acc-1/v3/agent-api?api%6Bey=${encoded}`, '/acc-1/v3/agent-api?api%6Bey=[redacted]'],
+    [`/acc-1/v3/agent-api?APIKEY=x&session=s1`, '/acc-1/v3/agent-api?APIKEY=[redacted]&session=s1'],
+    [`/acc-1/v3/agent-api?note=${encoded}&session=s1`, '/acc-1/v3/agent-api?note=[redacted]&session=s1'],
+    [`/acc-1/v3/agent-api?note=see+${key}`, '/acc-1/v3/agent-api?note=[redacted]'],
+    [`/v3/keys/${encoded}/self`, '/v3/keys/[redacted]/self'],
+    [`/v3/keys/${key}#frag`, '/v3/keys/[redacted]'],
+    ['/acc-1/v3/agent-api?session=s1&traits=F:1', '/acc-1/v3/agent-api?session=s1&traits=F:1'],
+    ['/acc-1/v3/agent-api?session=%E0%A4%A', '/acc-1/v3/agent-api?session=%E0%A4%A'],
+  ];
+  for (const [url, expected] of cases) {
+    assert.equal(redactUrl(url), expected, url);
+    assert.ok(!redactUrl(url).includes('4f8Kq2ZyW1xJ0aB9cD7eF6gH5iJ3kL2mN1oP'));
+  }
 });

@@ -3,11 +3,43 @@
  */
 import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify';
 
-/** Replaces the value of every `apikey` query parameter (and any Tessera token) in a URL. */
+const TOKEN = /tess_(rest|js|ro|rw)_[0-9A-Za-z]+/g;
+
+function decoded(text: string): string {
+  try {
+    return decodeURIComponent(text.replaceAll('+', ' '));
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * Replaces the value of every `apikey` query parameter and every part holding a Tessera token in
+ * a URL, spelled plainly or percent-encoded (`api%6Bey=tess%5Frest%5F…` is the same key to the
+ * server, so it is the same secret to the log).
+ */
 export function redactUrl(url: string): string {
-  return url
-    .replace(/([?&]apikey=)[^&#]*/gi, '$1[redacted]')
-    .replace(/tess_(rest|js|ro|rw)_[0-9A-Za-z]+/g, 'tess_$1_[redacted]');
+  const hashAt = url.indexOf('#');
+  const withoutFragment = hashAt === -1 ? url : url.slice(0, hashAt);
+  const queryAt = withoutFragment.indexOf('?');
+  const path = queryAt === -1 ? withoutFragment : withoutFragment.slice(0, queryAt);
+  const redactedPath = path
+    .split('/')
+    .map((segment) => (decoded(segment).search(TOKEN) === -1 ? segment : '[redacted]'))
+    .join('/');
+  if (queryAt === -1) return redactedPath.replace(TOKEN, 'tess_$1_[redacted]');
+  const query = withoutFragment
+    .slice(queryAt + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const name = eq === -1 ? pair : pair.slice(0, eq);
+      const value = eq === -1 ? '' : pair.slice(eq + 1);
+      const secret = decoded(name).toLowerCase() === 'apikey' || decoded(value).search(TOKEN) !== -1;
+      return secret ? `${name}=[redacted]` : pair;
+    })
+    .join('&');
+  return `${redactedPath}?${query}`.replace(TOKEN, 'tess_$1_[redacted]');
 }
 
 export function loggerOptions(level: string, stream?: NodeJS.WritableStream): FastifyServerOptions['logger'] {

@@ -10,7 +10,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import { registerConsole } from '../console/register.js';
 import type { Services } from '../services.js';
 import { registerAuthentication } from './authenticate.js';
-import { handleFrameworkError, registerErrorHandling } from './errors.js';
+import { handleClientError, handleFrameworkError, registerErrorHandling } from './errors.js';
 import { lazyRequestLogger, loggerOptions } from './log.js';
 import { registerMetrics } from './metrics.js';
 import { registerAgentApiRoutes } from './routes/agent-api.js';
@@ -76,6 +76,7 @@ export async function buildServer(services: Services, options: ServerOptions = {
     trustProxy: process.env.TESSERA_TRUST_PROXY === 'true',
     // A URL that cannot be decoded is bad input too, and answers in the same shape.
     frameworkErrors: handleFrameworkError,
+    clientErrorHandler: handleClientError,
   });
   if (options.onRoute) app.addHook('onRoute', options.onRoute);
   app.setValidatorCompiler(validatorCompiler);
