@@ -31,6 +31,16 @@ test('finds planted tokens of every kind with file and line, and ignores look-al
     assert.ok(!f.masked.includes(f.token.slice(14, 30)), 'the masked form hides the middle');
 });
 
+test('a token glued to an underscore or punctuation is found; one inside a longer word is not', () => {
+  const token = generateToken('rest');
+  for (const text of [`MY_KEY_${token}`, `"${token}"`, `key=${token};`, `${token}_old`]) {
+    assert.equal(findTokens(`${text}\n`, 'f').length, 1, text.replace(token, 'TOKEN'));
+  }
+  for (const text of [`x${token}`, `${token}x`]) {
+    assert.equal(findTokens(`${text}\n`, 'f').length, 0, text.replace(token, 'TOKEN'));
+  }
+});
+
 test('a token with one changed character is not reported', () => {
   const token = generateToken('rest');
   const changed = `${token.slice(0, 12)}${token[12] === 'x' ? 'y' : 'x'}${token.slice(13)}`;

@@ -22,7 +22,9 @@ const RANDOM_LENGTH = 30;
 const CHECKSUM_LENGTH = 6;
 
 /** Finds tokens in text: used by `tessera scan`; candidates still need `parseToken`. */
-export const TOKEN_PATTERN = /\btess_(?:rest|js|ro|rw)_[0-9A-Za-z]{36}\b/g;
+// Bounded by anything but a letter or digit, so `_` before it counts as a boundary too
+// (`MY_KEY_tess_rest_…` is found; `\b` would not see one there).
+export const TOKEN_PATTERN = /(?<![0-9A-Za-z])tess_(?:rest|js|ro|rw)_[0-9A-Za-z]{36}(?![0-9A-Za-z])/g;
 
 function checksum(body: string): string {
   let n = crc32(body);
