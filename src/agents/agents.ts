@@ -62,12 +62,20 @@ const StringLike = z
   .union([z.string().max(10_000), z.number(), z.boolean()], { error: 'must be a string' })
   .transform(String);
 
+export const MAX_WEIGHT = 1_000_000;
+const MAX_META_KEYS = 100;
+
 const Variation = z.object({
   code: VariationCode,
   name: Label.nullish().transform((v) => v ?? undefined),
   weight: z
     .number({ error: 'a weight is a finite number, 0 or more' })
     .min(0, 'a weight is 0 or more (0 keeps the variation out of random allocation)')
+    // Weights are relative; a bound keeps their sum finite, which allocation divides by.
+    .max(
+      MAX_WEIGHT,
+      `a weight is at most ${MAX_WEIGHT.toLocaleString('en-US')} (weights are relative: 1 and 3 split 25/75)`,
+    )
     .default(1),
   meta: z.record(MetaKey, StringLike).default({}),
 });
@@ -107,7 +115,7 @@ export const AgentInput = z.object({
     .enum(AGENT_STATUSES, { error: `status is one of ${AGENT_STATUSES.join(', ')}` })
     .default('running'),
   pausedAt: VariationCode.nullish().transform((v) => v ?? null),
-  metaKeys: z.array(MetaKey).max(100, 'at most 100 metadata keys').optional(),
+  metaKeys: z.array(MetaKey).max(MAX_META_KEYS, `at most ${MAX_META_KEYS} metadata keys`).optional(),
   variations: z
     .array(Variation, { error: 'variations is a list of {"code", "name", "weight", "meta"}' })
     .min(1, 'an agent needs at least one variation')
@@ -184,6 +192,13 @@ function definitionOf(code: string, input: z.output<typeof AgentInput>): AgentDe
   let metaKeys: string[];
   if (input.metaKeys === undefined) {
     metaKeys = [...new Set(input.variations.flatMap((v) => Object.keys(v.meta)))];
+    // The same bound as a metaKeys list, or what GET answers could not be sent back.
+    if (metaKeys.length > MAX_META_KEYS) {
+      throw new InvalidInputError(
+        'variations',
+        `the variations' metadata has ${metaKeys.length} different keys; an agent has at most ${MAX_META_KEYS}`,
+      );
+    }
   } else {
     metaKeys = input.metaKeys;
     const seen = new Set<string>();

@@ -28,6 +28,19 @@ export const GoalCode = z
   .regex(GOAL_CODE, 'a goal code is g- followed by letters, digits, - or _ (like g-signed-up)');
 
 /**
+ * The largest value a goal or a reward carries, either sign. Reports keep sums of values and of
+ * their squares per variation; bounded values keep those sums finite (a single 1e200 would make
+ * the sum of squares Infinity, and the report's statistics with it) while leaving room for any
+ * real amount (a billion in any currency).
+ */
+export const MAX_REWARD_VALUE = 1_000_000_000;
+
+export const RewardValue = z
+  .number({ error: 'a value is a finite number' })
+  .min(-MAX_REWARD_VALUE, `a value is at least -${MAX_REWARD_VALUE.toLocaleString('en-US')}`)
+  .max(MAX_REWARD_VALUE, `a value is at most ${MAX_REWARD_VALUE.toLocaleString('en-US')}`);
+
+/**
  * What `put` accepts: the goal resource of spec 3.3. Server-managed and unknown fields are
  * ignored, so what `get` answered can be sent back.
  */
@@ -35,7 +48,8 @@ export const GoalInput = z.object({
   /** must match the code in the URL when present */
   code: z.string().optional(),
   name: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional(),
-  value: z.number({ error: 'value is a finite number (the default credited by a reward)' }).default(1),
+  /** the default credited by a reward */
+  value: RewardValue.default(1),
 });
 export type GoalInput = z.input<typeof GoalInput>;
 

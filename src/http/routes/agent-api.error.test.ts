@@ -33,6 +33,7 @@ describe('Runtime API: bad input is 400 naming the field', () => {
       'body.commands.0.c',
     ],
     ['a reward value that is not a number', { commands: [{ g: 'g-example', v: '5' }] }, 'body.commands.0.v'],
+    ['a reward value over a billion', { commands: [{ g: 'g-example', v: 1e200 }] }, 'body.commands.0.v'],
     ['a bare array with a bad command', [{ g: 7 }], 'body.commands.0.g'],
     ['commands that are not a list', { commands: { a: 'a-example' } }, 'body.commands'],
     ['an input that is an object', { commands: [], inputs: { foo: { bar: 1 } } }, 'body.inputs.foo'],

@@ -18,6 +18,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { RewardValue } from '../../agents/goals.js';
 import type { Command } from '../../runtime/engine.js';
 import { MAX_SESSION_LENGTH, StoreUnavailableError } from '../../runtime/runtime-service.js';
 import type { Services } from '../../services.js';
@@ -35,7 +36,7 @@ const CommandSchema = z
     x: CodeList.optional(),
     s: z.enum(['p', 'ok']).optional(),
     g: Code.optional(),
-    v: z.number().optional(),
+    v: RewardValue.optional(),
   })
   .refine((cmd) => cmd.a !== undefined || cmd.g !== undefined, {
     message: 'a command needs "a" (a selection) or "g" (a reward)',

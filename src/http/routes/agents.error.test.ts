@@ -39,6 +39,31 @@ describe('PUT answers 400 naming the field a person must fix', () => {
       { variations: [{ code: 'A' }, { code: 'B', weight: -0.5 }] },
     ],
     ['a weight as a string', 'body.variations.0.weight', { variations: [{ code: 'A', weight: '1' }] }],
+    [
+      'weights so large their sum is not finite',
+      'body.variations.0.weight',
+      {
+        variations: [
+          { code: 'A', weight: 1e308 },
+          { code: 'B', weight: 1e308 },
+        ],
+      },
+    ],
+    [
+      'a weight over a million',
+      'body.variations.0.weight',
+      { variations: [{ code: 'A', weight: 1_000_001 }] },
+    ],
+    [
+      'metadata with more than 100 different keys (what GET answers must go back through PUT)',
+      'body.variations',
+      {
+        variations: [
+          { code: 'A', meta: Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`a${i}`, 'x'])) },
+          { code: 'B', meta: Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`b${i}`, 'x'])) },
+        ],
+      },
+    ],
     ['an unknown status', 'body.status', { ...valid, status: 'live' }],
     ['pausedAt naming no variation', 'body.pausedAt', { ...valid, pausedAt: 'C' }],
     [

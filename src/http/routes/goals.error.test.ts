@@ -23,6 +23,9 @@ test('PUT answers 400 naming the field', async () => {
     ['g-x', { code: 'g-y' }, 'body.code'],
     ['g-x', { value: 'one' }, 'body.value'],
     ['g-x', { value: null }, 'body.value'],
+    // Reports keep sums of values and of their squares: bounded values keep them finite.
+    ['g-x', { value: 1e200 }, 'body.value'],
+    ['g-x', { value: -1_000_000_001 }, 'body.value'],
     ['g-x', { name: '' }, 'body.name'],
   ];
   for (const [code, body, field] of cases) {

@@ -140,6 +140,13 @@ describe('browser events: bad input is 400 naming the field', () => {
       'invalid_input',
       'body.events.0.v',
     );
+    // The JS key is public: a value that would break the report's sums is refused at the door.
+    expectError(
+      await post({ session: 's', events: [{ g: 'g-x', a: 'a-x', c: 'A', v: 1e200 }] }),
+      400,
+      'invalid_input',
+      'body.events.0.v',
+    );
     const many = Array.from({ length: 1001 }, () => ({ a: 'a-x', c: 'A' }));
     expectError(await post({ session: 's', events: many }), 400, 'invalid_input', 'body.events');
   });

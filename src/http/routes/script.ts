@@ -20,6 +20,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookH
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
+import { RewardValue } from '../../agents/goals.js';
 import { loadConfig } from '../../config.js';
 import { originAllowed } from '../../keys/origins.js';
 import { MAX_SESSION_LENGTH, StoreUnavailableError } from '../../runtime/runtime-service.js';
@@ -48,7 +49,7 @@ const EventsBody = z.object({
         a: Code.describe('agent'),
         c: Code.describe('variation'),
         g: Code.optional().describe('goal: present for a reward'),
-        v: z.number().optional().describe("reward value; default the goal's"),
+        v: RewardValue.optional().describe("reward value; default the goal's"),
       }),
     )
     .max(1000, 'at most 1000 events per request'),
