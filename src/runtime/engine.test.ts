@@ -7,6 +7,7 @@ import {
   type ExecuteResult,
   emptyVisitorState,
   execute,
+  MAX_SESSION_TRAITS,
   type RewardItem,
   type SelectionItem,
   type VisitorState,
@@ -490,6 +491,27 @@ describe('execute: traits', () => {
 
     const r4 = v.run([], { userAgent: DESKTOP });
     assert.deepEqual(r4.traits, ['cust/F:1', 'cust/G:2', 'cust/H:a:b', 'cust/Z:9', 'ua/mo:n']);
+  });
+
+  it('a session keeps its last 100 distinct traits: new ones beyond that drop the oldest', () => {
+    const v = new Visitor('s-many-traits');
+    const first = v.run([], { queryTraits: Array.from({ length: 150 }, (_, i) => `T:${i}`) });
+    assert.equal(first.traits.length, MAX_SESSION_TRAITS);
+    assert.deepEqual(first.traits[0], 'cust/T:50', 'the oldest fifty went');
+    assert.deepEqual(first.traits.at(-1), 'cust/T:149');
+    const again = v.run([], { queryTraits: ['T:149', 'U:1'] });
+    assert.equal(again.traits.length, MAX_SESSION_TRAITS);
+    assert.deepEqual(
+      again.traits.slice(-2),
+      ['cust/T:149', 'cust/U:1'],
+      'a trait already kept is not added twice',
+    );
+    assert.equal(again.traits[0], 'cust/T:51');
+    // A state stored before the bound (or by hand) is cut to it when read.
+    const stored = { ...emptyVisitorState(), traits: Array.from({ length: 500 }, (_, i) => `cust/S:${i}`) };
+    const read = execute(snapshot, stored, input('s-stored', [], { queryTraits: [] }));
+    assert.equal(read.traits.length, MAX_SESSION_TRAITS);
+    assert.equal(read.traits[0], 'cust/S:400');
   });
 
   it('no User-Agent, no ua trait', () => {

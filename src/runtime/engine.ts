@@ -10,7 +10,8 @@
  * 1. A selection command without `s` means `s: "ok"` (Conductrics' default status). So a plain
  *    `{"a"}` on a provisional selection confirms it, exactly as `{"a", "s": "ok"}` does.
  * 2. `c: []` (an empty allow-list) is the same as no `c` at all: no restriction. Codes in `c` or
- *    `x` that are not variations of the agent are ignored.
+ *    `x` that are not variations of the agent match nothing: `c: ["Z"]` allows no variation (so
+ *    the answer is `p: "x"`), `x: ["Z"]` excludes none.
  * 3. A sticky answer keeps the stored status: `{"s": "p"}` on a confirmed selection answers
  *    `s: "ok"`; a confirmation of a provisional selection answers `p: "s"`, `s: "ok"` and is
  *    when the selection event is emitted (exactly once per session and agent).
@@ -19,7 +20,10 @@
  *    stored selection is replaced by it (and counted if this command confirms). A confirmed one
  *    is NOT replaced: the session stays counted once, in its original variation, which rewards
  *    keep crediting; the fresh answer is given with `s: "ok"` but not remembered, no event.
- * 5. `p: "x"` (nothing can be chosen) and `p: "p"` (paused) answers never touch the state: a
+ * 5. `p: "x"` (nothing can be chosen: all excluded by `c` / `x`, or of weight 0) answers the
+ *    agent's first variation, the control a client falls back to, with `s: "ok"` whatever `s` was
+ *    asked (nothing is held provisionally).
+ *    `p: "x"` and `p: "p"` (paused) answers never touch the state: a
  *    stored selection, provisional or not, is kept as it was. An agent with no variations at all
  *    answers no item (there is no variation to fall back to), like an unknown agent. A paused
  *    agent whose `pausedAt` is not one of its variations answers its first variation.
@@ -34,7 +38,9 @@
  *    other: a new one replaces the old in the session (the device changed). Every trait that
  *    this request applies is logged `Added trait '…' (apply)`, even when the session already had
  *    it (the session just keeps one copy). Traits are applied before the first command runs, so
- *    every command's conditions see them.
+ *    every command's conditions see them. A session keeps its last `MAX_SESSION_TRAITS` (100)
+ *    distinct traits: a new one beyond that drops the oldest, so no caller can grow a session's
+ *    state (and every later answer of it) without bound.
  * 9. Conditions: an `input` clause holds when the input is present and equal (inputs sent as
  *    numbers or booleans are compared by their string form); a malformed clause never holds; a
  *    condition whose `when` is not a list never holds. A condition that holds but names a
@@ -48,6 +54,9 @@
 import { allocate } from './allocation.js';
 import type { Snapshot, SnapshotAgent, SnapshotCondition, SnapshotVariation } from './snapshot.js';
 import { uaTraits } from './ua.js';
+
+/** Distinct traits a session keeps (the most recent ones). */
+export const MAX_SESSION_TRAITS = 100;
 
 export type Command = { a: string; c?: string[]; x?: string[]; s?: 'p' | 'ok' } | { g: string; v?: number };
 
@@ -139,7 +148,7 @@ function cloneState(state: VisitorState): VisitorState {
   }
   if (isRecord(state)) {
     out.rewarded = stringList(state.rewarded);
-    out.traits = stringList(state.traits);
+    out.traits = stringList(state.traits).slice(-MAX_SESSION_TRAITS);
   }
   return out;
 }
@@ -230,15 +239,15 @@ class Run {
   // ---- traits ---------------------------------------------------------------------------------
   applyTraits(input: ExecuteInput): void {
     const { st } = this;
-    const applied: string[] = [];
+    const applied = new Set<string>();
     for (const raw of isRecord(input) && Array.isArray(input.queryTraits) ? input.queryTraits : []) {
       const t = parseQueryTrait(raw);
-      if (t !== null && !applied.includes(t)) applied.push(t);
+      if (t !== null) applied.add(t);
     }
     for (const t of uaTraits(
       isRecord(input) && typeof input.userAgent === 'string' ? input.userAgent : undefined,
     )) {
-      if (!applied.includes(t)) applied.push(t);
+      applied.add(t);
     }
     for (const t of applied) {
       if (t.startsWith('ua/mo:')) {
@@ -249,6 +258,7 @@ class Run {
         }
       }
       if (!st.traits.includes(t)) {
+        if (st.traits.length >= MAX_SESSION_TRAITS) st.traits.shift();
         st.traits.push(t);
         this.changed = true;
       }
