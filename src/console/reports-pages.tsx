@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { Agent } from '../agents/agents.js';
 import type { DeployTarget } from '../agents/deploy-targets.js';
 import { NotFoundError } from '../errors.js';
-import type { DecisionStatsReport, GoalStats } from '../reports/decision-stats.js';
+import { type DecisionStatsReport, type GoalStats, parseDay } from '../reports/decision-stats.js';
 import type { Services } from '../services.js';
 import { StatusMarker } from './agents-pages.js';
 import { type AccountContext, accountContext } from './context.js';
@@ -309,11 +309,11 @@ const Params = z.object({ acc: z.string().min(1).max(64) });
 const Day = z
   .string()
   .max(10)
-  .regex(/^(\d{4}-\d{2}-\d{2})?$/, 'must be a day, YYYY-MM-DD')
+  .refine((day) => day === '' || parseDay(day) !== null, 'must be a day, YYYY-MM-DD')
   .optional();
 const ReportQuery = z.object({ dt: z.string().max(64).optional(), from: Day, to: Day });
 
-const dayMs = (day: string | undefined) => (day ? Date.parse(`${day}T00:00:00Z`) : undefined);
+const dayMs = (day: string | undefined) => (day ? (parseDay(day) ?? undefined) : undefined);
 
 export function registerReportPages(root: FastifyInstance, services: Services): void {
   const app = root.withTypeProvider<ZodTypeProvider>();

@@ -198,6 +198,36 @@ describe('reports: 10,000 simulated sessions with known conversion rates', () =>
 });
 
 describe('reports: errors', () => {
+  test('a report too large to answer is 400 telling how many days fit, not hundreds of MB', async () => {
+    const big = await createTestApp();
+    try {
+      const acc = big.account.id;
+      const goals = Array.from({ length: 6 }, (_, i) => `g-big${i}`);
+      for (const code of goals) await big.services.goals.put(acc, code, { value: 1 });
+      await big.services.agents.put(acc, 'a-big', {
+        variations: Array.from({ length: 100 }, (_, i) => ({ code: `V${i}`, weight: 1 })),
+        goals,
+      });
+      const url = `/admin/${acc}/reports/decision-stats/a-big`;
+      const decade = await big.call({
+        url: `${url}?from=2017-01-01&to=2026-12-31`,
+        as: { session: big.admin },
+      });
+      assert.equal(decade.statusCode, 400, decade.body.slice(0, 300));
+      assert.equal(decade.json().field, 'querystring.from');
+      // 100 variations × 6 goals = 600 figures a day: 100,000 hold the totals and 165 days.
+      assert.match(decade.json().err, /at most 165 days/);
+      const fits = await big.call({
+        url: `${url}?from=2026-01-01&to=2026-06-14`,
+        as: { session: big.admin },
+      });
+      assert.equal(fits.statusCode, 200, fits.body.slice(0, 300));
+      assert.equal(fits.json().data.daily.length, 165);
+    } finally {
+      await big.close();
+    }
+  });
+
   let t: TestApp;
   before(async () => {
     t = await createTestApp();
@@ -218,6 +248,9 @@ describe('reports: errors', () => {
       ['?from=2026-02-30T99', 'querystring.from'],
       ['?from=2026-02-10&to=2026-02-01', 'querystring.to'],
       ['?from=2000-01-01&to=2026-01-01', 'querystring.to'],
+      // A day that does not exist is refused, not rolled over to the next month.
+      ['?from=2024-02-30', 'querystring.from'],
+      ['?to=2023-02-29T10:00:00Z', 'querystring.to'],
     ]) {
       const res = await t.call({
         url: `/admin/${acc}/reports/decision-stats/a-r${query}`,
@@ -226,6 +259,34 @@ describe('reports: errors', () => {
       assert.equal(res.statusCode, 400, `${query}: ${res.body}`);
       assert.equal(res.json().field, field, query);
     }
+    // Ten years from one bound alone (the other is the data's last day) names the bound given.
+    const target = (await t.services.deployTargets.resolve(acc, undefined))?.id ?? '';
+    await t.services.events.record({
+      selections: [
+        {
+          accountId: acc,
+          deployTargetId: target,
+          session: 's1',
+          agent: 'a-decade',
+          variation: 'A',
+          at: Date.UTC(2026, 0, 5),
+        },
+      ],
+      rewards: [],
+    });
+    const decade = await t.call({
+      url: `/admin/${acc}/reports/decision-stats/a-decade?from=0001-01-01`,
+      as: { session: t.admin },
+    });
+    assert.equal(decade.statusCode, 400, decade.body);
+    assert.equal(decade.json().field, 'querystring.from');
+    // The console says the same in its page, rather than a report running backwards.
+    const backwards = await t.call({
+      url: `/console/${acc}/reports/a-r?from=2026-02-10&to=2026-02-01`,
+      as: { session: t.admin },
+    });
+    assert.equal(backwards.statusCode, 422, backwards.body);
+    assert.match(backwards.body, /must not be before from/);
     const unknownTarget = await t.call({
       url: `/admin/${acc}/reports/decision-stats/a-r?dt=dt-nothere1`,
       as: { session: t.admin },

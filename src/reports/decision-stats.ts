@@ -102,7 +102,22 @@ export interface DecisionStatsService {
 /** Longest daily series a report answers (about ten years). */
 export const MAX_REPORT_DAYS = 3660;
 
+/**
+ * Most figures (days × variations × goals, totals counted as one more day) one report answers:
+ * about 6 MB of JSON. Without it a read-only key could ask ten years of a 100-variation agent
+ * tracking every goal of its account: hundreds of MB built on the thread that serves everyone.
+ */
+export const MAX_REPORT_FIGURES = 100_000;
+
 export const isoDay = (day: number): string => new Date(day).toISOString().slice(0, 10);
+
+/** UTC midnight of a `YYYY-MM-DD` day, or null when there is no such day (2024-02-30). */
+export function parseDay(text: string): number | null {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return null;
+  const midnight = Date.parse(`${text}T00:00:00Z`);
+  // Date.parse rolls 2024-02-30 over to March 1st: the day must read back as written.
+  return Number.isNaN(midnight) || isoDay(midnight) !== text ? null : midnight;
+}
 
 interface Counts {
   sessions: number;
@@ -144,6 +159,9 @@ export function createDecisionStats(deps: {
 
   return {
     async report(accountId, agentCode, query = {}) {
+      if (query.from !== undefined && query.to !== undefined && query.to < query.from) {
+        throw new InvalidInputError('to', `must not be before from (${isoDay(query.from)})`);
+      }
       const snapshot = await definition(accountId, query.deployTargetId);
       const agent: SnapshotAgent | undefined = snapshot?.agents[agentCode];
 
@@ -261,10 +279,23 @@ export function createDecisionStats(deps: {
       const dataDays = [...days.keys()].sort((a, b) => a - b);
       const first = query.from ?? dataDays[0];
       const last = query.to ?? dataDays[dataDays.length - 1];
-      if (first !== undefined && last !== undefined && (last - first) / DAY_MS >= MAX_REPORT_DAYS) {
+      const dayCount =
+        first !== undefined && last !== undefined ? Math.max(0, (last - first) / DAY_MS + 1) : 0;
+      if (dayCount > MAX_REPORT_DAYS) {
         throw new InvalidInputError(
           'from',
           `a report covers at most ${MAX_REPORT_DAYS} days; give from and to`,
+        );
+      }
+      const perDay = variationCodes.length * Math.max(1, goalCodes.length);
+      if ((dayCount + 1) * perDay > MAX_REPORT_FIGURES) {
+        const fit = Math.floor(MAX_REPORT_FIGURES / perDay) - 1;
+        const shape = `${variationCodes.length} variations × ${goalCodes.length} goals`;
+        throw new InvalidInputError(
+          'from',
+          fit >= 1
+            ? `this report would hold ${((dayCount + 1) * perDay).toLocaleString('en-US')} figures (${dayCount} days × ${shape}), more than ${MAX_REPORT_FIGURES.toLocaleString('en-US')}: give from and to spanning at most ${fit} days`
+            : `an agent of ${shape} has too many figures for one report (at most ${MAX_REPORT_FIGURES.toLocaleString('en-US')} a day): give the agent a shorter goals list`,
         );
       }
       const daily: DailyRow[] = [];

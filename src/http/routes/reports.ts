@@ -8,7 +8,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { InvalidInputError } from '../../errors.js';
 import { dayOf } from '../../events/event-store.js';
-import { MAX_REPORT_DAYS } from '../../reports/decision-stats.js';
+import { MAX_REPORT_DAYS, parseDay } from '../../reports/decision-stats.js';
 import type { Services } from '../../services.js';
 import { AccountParams } from '../schemas.js';
 
@@ -16,9 +16,11 @@ const Day = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}([T ].*)?$/, 'must be a day, YYYY-MM-DD')
   .transform((s, ctx) => {
-    const ms = Date.parse(s.length === 10 ? `${s}T00:00:00Z` : s);
-    if (Number.isNaN(ms)) {
-      ctx.addIssue({ code: 'custom', message: 'must be a day, YYYY-MM-DD' });
+    const date = s.slice(0, 10);
+    const midnight = parseDay(date);
+    const ms = s.length === 10 ? midnight : Date.parse(s);
+    if (midnight === null || ms === null || Number.isNaN(ms)) {
+      ctx.addIssue({ code: 'custom', message: `must be a day, YYYY-MM-DD (${date} is not one)` });
       return z.NEVER;
     }
     return dayOf(ms);
@@ -113,18 +115,23 @@ export function registerReportRoutes(root: FastifyInstance, services: Services):
     },
     async (request) => {
       const { dt, from, to } = request.query;
-      if (from !== undefined && to !== undefined) {
-        if (to < from) throw new InvalidInputError('querystring.to', 'must not be before from');
-        if ((to - from) / 86_400_000 >= MAX_REPORT_DAYS) {
-          throw new InvalidInputError('querystring.to', `a report covers at most ${MAX_REPORT_DAYS} days`);
-        }
+      if (from !== undefined && to !== undefined && (to - from) / 86_400_000 >= MAX_REPORT_DAYS) {
+        throw new InvalidInputError('querystring.to', `a report covers at most ${MAX_REPORT_DAYS} days`);
       }
-      const report = await services.reports.report(request.params.acc, request.params.a, {
-        deployTargetId: dt,
-        from,
-        to,
-      });
-      return { status: 200 as const, data: report };
+      try {
+        const report = await services.reports.report(request.params.acc, request.params.a, {
+          deployTargetId: dt,
+          from,
+          to,
+        });
+        return { status: 200 as const, data: report };
+      } catch (error) {
+        // The report's range refusals name its from/to: here they are query parameters.
+        if (error instanceof InvalidInputError && (error.field === 'from' || error.field === 'to')) {
+          throw new InvalidInputError(`querystring.${error.field}`, error.message);
+        }
+        throw error;
+      }
     },
   );
 }
