@@ -55,7 +55,9 @@ const Label = z.string().trim().min(1, 'must not be empty').max(100, 'must be at
 const MetaKey = z
   .string()
   .min(1, 'a metadata key must not be empty')
-  .max(100, 'a metadata key is at most 100 characters');
+  .max(100, 'a metadata key is at most 100 characters')
+  // A JavaScript object cannot hold it as a plain key, so `md` could not carry it.
+  .refine((key) => key !== '__proto__', 'a metadata key cannot be __proto__');
 
 /** A string, or a number or boolean taken as its string form. */
 const StringLike = z

@@ -74,7 +74,8 @@ export interface DeployTargetService {
   update(
     accountId: string,
     id: string,
-    patch: { name?: string; deployMode?: DeployMode },
+    /** `kind` never changes: present, it must be the target's own (a record read back is accepted) */
+    patch: { name?: string; deployMode?: DeployMode; kind?: DeployTargetKind },
     by?: ActorLike,
   ): Promise<DeployTarget>;
   remove(accountId: string, id: string, by?: ActorLike): Promise<DeployTarget>;
@@ -220,7 +221,14 @@ export function createDeployTargetService(
         const target = await find(accountId, id, trx);
         if (!target)
           throw new NotFoundError('deploy_target_not_found', `No deploy target ${id} in this account`);
-        const updated = { ...target, ...definedOnly(patch) };
+        const { kind, ...changes } = patch;
+        if (kind !== undefined && kind !== target.kind) {
+          throw new InvalidInputError(
+            'kind',
+            `a deploy target's kind never changes (${id} is ${target.kind}): create a ${kind} target instead`,
+          );
+        }
+        const updated = { ...target, ...definedOnly(changes) };
         await trx
           .updateTable('deploy_targets')
           .set({ name: updated.name, deploy_mode: updated.deployMode })

@@ -15,12 +15,19 @@ export function ok<T>(data: T) {
   return { status: 200, data };
 }
 
-/** The domain names fields of what it was given; for a route, that is the body, as schema errors say. */
-export async function bodyFields<T>(work: Promise<T>): Promise<T> {
+/**
+ * The domain names fields of what it was given; for a route, that is a part of the request
+ * (`body`, `querystring`), named as schema errors name it.
+ */
+export async function fieldsIn<T>(part: 'body' | 'querystring', work: Promise<T>): Promise<T> {
   try {
     return await work;
   } catch (error) {
-    if (error instanceof InvalidInputError) throw new InvalidInputError(`body.${error.field}`, error.message);
+    if (error instanceof InvalidInputError)
+      throw new InvalidInputError(`${part}.${error.field}`, error.message);
     throw error;
   }
 }
+
+/** `fieldsIn('body', work)`: the common case. */
+export const bodyFields = <T>(work: Promise<T>): Promise<T> => fieldsIn('body', work);

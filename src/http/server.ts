@@ -72,6 +72,10 @@ export async function buildServer(services: Services, options: ServerOptions = {
     requestTimeout: timeouts.requestMs,
     connectionTimeout: timeouts.idleMs,
     bodyLimit: BODY_LIMIT_BYTES,
+    // Path parameters up to this length reach the route, whose schema names what is wrong with
+    // them (a 101-character agent code is a 400 on params.a); the router's default of 100 answered
+    // longer ones with a bare 414.
+    routerOptions: { maxParamLength: 1000 },
     return503OnClosing: true,
     trustProxy: process.env.TESSERA_TRUST_PROXY === 'true',
     // A URL that cannot be decoded is bad input too, and answers in the same shape.

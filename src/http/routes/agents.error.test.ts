@@ -28,6 +28,13 @@ function put(code: string, body: unknown, headers: Record<string, string> = {}) 
 describe('PUT answers 400 naming the field a person must fix', () => {
   const cases: [string, string, unknown, string?][] = [
     ['an agent code without a-', 'params.a', valid, 'example'],
+    // Past the router's old 100-character limit a long code was a bare 414; the schema names it.
+    ['an agent code of 101 characters', 'params.a', valid, `a-${'x'.repeat(99)}`],
+    [
+      'a metadata key __proto__ (md could not carry it)',
+      'body.metaKeys.0',
+      { ...valid, metaKeys: ['__proto__'] },
+    ],
     ['a body code other than the URL', 'body.code', { ...valid, code: 'a-other' }],
     ['no variations', 'body.variations', {}],
     ['an empty variation list', 'body.variations', { variations: [] }],

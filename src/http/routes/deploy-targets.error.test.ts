@@ -44,9 +44,12 @@ describe('deploy targets: bad input is 400 naming the field', () => {
     expectError(await patch({ name: '' }), 400, 'invalid_input', 'body.name');
     expectError(await patch({ deployMode: 'never' }), 400, 'invalid_input', 'body.deployMode');
     expectError(await patch({ name: ['a'] }), 400, 'invalid_input', 'body.name');
-    // the kind is what the target is: it cannot be edited
-    const edited = expectData<{ kind: string }>(await patch({ kind: 'js' }));
+    // The kind is what the target is: asking to change it is refused; its own kind (a record
+    // read back and sent again) is accepted.
+    expectError(await patch({ kind: 'js' }), 400, 'invalid_input', 'body.kind');
+    const edited = expectData<{ kind: string; name: string }>(await patch({ kind: 'rest', name: 'Renamed' }));
     assert.equal(edited.kind, 'rest');
+    assert.equal(edited.name, 'Renamed');
   });
 
   test('a target code that is far too long', async () => {

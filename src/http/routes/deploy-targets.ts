@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { DEPLOY_MODES, DEPLOY_TARGET_KINDS, type DeployTarget } from '../../agents/deploy-targets.js';
 import type { Services } from '../../services.js';
 import { auditActor } from '../actor.js';
-import { AccountParams, iso, Name, ok } from '../schemas.js';
+import { AccountParams, bodyFields, iso, Name, ok } from '../schemas.js';
 
 const TargetParams = AccountParams.extend({ dt: z.string().min(1).max(64) });
 
@@ -73,17 +73,23 @@ export function registerDeployTargetRoutes(root: FastifyInstance, services: Serv
       schema: {
         tags,
         params: TargetParams,
-        body: z.object({ name: Name.optional(), deployMode: z.enum(DEPLOY_MODES).optional() }),
+        body: z.object({
+          name: Name.optional(),
+          deployMode: z.enum(DEPLOY_MODES).optional(),
+          kind: z.enum(DEPLOY_TARGET_KINDS).optional(),
+        }),
       },
     },
     async (request) => {
       return ok(
         deployTargetRecord(
-          await services.deployTargets.update(
-            request.params.acc,
-            request.params.dt,
-            request.body,
-            auditActor(request),
+          await bodyFields(
+            services.deployTargets.update(
+              request.params.acc,
+              request.params.dt,
+              request.body,
+              auditActor(request),
+            ),
           ),
         ),
       );

@@ -10,7 +10,7 @@ import { InvalidInputError } from '../../errors.js';
 import { dayOf } from '../../events/event-store.js';
 import { MAX_REPORT_DAYS, parseDay } from '../../reports/decision-stats.js';
 import type { Services } from '../../services.js';
-import { AccountParams } from '../schemas.js';
+import { AccountParams, fieldsIn } from '../schemas.js';
 
 const Day = z
   .string()
@@ -118,20 +118,12 @@ export function registerReportRoutes(root: FastifyInstance, services: Services):
       if (from !== undefined && to !== undefined && (to - from) / 86_400_000 >= MAX_REPORT_DAYS) {
         throw new InvalidInputError('querystring.to', `a report covers at most ${MAX_REPORT_DAYS} days`);
       }
-      try {
-        const report = await services.reports.report(request.params.acc, request.params.a, {
-          deployTargetId: dt,
-          from,
-          to,
-        });
-        return { status: 200 as const, data: report };
-      } catch (error) {
-        // The report's range refusals name its from/to: here they are query parameters.
-        if (error instanceof InvalidInputError && (error.field === 'from' || error.field === 'to')) {
-          throw new InvalidInputError(`querystring.${error.field}`, error.message);
-        }
-        throw error;
-      }
+      // The report's range refusals name its from/to: here they are query parameters.
+      const report = await fieldsIn(
+        'querystring',
+        services.reports.report(request.params.acc, request.params.a, { deployTargetId: dt, from, to }),
+      );
+      return { status: 200 as const, data: report };
     },
   );
 }
