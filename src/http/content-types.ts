@@ -1,4 +1,40 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+type Done = (error: Error | null, body?: unknown) => void;
+/** Fastify's default JSON parser, which is the callback form of its declared union type. */
+type JsonParser = (request: FastifyRequest, body: string, done: Done) => void;
+
+/**
+ * Fastify's JSON parsing (prototype-poisoning checks and all) with two changes: an empty body is
+ * no body (clients that always send `Content-Type: application/json`, even on a DELETE or a
+ * deploy, are not refused for it), and a body that is not JSON says just that, whatever content
+ * type carried it.
+ */
+function jsonBody(parse: JsonParser) {
+  return (request: FastifyRequest, body: string, done: Done) => {
+    if (body.length === 0) {
+      done(null, undefined);
+      return;
+    }
+    parse(request, body, (error, value) => {
+      if (error && (error as { code?: string }).code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+        done(Object.assign(new Error('not valid JSON'), { statusCode: 400 }), undefined);
+        return;
+      }
+      done(error, value);
+    });
+  };
+}
+
+/** For the whole server: `application/json` bodies as `jsonBody` says. */
+export function parseJsonBodies(app: FastifyInstance): void {
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string' },
+    jsonBody(app.getDefaultJsonParser('error', 'error') as JsonParser),
+  );
+}
 
 /**
  * Within `scope` only: a `text/plain` body is parsed as JSON, with the same limits and errors as
@@ -10,6 +46,6 @@ export function parseTextPlainAsJson(scope: FastifyInstance): void {
   scope.addContentTypeParser(
     'text/plain',
     { parseAs: 'string' },
-    scope.getDefaultJsonParser('error', 'ignore'),
+    jsonBody(scope.getDefaultJsonParser('error', 'ignore') as JsonParser),
   );
 }

@@ -80,7 +80,15 @@ export function handleClientError(
   socket.destroy();
 }
 
-/** Errors Fastify raises before routing (a URL that cannot be decoded, a too-long parameter). */
+const URL_REFUSALS: Record<string, string> = {
+  FST_ERR_BAD_URL: 'url: the path cannot be decoded (a % must start an escape such as %20)',
+  FST_ERR_MAX_PARAM_LENGTH: 'url: a part of the path is longer than the server accepts',
+};
+
+/**
+ * Errors Fastify raises before routing (a URL that cannot be decoded, a too-long parameter).
+ * The answer does not repeat the URL: its query may carry the caller's key.
+ */
 export function handleFrameworkError(
   error: FastifyError,
   _request: FastifyRequest,
@@ -91,7 +99,7 @@ export function handleFrameworkError(
     sendError(reply, 500, 'internal_error', 'Something went wrong on our side; it has been logged');
     return;
   }
-  sendError(reply, status, 'invalid_url', `url: ${error.message}`, 'url');
+  sendError(reply, status, 'invalid_url', URL_REFUSALS[error.code] ?? 'url: the URL cannot be routed', 'url');
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {

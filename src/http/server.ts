@@ -10,6 +10,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import { registerConsole } from '../console/register.js';
 import type { Services } from '../services.js';
 import { registerAuthentication } from './authenticate.js';
+import { parseJsonBodies } from './content-types.js';
 import { handleClientError, handleFrameworkError, registerErrorHandling } from './errors.js';
 import { lazyRequestLogger, loggerOptions } from './log.js';
 import { registerMetrics } from './metrics.js';
@@ -86,6 +87,7 @@ export async function buildServer(services: Services, options: ServerOptions = {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  parseJsonBodies(app);
 
   await app.register(cookie);
   await app.register(swagger, {

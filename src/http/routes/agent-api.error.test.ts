@@ -59,10 +59,21 @@ describe('Runtime API: bad input is 400 naming the field', () => {
     assert.equal(ok.statusCode, 200, ok.body);
   });
 
-  test('text/plain that is not JSON', async () => {
-    const res = await post('{"commands": [', '', { 'content-type': 'text/plain' });
-    assert.equal(res.statusCode, 400, res.body);
-    assert.equal(res.json().status, 400);
+  test('text/plain or application/json that is not JSON: 400 saying so, whatever the content type', async () => {
+    for (const type of ['text/plain', 'application/json']) {
+      const res = await post('{"commands": [', '', { 'content-type': type });
+      expectError(res, 400, 'invalid_request', 'body');
+      assert.equal(res.json().err, 'body: not valid JSON', type);
+    }
+  });
+
+  test('an empty body is no body, even labelled JSON: no command runs', async () => {
+    for (const type of ['text/plain', 'application/json']) {
+      const res = await post('', '&traits=F:1', { 'content-type': type });
+      assert.equal(res.statusCode, 200, `${type}: ${res.body}`);
+      assert.deepEqual(res.json().data.items, []);
+      assert.deepEqual(res.json().data.traits, ['cust/F:1']);
+    }
   });
 
   test('a prototype-poisoning body is refused, not merged', async () => {

@@ -52,3 +52,23 @@ test('deploying a target that is up to date answers it unchanged', async () => {
   assert.equal(first.statusCode, 200, first.body);
   assert.deepEqual(second.json(), first.json());
 });
+
+test('a deploy or a delete sent with Content-Type: application/json and no body is not refused for it', async () => {
+  const [target] = await t.services.deployTargets.list(acc);
+  const json = { 'content-type': 'application/json' };
+  const deployed = await t.call({
+    method: 'POST',
+    url: `/admin/${acc}/deploy-targets/${target.id}/deploy`,
+    as: { key: author },
+    headers: json,
+  });
+  assert.equal(deployed.statusCode, 200, deployed.body);
+  await t.services.agents.put(acc, 'a-gone', { variations: [{ code: 'A' }] });
+  const removed = await t.call({
+    method: 'DELETE',
+    url: `/admin/${acc}/agents/a-gone`,
+    as: { key: author },
+    headers: json,
+  });
+  assert.equal(removed.statusCode, 200, removed.body);
+});

@@ -33,6 +33,11 @@ test('an unknown route and an undecodable URL answer JSON errors', async () => {
     expectError(await t.call({ url: '/no/such/route' }), 404, 'route_not_found');
     expectError(await t.call({ method: 'DELETE', url: '/health' }), 404, 'route_not_found');
     expectError(await t.call({ url: `/admin/${t.account.id}/api-keys/%E0%A4%A` }), 400, 'invalid_url', 'url');
+    // The refusal does not repeat the URL: its query may carry the caller's key.
+    const key = 'tess_rest_000000000000000000000000000000000000';
+    const bad = await t.call({ url: `/${t.account.id}/v3/agent-api/%ZZ?apikey=${key}` });
+    expectError(bad, 400, 'invalid_url', 'url');
+    assert.ok(!bad.body.includes(key), bad.body);
   } finally {
     await t.close();
   }
