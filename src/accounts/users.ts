@@ -212,12 +212,22 @@ export function createUserService(db: Kysely<Database>, changes: ChangeFeed): Us
         accountId,
         userId,
         true,
-        (trx) =>
-          trx
+        async (trx) => {
+          await trx
             .deleteFrom('memberships')
             .where('account_id', '=', accountId)
             .where('user_id', '=', userId)
-            .execute(),
+            .execute();
+          // Removed from their last account, a person is signed out everywhere: a session kept
+          // alive would give access back the moment anyone added them again, without signing in.
+          const other = await trx
+            .selectFrom('memberships')
+            .select('account_id')
+            .where('user_id', '=', userId)
+            .limit(1)
+            .executeTakeFirst();
+          if (!other) await trx.deleteFrom('login_sessions').where('user_id', '=', userId).execute();
+        },
         { by, action: 'user.delete', after: null },
       );
       return member;

@@ -92,9 +92,35 @@ describe('users of an account', () => {
       await t.call({ method: 'DELETE', url: `${url}/${user.id}`, as: { session: t.admin } }),
     );
     assert.equal(removed.email, 'cy@example.com');
-    expectError(await t.call({ url: targets, as: { session: cy } }), 403, 'wrong_account');
+    // Their last account: they are signed out everywhere, not left with an empty session.
+    expectError(await t.call({ url: targets, as: { session: cy } }), 401, 'session_expired');
+    expectError(await t.call({ url: '/auth/me', as: { session: cy } }), 401, 'session_expired');
     const list = expectData<UserRecord[]>(await t.call({ url, as: { session: t.admin } }));
     assert.ok(!list.some((u) => u.id === user.id));
+    // Added again, they sign in again: the old cookie does not come back to life.
+    await add({ email: 'cy@example.com', role: 'view-reports' });
+    expectError(await t.call({ url: targets, as: { session: cy } }), 401, 'session_expired');
+    expectData(
+      await t.call({ url: targets, as: { session: await t.signIn('cy@example.com', 'a-long-password') } }),
+    );
+  });
+
+  test('removed from one of two accounts, a person keeps the other and their session', async () => {
+    const other = await t.services.accounts.create('Elsewhere');
+    await t.services.users.addMember(other.id, {
+      email: 'eve@example.com',
+      password: 'a-long-password',
+      role: 'view-reports',
+    });
+    const user = await add({ email: 'eve@example.com', role: 'agent-admin' });
+    const eve = await t.signIn('eve@example.com', 'a-long-password');
+    expectData(await t.call({ method: 'DELETE', url: `${url}/${user.id}`, as: { session: t.admin } }));
+    expectError(
+      await t.call({ url: `/admin/${t.account.id}/deploy-targets`, as: { session: eve } }),
+      403,
+      'wrong_account',
+    );
+    expectData(await t.call({ url: `/admin/${other.id}/deploy-targets`, as: { session: eve } }));
   });
 
   test('a person of another account joins this one with their own password', async () => {
