@@ -8,4 +8,6 @@ import type { Snapshot } from '../runtime/snapshot.js';
 export interface DeployedSnapshots {
   /** the snapshot deployed to a target, or null when nothing has been deployed to it yet */
   get(accountId: string, deployTargetId: string): Promise<Snapshot | null>;
+  /** deploy targets whose snapshot is held in memory, and their size (JSON length) */
+  stats(): { targets: number; bytes: number };
 }

@@ -76,6 +76,23 @@ export function registerMetrics(app: FastifyInstance, services: Services): Metri
     },
   });
 
+  new Gauge({
+    name: 'tessera_snapshot_cache_targets',
+    help: 'Deploy targets whose deployed snapshot is held in memory',
+    registers: [registry],
+    collect() {
+      this.set(services.snapshots.stats().targets);
+    },
+  });
+  new Gauge({
+    name: 'tessera_snapshot_cache_bytes',
+    help: 'Size of the deployed snapshots held in memory (their JSON length)',
+    registers: [registry],
+    collect() {
+      this.set(services.snapshots.stats().bytes);
+    },
+  });
+
   // Synchronous (with `done`): an async hook would cost every request a promise for no wait.
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';

@@ -89,6 +89,9 @@ export function fakeSnapshots(initial: Snapshot | null = exampleSnapshot()) {
       byTarget.clear();
       fallback = snapshot;
     },
+    stats() {
+      return { targets: byTarget.size, bytes: 0 };
+    },
   };
   return deployed;
 }

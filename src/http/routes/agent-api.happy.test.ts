@@ -236,5 +236,7 @@ describe('wire formats', () => {
     const writes = Number(/^tessera_event_writes_committed (\d+)/m.exec(res.body)?.[1]);
     assert.ok(batches > 0 && writes >= batches, res.body.slice(0, 300));
     assert.match(res.body, /^tessera_visitor_cache_entries \d+/m);
+    assert.match(res.body, /^tessera_snapshot_cache_targets \d+/m);
+    assert.match(res.body, /^tessera_snapshot_cache_bytes \d+/m);
   });
 });

@@ -19,6 +19,13 @@ describe('health, metrics and the API description', () => {
     await t.call({ url: `/admin/${t.account.id}/deploy-targets` }); // refused: credential_missing
     const key = await t.key('admin-read');
     await t.call({ url: `/admin/${t.account.id}/deploy-targets`, as: { key: key.secret } });
+    const rest = await t.key('rest');
+    await t.call({
+      method: 'POST',
+      url: `/${t.account.id}/v3/agent-api`,
+      as: { key: rest.secret },
+      body: [],
+    });
     const res = await t.call({ url: '/metrics' });
     assert.equal(res.statusCode, 200);
     assert.match(String(res.headers['content-type']), /^text\/plain/);
@@ -27,8 +34,11 @@ describe('health, metrics and the API description', () => {
       /tessera_http_requests_total\{method="GET",route="\/admin\/:acc\/deploy-targets",status="200"\} 1/,
     );
     assert.match(res.body, /tessera_refused_credentials_total\{code="credential_missing"\} 1/);
-    assert.match(res.body, /tessera_key_cache_entries 1/);
+    assert.match(res.body, /tessera_key_cache_entries 2/);
     assert.match(res.body, /tessera_key_negative_cache_entries 0/);
+    // the default REST target's snapshot, read by the runtime request
+    assert.match(res.body, /tessera_snapshot_cache_targets 1/);
+    assert.ok(Number(/tessera_snapshot_cache_bytes (\d+)/.exec(res.body)?.[1]) > 0);
     // the process's own memory, for watching a server under sustained load
     assert.match(res.body, /process_resident_memory_bytes \d+/);
     assert.match(res.body, /nodejs_heap_size_used_bytes \d+/);
