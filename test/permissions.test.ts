@@ -31,6 +31,9 @@ const ROUTES: Record<string, Permission> = {
   'GET /health': 'public',
   'GET /metrics': 'public',
   'GET /openapi.json': 'public',
+  // CORS preflights of the runtime API: no credential comes with them; the POST is checked.
+  'OPTIONS /:acc/v3/agent-api': 'public',
+  'OPTIONS /:acc/v3/agent-api/:dt': 'public',
   'GET /docs': 'public',
   'GET /docs/': 'public',
   'GET /docs/json': 'public',

@@ -229,6 +229,27 @@ describe('wire formats', () => {
     assert.equal(res.headers['cache-control'], 'no-store');
   });
 
+  test('a page on any origin may call it: the preflight is answered and every answer, refusals too, is readable', async () => {
+    for (const url of [`/${t.account.id}/v3/agent-api`, `/${t.account.id}/v3/agent-api/${restTarget}`]) {
+      const preflight = await t.call({
+        method: 'OPTIONS',
+        url,
+        headers: {
+          origin: 'https://shop.example',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type, authorization',
+        },
+      });
+      assert.equal(preflight.statusCode, 204, preflight.body);
+      assert.equal(preflight.headers['access-control-allow-origin'], '*');
+      assert.equal(preflight.headers['access-control-allow-methods'], 'POST');
+      assert.match(String(preflight.headers['access-control-allow-headers']), /content-type, authorization/);
+    }
+    const refused = await t.call({ method: 'POST', url: `/${t.account.id}/v3/agent-api`, body: [] });
+    assert.equal(refused.statusCode, 401);
+    assert.equal(refused.headers['access-control-allow-origin'], '*', 'the page can read why it was refused');
+  });
+
   test('/metrics counts the group commits that carried these requests', async () => {
     const res = await t.call({ url: '/metrics' });
     assert.equal(res.statusCode, 200);

@@ -13,7 +13,9 @@
  * - the request's own User-Agent header is never used: it is usually the calling server's HTTP
  *   library, not the visitor's browser. Only the `ua` query parameter derives `ua/` traits;
  * - input values may be strings, numbers or booleans (compared by their string form);
- * - answers are `Cache-Control: no-store`: they belong to one session.
+ * - answers are `Cache-Control: no-store`: they belong to one session;
+ * - every answer (refusals too) carries `Access-Control-Allow-Origin: *`, and the CORS preflight
+ *   (`OPTIONS`) is answered, so a page may also send `application/json` or `Authorization`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -90,6 +92,12 @@ export function registerAgentApiRoutes(root: FastifyInstance, services: Services
     scope.addHook('onClose', async () => {
       await services.events.flush();
     });
+    // Any page may call the runtime API with its key (answers belong to the session, not to a
+    // cookie), so every answer, refusals included, is readable cross-origin.
+    scope.addHook('onSend', (_request, reply, payload, done) => {
+      reply.header('access-control-allow-origin', '*');
+      done(null, payload);
+    });
 
     const app = scope.withTypeProvider<ZodTypeProvider>();
     const schema = (params: typeof AccountParams | typeof TargetParams) => ({
@@ -121,7 +129,6 @@ export function registerAgentApiRoutes(root: FastifyInstance, services: Services
           debug: query.debug === 'true',
         });
         reply.header('cache-control', 'no-store');
-        reply.header('access-control-allow-origin', '*');
         return { status: 200, data: answer };
       } catch (error) {
         if (!(error instanceof StoreUnavailableError)) throw error;
@@ -142,5 +149,19 @@ export function registerAgentApiRoutes(root: FastifyInstance, services: Services
       { config: { permission: 'runtime' }, schema: schema(TargetParams) },
       (request, reply) => handle(request, reply, request.params.acc, request.query, request.body),
     );
+
+    // The CORS preflight a browser sends before a POST with application/json or an
+    // Authorization header. It carries no credential; the POST that follows is checked as usual.
+    const preflight = async (_request: FastifyRequest, reply: FastifyReply) => {
+      reply
+        .header('access-control-allow-methods', 'POST')
+        .header('access-control-allow-headers', 'content-type, authorization')
+        .header('access-control-max-age', '86400')
+        .code(204);
+      return reply.send();
+    };
+    const publicRoute = { config: { permission: 'public' as const }, schema: { hide: true } };
+    app.options('/:acc/v3/agent-api', publicRoute, preflight);
+    app.options('/:acc/v3/agent-api/:dt', publicRoute, preflight);
   });
 }
