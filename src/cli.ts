@@ -5,12 +5,14 @@ import { Command } from 'commander';
 import { ROLES, type Role } from './access/permissions.js';
 import { loadConfig } from './config.js';
 import { buildServer } from './http/server.js';
+import { answerWhileStarting } from './http/starting.js';
 import { scanPaths, tokenState } from './keys/scan.js';
 import { createServices } from './services.js';
 import { openStore } from './store/connect.js';
 import { migrateToLatest } from './store/migrate.js';
 import { createPostgresChangeFeed } from './store/postgres-change-feed.js';
 import { createRedisLimits } from './store/redis-limits.js';
+import { untilStoreReachable } from './store/wait.js';
 
 async function withServices<T>(fn: (services: ReturnType<typeof createServices>) => Promise<T>): Promise<T> {
   const config = loadConfig();
@@ -27,7 +29,13 @@ async function withServices<T>(fn: (services: ReturnType<typeof createServices>)
 async function serve(): Promise<void> {
   const config = loadConfig();
   const store = openStore({ url: config.TESSERA_DATABASE_URL, schema: config.TESSERA_DATABASE_SCHEMA });
-  await migrateToLatest(store);
+  // PORT=0 (any free port) has no fixed port to hold while starting.
+  const starting = config.PORT === 0 ? undefined : await answerWhileStarting(config.PORT, config.HOST);
+  await untilStoreReachable(() => migrateToLatest(store), {
+    timeoutMs: config.TESSERA_STORE_WAIT_SECONDS * 1000,
+    onRetry: (error, waitMs) =>
+      console.error(`store not reachable yet (${error.message}); trying again in ${waitMs / 1000} s`),
+  });
   // On PostgreSQL several servers may share the database: changes travel between them by NOTIFY.
   const feed =
     store.dialect === 'postgres'
@@ -57,6 +65,7 @@ async function serve(): Promise<void> {
     email: config.TESSERA_ADMIN_EMAIL,
     password: config.TESSERA_ADMIN_PASSWORD,
   });
+  await starting?.close();
   const address = await app.listen({ port: config.PORT, host: config.HOST });
   const publicUrl = config.TESSERA_PUBLIC_URL ?? `http://localhost:${config.PORT}`;
   if (first.kind === 'admin-created') {
