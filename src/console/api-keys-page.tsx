@@ -122,8 +122,15 @@ function LastUsed(props: { usage: KeyUsage | undefined; now: number; targets: Ma
 export const KIND_MARKERS: Record<KeyKind, { label: string; title: string }> = {
   rest: { label: 'REST API', title: 'Runtime key for the REST API' },
   js: { label: 'JS / On-Device', title: 'Runtime key for the script tag and on-device (native) use' },
-  'admin-read': { label: 'Admin: read-only', title: 'Admin API key: Reports and List Agents (read-only)' },
-  'admin-author': { label: 'Admin: author', title: 'Admin API key: Agent Author / Admin' },
+  // The access levels in the words people know them by (spec section 2).
+  'admin-read': {
+    label: 'Admin: Reports and List Agents (read-only)',
+    title: 'Admin API key: reads agents, goals, deploy targets and reports',
+  },
+  'admin-author': {
+    label: 'Admin: Agent Author / Admin',
+    title: 'Admin API key: reads, and changes and deploys agents and goals',
+  },
 };
 
 const DEFAULT_NAMES: Record<KeyKind, string> = {
@@ -611,7 +618,7 @@ function EditKeyDialog(props: { base: string; apiKey: ApiKey; targets: DeployTar
           id="edit-key-expires"
           name="expiresAt"
           type="datetime-local"
-          value={key.expiresAt === null ? '' : new Date(key.expiresAt).toISOString().slice(0, 16)}
+          value={key.expiresAt === null ? '' : expiryField(key.expiresAt)}
         />
         <label for="edit-key-rate">
           Rate limit <span class="hint">(requests per second; empty: no limit; over it: 429)</span>
@@ -962,6 +969,16 @@ const KeyParams = Params.extend({ id: z.string().min(1).max(64) });
 const FormName = z.string().trim().max(100, 'Name: at most 100 characters');
 const TargetField = z.union([z.string().max(64), z.array(z.string().max(64)).max(100)]).optional();
 
+/** A key's expiry as the Edit form's datetime-local field shows it (UTC, to the minute). */
+const expiryField = (ms: number): string => new Date(ms).toISOString().slice(0, 16);
+
+/** `YYYY-MM-DDTHH:MM[:SS]` naming a moment that exists (not February 31st, not 13 o'clock). */
+function isRealDateTime(value: string): boolean {
+  const full = value.length === 16 ? `${value}:00` : value;
+  const ms = Date.parse(`${full}Z`);
+  return Number.isFinite(ms) && new Date(ms).toISOString().slice(0, 19) === full;
+}
+
 const CreateForm = z.object({ kind: z.enum(KEY_KINDS), name: FormName.optional() });
 const EditForm = z.object({
   name: FormName.min(1, 'Name: must not be empty'),
@@ -970,7 +987,10 @@ const EditForm = z.object({
   expiresAt: z
     .union([
       z.literal(''),
-      z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/, 'Expires: a date and time'),
+      z
+        .string()
+        .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/, 'Expires: a date and time')
+        .refine(isRealDateTime, 'Expires: that date and time does not exist'),
     ])
     .optional(),
   /** JS keys: one origin per line; empty: any origin (absent: unchanged) */
@@ -1154,13 +1174,17 @@ export function registerApiKeyPages(root: FastifyInstance, services: Services): 
       // Admin keys have no targets: their form has none, and sending none must not mean "clear".
       const deployTargets =
         targetKindFor(current.kind) === null ? undefined : asList(request.body.deployTargets);
+      // The form sends the expiry back as it showed it (to the minute): unchanged, it is left as
+      // it is, neither rounded nor refused for being past (a key that expired can be renamed).
+      const expiryUnchanged =
+        current.expiresAt !== null && request.body.expiresAt === expiryField(current.expiresAt);
       const key = await services.keys.updateKey(
         ctx.account.id,
         current.id,
         {
           name: request.body.name,
           deployTargets,
-          expiresAt: formExpiry(request.body.expiresAt),
+          expiresAt: expiryUnchanged ? undefined : formExpiry(request.body.expiresAt),
           rateLimit: formRateLimit(request.body.rateLimit),
           // Only a JS key's form has the field; for other kinds it is not a change.
           allowedOrigins: current.kind === 'js' ? formOrigins(request.body.allowedOrigins) : undefined,

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AUDIT_TARGET_TYPES, type AuditEntry, type AuditQuery } from '../audit/audit-log.js';
+import { parseDay } from '../days.js';
 import type { Services } from '../services.js';
 import { type AccountContext, accountContext } from './context.js';
 import { CONSOLE, formatTime, sendHtml } from './html.js';
@@ -36,7 +37,10 @@ const Query = z.object({
   type: z.union([z.literal(''), z.enum(AUDIT_TARGET_TYPES)]).optional(),
   /** a day (YYYY-MM-DD, UTC): entries from its start */
   since: z
-    .union([z.literal(''), z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'Since: a date like 2030-01-31')])
+    .union([
+      z.literal(''),
+      z.string().refine((day) => parseDay(day) !== null, 'Since: a date like 2030-01-31'),
+    ])
     .optional(),
 });
 type Query = z.infer<typeof Query>;
@@ -46,7 +50,7 @@ function toAuditQuery(query: Query): AuditQuery {
     actor: query.actor,
     target: query.target,
     targetType: query.type || undefined,
-    since: query.since ? Date.parse(`${query.since}T00:00:00Z`) : undefined,
+    since: query.since ? (parseDay(query.since) ?? undefined) : undefined,
   };
 }
 

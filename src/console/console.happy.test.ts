@@ -106,7 +106,12 @@ describe('Settings > API Keys / Info', () => {
     await t.key('js', { name: 'Web tag' });
     const page = await getPage(t, `${base}/settings/api-keys`, { as: t.admin });
     assert.equal(page.statusCode, 200);
-    for (const marker of ['REST API', 'JS / On-Device', 'Admin: read-only', 'Admin: author']) {
+    for (const marker of [
+      'REST API',
+      'JS / On-Device',
+      'Admin: Reports and List Agents (read-only)',
+      'Admin: Agent Author / Admin',
+    ]) {
       assert.ok(page.body.includes(`>${marker}</span>`), marker);
     }
     const row = page.body.slice(page.body.indexOf(`id="key-${scoped.id}"`));

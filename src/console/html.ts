@@ -28,9 +28,17 @@ export function sendHtml(reply: FastifyReply, html: JSX.Element, status = 200): 
 /** A same-site path to return to after signing in; anything else falls back to the console. */
 export function safeNext(next: unknown): string {
   if (typeof next !== 'string') return CONSOLE;
-  if (!next.startsWith(`${CONSOLE}/`) && next !== CONSOLE) return CONSOLE;
   if (next.startsWith('//') || next.includes('\\')) return CONSOLE;
-  return next;
+  // Dot segments (`/console/../x`, also spelled %2e%2e) are resolved first, as the browser will.
+  let resolved: URL;
+  try {
+    resolved = new URL(next, 'http://console.invalid');
+  } catch {
+    return CONSOLE;
+  }
+  if (resolved.origin !== 'http://console.invalid') return CONSOLE;
+  const path = resolved.pathname + resolved.search + resolved.hash;
+  return path.startsWith(`${CONSOLE}/`) || path === CONSOLE ? path : CONSOLE;
 }
 
 /**

@@ -140,6 +140,58 @@ describe('Edit sets the expiry and the rate limit', () => {
     );
     assert.equal(past.statusCode, 422);
     assert.match(past.body, /in the future/);
+    // A moment that does not exist is named, not a 500 (nor saved as the next month's).
+    for (const impossible of ['2031-13-01T00:00', '2030-01-01T10:00:60', '2030-02-31T10:00']) {
+      const res = await postForm(
+        t,
+        `${base}/${key.id}/edit`,
+        { name: 'Limited', expiresAt: impossible },
+        { as: t.admin },
+      );
+      assert.equal(res.statusCode, 400, `${impossible}: ${res.body}`);
+      assert.match(res.body, /Expires/);
+    }
+    assert.equal((await t.services.keys.getKey(acc, key.id)).expiresAt, null, 'nothing was saved');
+  });
+
+  test('saving a key without touching its expiry leaves it exactly as it was, even once past', async () => {
+    const key = await t.key('rest', { name: 'Precise' });
+    const expiresAt = clock + 10 * 24 * 60 * MINUTE + 45_500; // seconds and milliseconds the form does not show
+    const shownAs = new Date(expiresAt).toISOString().slice(0, 16);
+    await t.services.keys.updateKey(acc, key.id, { expiresAt });
+    const form = await getPage(t, `${base}/${key.id}/edit`, { as: t.admin, htmx: true });
+    assert.ok(form.body.includes(`value="${shownAs}"`), 'the form shows it to the minute');
+    const renamed = await postForm(
+      t,
+      `${base}/${key.id}/edit`,
+      { name: 'Precise, renamed', expiresAt: shownAs },
+      { as: t.admin },
+    );
+    assert.equal(renamed.statusCode, 200, renamed.body);
+    const after = await t.services.keys.getKey(acc, key.id);
+    assert.equal(after.name, 'Precise, renamed');
+    assert.equal(after.expiresAt, expiresAt, 'not rounded to the minute');
+
+    // An expired key can still be renamed: its expiry, sent back unchanged, is not a new one.
+    const expired = await t.key('rest', { name: 'Old' });
+    const past = clock - MINUTE;
+    await t.services.keys.updateKey(acc, expired.id, { expiresAt: clock + MINUTE });
+    await t.services.store.db
+      .updateTable('api_keys')
+      .set({ expires_at: past })
+      .where('id', '=', expired.id)
+      .execute();
+    const shown = new Date(past).toISOString().slice(0, 16);
+    const res = await postForm(
+      t,
+      `${base}/${expired.id}/edit`,
+      { name: 'Old, renamed', expiresAt: shown },
+      { as: t.admin },
+    );
+    assert.equal(res.statusCode, 200, res.body);
+    const stillExpired = await t.services.keys.getKey(acc, expired.id);
+    assert.equal(stillExpired.name, 'Old, renamed');
+    assert.equal(stillExpired.expiresAt, past, 'still expired: renaming did not bring it back');
   });
 });
 
@@ -251,6 +303,10 @@ describe('Settings > Audit log', () => {
       as: t.admin,
     });
     assert.match(nobody.body, /No change matches/);
+    // A day that does not exist is named, as the export would refuse it, not an empty page.
+    const impossible = await getPage(t, `/console/${acc}/settings/audit?since=2024-99-99`, { as: t.admin });
+    assert.equal(impossible.statusCode, 400);
+    assert.match(impossible.body, /Since: a date like/);
   });
 
   test('a person who may not manage the account gets no tab and no page', async () => {

@@ -140,6 +140,8 @@ export function createKeyService(
 
   function checkExpiry(expiresAt: number | null | undefined, now: number): number | null {
     if (expiresAt === undefined || expiresAt === null) return null;
+    if (!Number.isFinite(expiresAt))
+      throw new InvalidInputError('expiresAt', 'expiresAt must be a date and time');
     if (expiresAt <= now) throw new InvalidInputError('expiresAt', 'expiresAt must be in the future');
     return expiresAt;
   }

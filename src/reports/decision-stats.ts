@@ -15,6 +15,7 @@
 import type { Kysely } from 'kysely';
 import type { DeployTargetService } from '../agents/deploy-targets.js';
 import type { DeployedSnapshots } from '../agents/deployed-snapshots.js';
+import { isoDay } from '../days.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import { DAY_MS } from '../events/event-store.js';
 import type { SnapshotAgent, SnapshotGoal } from '../runtime/snapshot.js';
@@ -108,16 +109,6 @@ export const MAX_REPORT_DAYS = 3660;
  * tracking every goal of its account: hundreds of MB built on the thread that serves everyone.
  */
 export const MAX_REPORT_FIGURES = 100_000;
-
-export const isoDay = (day: number): string => new Date(day).toISOString().slice(0, 10);
-
-/** UTC midnight of a `YYYY-MM-DD` day, or null when there is no such day (2024-02-30). */
-export function parseDay(text: string): number | null {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return null;
-  const midnight = Date.parse(`${text}T00:00:00Z`);
-  // Date.parse rolls 2024-02-30 over to March 1st: the day must read back as written.
-  return Number.isNaN(midnight) || isoDay(midnight) !== text ? null : midnight;
-}
 
 interface Counts {
   sessions: number;

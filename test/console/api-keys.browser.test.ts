@@ -231,9 +231,12 @@ describe('Settings > API Keys / Info in a browser', { skip }, () => {
 
     assert.equal(
       await keyRow(page, 'Admin key (read-only)').locator('.marker').textContent(),
-      'Admin: read-only',
+      'Admin: Reports and List Agents (read-only)',
     );
-    assert.equal(await keyRow(page, 'Deploy bot').locator('.marker').textContent(), 'Admin: author');
+    assert.equal(
+      await keyRow(page, 'Deploy bot').locator('.marker').textContent(),
+      'Admin: Agent Author / Admin',
+    );
     await screenshot(page, '13-api-keys-admin-keys');
 
     const agent = JSON.stringify({ variations: [{ code: 'A' }, { code: 'B' }] });
@@ -358,9 +361,12 @@ describe('Settings > API Keys / Info in a browser', { skip }, () => {
     await page.keyboard.press('Tab');
     await page.keyboard.type('Keyboard author');
     await page.keyboard.press('Enter');
-    await dialog(page, /^New Admin: author key/).waitFor();
+    await dialog(page, /^New Admin: Agent Author \/ Admin key/).waitFor();
     await page.keyboard.press('Escape');
-    assert.equal(await keyRow(page, 'Keyboard author').locator('.marker').textContent(), 'Admin: author');
+    assert.equal(
+      await keyRow(page, 'Keyboard author').locator('.marker').textContent(),
+      'Admin: Agent Author / Admin',
+    );
     assert.equal((await runtime(secret, production)).status, 200);
     assert.deepEqual(keyboard.problems, []);
     await keyboard.context.close();

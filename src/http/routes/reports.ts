@@ -6,9 +6,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { parseDay } from '../../days.js';
 import { InvalidInputError } from '../../errors.js';
 import { dayOf } from '../../events/event-store.js';
-import { MAX_REPORT_DAYS, parseDay } from '../../reports/decision-stats.js';
+import { MAX_REPORT_DAYS } from '../../reports/decision-stats.js';
 import type { Services } from '../../services.js';
 import { AccountParams, fieldsIn } from '../schemas.js';
 
