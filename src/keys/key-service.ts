@@ -298,15 +298,20 @@ export function createKeyService(
         );
       }
       const now = clock();
-      const { secretHash: _, ...current } = await getLive(accountId, keyId);
-      const secret = generateToken(current.kind);
+      const { kind } = await getLive(accountId, keyId);
+      const secret = generateToken(kind);
       const secretHash = hashToken(secret);
       const graceEndsAt = now + graceSeconds * 1000;
-      await store.announced(async (trx, publish) => {
+      // Under the key's row lock from the first statement: rolls at once take turns, and each
+      // describes (answer and audit entry) the secret it replaced and the one it made.
+      const key = await store.announced(async (trx, publish) => {
+        const locked = await trx.lockLive(accountId, keyId);
+        if (!locked) throw new NotFoundError('api_key_not_found', `No API key ${keyId}`);
+        const { secretHash: _, ...current } = locked;
         const issued = await trx.roll(current, {
           secretHash,
           masked: maskToken(secret),
-          publicToken: current.kind === 'js' ? secret : null,
+          publicToken: kind === 'js' ? secret : null,
           issuedAt: now,
           previousValidUntil: graceEndsAt,
         });
@@ -328,15 +333,22 @@ export function createKeyService(
         );
         // Evicts every cached secret of the key (by its id) and the new hash.
         publish({ type: 'api-key', accountId, keyId, secretHash });
+        const { secretHash: __, ...rolled } = (await trx.get(accountId, keyId)) as KeyDetails & {
+          secretHash: string;
+        };
+        return rolled;
       });
-      return { key: await details(accountId, keyId), secret };
+      return { key, secret };
     },
 
     async endGrace(accountId, keyId, by) {
       const now = clock();
-      const { secretHash, ...current } = await getLive(accountId, keyId);
-      const inGrace = secretsInGrace(current.secrets, now);
-      await store.announced(async (trx, publish) => {
+      // Under the key's row lock, as a roll: the secrets in grace are read as they are now.
+      const key = await store.announced(async (trx, publish) => {
+        const locked = await trx.lockLive(accountId, keyId);
+        if (!locked) throw new NotFoundError('api_key_not_found', `No API key ${keyId}`);
+        const { secretHash, ...current } = locked;
+        const inGrace = secretsInGrace(current.secrets, now);
         const ended = await trx.endGrace(keyId, now);
         if (ended === 0) {
           throw new ConflictError(
@@ -363,8 +375,12 @@ export function createKeyService(
           now,
         );
         publish({ type: 'api-key', accountId, keyId, secretHash });
+        const { secretHash: _, ...after } = (await trx.get(accountId, keyId)) as KeyDetails & {
+          secretHash: string;
+        };
+        return after;
       });
-      return details(accountId, keyId);
+      return key;
     },
 
     async revokeKey(accountId, keyId, by, guard) {

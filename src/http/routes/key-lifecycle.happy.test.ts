@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ADMIN_EMAIL, createTestApp, type TestApp } from '../../../test/helpers/app.js';
 import { expectData, expectError } from '../../../test/helpers/expect.js';
+import { maskToken } from '../../keys/token.js';
 
 interface Windows {
   lastHour: number;
@@ -91,6 +92,28 @@ const runtime = (url: string, secret: string, headers: Record<string, string> = 
   t.call({ method: 'POST', url, as: { key: secret }, body: { commands: [] }, headers });
 
 describe('rotation: a new secret for the same key, the old one valid for a grace period', () => {
+  test('ten rolls at once take turns: each answer and audit entry describes its own secret', async () => {
+    const { id } = await t.key('admin-read', { name: 'Rolled in a hurry' });
+    const answers = (await Promise.all(Array.from({ length: 10 }, () => roll(id, 3600)))).map((res) =>
+      expectData<KeyRecord>(res),
+    );
+    for (const answer of answers) {
+      assert.equal(answer.masked, maskToken(answer.secret ?? ''), 'the record shows the secret it answers');
+    }
+    const generations = answers.map((a) => a.rotation.generation).sort((a, b) => a - b);
+    assert.deepEqual(generations, [2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    const entries = await t.services.audit.list(acc, { target: id }, 100);
+    const rolls = entries.filter((e) => e.action === 'api-key.roll');
+    assert.equal(rolls.length, 10);
+    // Each roll replaced the secret the previous one made.
+    const madeBy = new Map(rolls.map((e) => [(e.after as { generation: number }).generation, e.after]));
+    for (const entry of rolls) {
+      const before = entry.before as { generation: number; masked: string };
+      const previous = madeBy.get(before.generation) as { masked: string } | undefined;
+      if (previous) assert.equal(before.masked, previous.masked, `generation ${before.generation}`);
+    }
+  });
+
   test('the old secret works until the grace ends, then answers 403 key_expired; the new one works', async () => {
     const { id, secret: old } = await t.key('admin-read', { name: 'Reporting job' });
     const before = await getKey(id);
