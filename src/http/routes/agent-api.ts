@@ -25,6 +25,7 @@ import type { Command } from '../../runtime/engine.js';
 import { MAX_SESSION_LENGTH, StoreUnavailableError } from '../../runtime/runtime-service.js';
 import type { Services } from '../../services.js';
 import { parseTextPlainAsJson } from '../content-types.js';
+import { answerPreflight } from '../cors.js';
 import { sendError } from '../errors.js';
 import { AccountParams } from '../schemas.js';
 
@@ -152,16 +153,8 @@ export function registerAgentApiRoutes(root: FastifyInstance, services: Services
 
     // The CORS preflight a browser sends before a POST with application/json or an
     // Authorization header. It carries no credential; the POST that follows is checked as usual.
-    const preflight = async (_request: FastifyRequest, reply: FastifyReply) => {
-      reply
-        .header('access-control-allow-methods', 'POST')
-        .header('access-control-allow-headers', 'content-type, authorization')
-        .header('access-control-max-age', '86400')
-        .code(204);
-      return reply.send();
-    };
     const publicRoute = { config: { permission: 'public' as const }, schema: { hide: true } };
-    app.options('/:acc/v3/agent-api', publicRoute, preflight);
-    app.options('/:acc/v3/agent-api/:dt', publicRoute, preflight);
+    app.options('/:acc/v3/agent-api', publicRoute, async (_request, reply) => answerPreflight(reply));
+    app.options('/:acc/v3/agent-api/:dt', publicRoute, async (_request, reply) => answerPreflight(reply));
   });
 }

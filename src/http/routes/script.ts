@@ -30,6 +30,7 @@ import { buildScript } from '../../script/script-builder.js';
 import type { Services } from '../../services.js';
 import { presentedKey, type Refusal } from '../authenticate.js';
 import { parseTextPlainAsJson } from '../content-types.js';
+import { answerPreflight } from '../cors.js';
 import { sendError } from '../errors.js';
 import { Representation, sendRepresentation } from '../representation.js';
 import { AccountParams } from '../schemas.js';
@@ -236,12 +237,7 @@ export function registerScriptRoutes(root: FastifyInstance, services: Services):
         params: TargetParams,
         querystring: KeyQuery,
       },
-      handler: async (_request, reply) => {
-        reply.header('access-control-allow-methods', 'POST, OPTIONS');
-        reply.header('access-control-allow-headers', 'content-type, authorization');
-        reply.header('access-control-max-age', '600');
-        return reply.code(204).send();
-      },
+      handler: async (_request, reply) => answerPreflight(reply),
     });
 
     app.post(
