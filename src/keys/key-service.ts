@@ -298,16 +298,16 @@ export function createKeyService(
         );
       }
       const now = clock();
-      const { kind } = await getLive(accountId, keyId);
-      const secret = generateToken(kind);
-      const secretHash = hashToken(secret);
       const graceEndsAt = now + graceSeconds * 1000;
       // Under the key's row lock from the first statement: rolls at once take turns, and each
       // describes (answer and audit entry) the secret it replaced and the one it made.
-      const key = await store.announced(async (trx, publish) => {
+      return store.announced(async (trx, publish) => {
         const locked = await trx.lockLive(accountId, keyId);
         if (!locked) throw new NotFoundError('api_key_not_found', `No API key ${keyId}`);
         const { secretHash: _, ...current } = locked;
+        const { kind } = current;
+        const secret = generateToken(kind);
+        const secretHash = hashToken(secret);
         const issued = await trx.roll(current, {
           secretHash,
           masked: maskToken(secret),
@@ -336,9 +336,8 @@ export function createKeyService(
         const { secretHash: __, ...rolled } = (await trx.get(accountId, keyId)) as KeyDetails & {
           secretHash: string;
         };
-        return rolled;
+        return { key: rolled, secret };
       });
-      return { key, secret };
     },
 
     async endGrace(accountId, keyId, by) {
