@@ -63,25 +63,40 @@ const UNAVAILABLE_MESSAGES = [
   'Connection closed',
 ];
 
+/** An error and its causes (a few levels deep), each with its driver's code when it has one. */
+function* causeChain(error: unknown): Generator<{ error: Error; code: string | undefined }> {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    yield { error: e, code: typeof code === 'string' ? code : undefined };
+  }
+}
+
 /**
  * Whether an error means the store is unreachable for now (a request may succeed if retried),
  * looking through `cause` chains; the HTTP layer answers such errors 503 with Retry-After.
  */
 export function isStoreUnavailable(error: unknown): boolean {
-  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') {
+  for (const { error: e, code } of causeChain(error)) {
+    if (code !== undefined) {
       if (UNAVAILABLE_CODES.has(code) || code.startsWith('08') || code.startsWith('57P')) return true;
       if (code.startsWith('SQLITE_IOERR')) return true;
     }
-    if (UNAVAILABLE_MESSAGES.some((m) => e instanceof Error && e.message.includes(m))) return true;
+    if (UNAVAILABLE_MESSAGES.some((m) => e.message.includes(m))) return true;
     if (e instanceof AggregateError && e.errors.some(isStoreUnavailable)) return true;
   }
   return false;
 }
 
-/** PostgreSQL: unique and foreign-key violations, serialization failures and deadlocks. */
-const CONFLICT_CODES = new Set(['23505', '23503', '40001', '40P01']);
+/** Unique and foreign-key violations (both dialects), serialization failures and deadlocks (PostgreSQL). */
+const CONFLICT_CODES = new Set([
+  '23505',
+  '23503',
+  '40001',
+  '40P01',
+  'SQLITE_CONSTRAINT_UNIQUE',
+  'SQLITE_CONSTRAINT_PRIMARYKEY',
+  'SQLITE_CONSTRAINT_FOREIGNKEY',
+]);
 
 /**
  * Whether a write lost a race with another one made at the same moment (a unique or foreign-key
@@ -90,18 +105,7 @@ const CONFLICT_CODES = new Set(['23505', '23503', '40001', '40P01']);
  * the person retries, rather than a 500.
  */
 export function isConcurrentConflict(error: unknown): boolean {
-  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') {
-      if (CONFLICT_CODES.has(code)) return true;
-      if (
-        code === 'SQLITE_CONSTRAINT_UNIQUE' ||
-        code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
-        code === 'SQLITE_CONSTRAINT_FOREIGNKEY'
-      )
-        return true;
-    }
-  }
+  for (const { code } of causeChain(error)) if (code !== undefined && CONFLICT_CODES.has(code)) return true;
   return false;
 }
 
