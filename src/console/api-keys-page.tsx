@@ -21,6 +21,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { DeployTarget } from '../agents/deploy-targets.js';
+import { parseDateTime } from '../days.js';
 import { auditActor } from '../http/actor.js';
 import { type ApiKey, type KeyDetails, secretsInGrace, targetKindFor } from '../keys/api-key.js';
 import { RECENT_USE_MS } from '../keys/key-service.js';
@@ -972,13 +973,6 @@ const TargetField = z.union([z.string().max(64), z.array(z.string().max(64)).max
 /** A key's expiry as the Edit form's datetime-local field shows it (UTC, to the minute). */
 const expiryField = (ms: number): string => new Date(ms).toISOString().slice(0, 16);
 
-/** `YYYY-MM-DDTHH:MM[:SS]` naming a moment that exists (not February 31st, not 13 o'clock). */
-function isRealDateTime(value: string): boolean {
-  const full = value.length === 16 ? `${value}:00` : value;
-  const ms = Date.parse(`${full}Z`);
-  return Number.isFinite(ms) && new Date(ms).toISOString().slice(0, 19) === full;
-}
-
 const CreateForm = z.object({ kind: z.enum(KEY_KINDS), name: FormName.optional() });
 const EditForm = z.object({
   name: FormName.min(1, 'Name: must not be empty'),
@@ -990,7 +984,7 @@ const EditForm = z.object({
       z
         .string()
         .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/, 'Expires: a date and time')
-        .refine(isRealDateTime, 'Expires: that date and time does not exist'),
+        .refine((value) => parseDateTime(value) !== null, 'Expires: that date and time does not exist'),
     ])
     .optional(),
   /** JS keys: one origin per line; empty: any origin (absent: unchanged) */
@@ -1009,7 +1003,8 @@ const DeleteForm = z.object({ confirm: z.string().max(200).optional() });
 function formExpiry(value: string | undefined): number | null | undefined {
   if (value === undefined) return undefined;
   if (value === '') return null;
-  return Date.parse(`${value.length === 16 ? `${value}:00` : value}Z`);
+  // The schema has checked it is a real moment.
+  return parseDateTime(value);
 }
 
 function formOrigins(value: string | undefined): string[] | undefined {
