@@ -5,13 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { freePort } from './helpers/servers.js';
+import { freePort, launch, SERVER_ADMIN } from './helpers/servers.js';
 import { createSchema, dropSchema, postgresAvailable, postgresUrl } from './helpers/store.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -153,31 +152,14 @@ describe('a store that comes up after the server', { skip: !pgAvailable }, () =>
   test('the port answers 503 starting at once, then 200 once the store is reachable', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-wait-'));
     const schema = await createSchema();
-    const [port, storePort] = [await freePort(), await freePort()];
+    const storePort = await freePort();
     const pgTarget = new URL(postgresUrl);
     const url = new URL(postgresUrl);
     url.port = String(storePort); // nothing listens there yet: the database is "still starting"
-    const child = spawn(process.execPath, [join(ROOT, 'bin/tessera.js'), 'serve'], {
+    const server = await launch({
+      database: url.toString(),
       cwd: dir,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: dir,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
-        TESSERA_DATABASE_URL: url.toString(),
-        TESSERA_DATABASE_SCHEMA: schema,
-        TESSERA_ADMIN_EMAIL: 'late@example.com',
-        TESSERA_ADMIN_PASSWORD: 'a-long-password-1',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout?.on('data', (chunk) => {
-      output += String(chunk);
-    });
-    child.stderr?.on('data', (chunk) => {
-      output += String(chunk);
+      env: { HOME: dir, TESSERA_DATABASE_SCHEMA: schema },
     });
     // The database "comes up": a proxy to the real one opens on the port the server was given.
     const proxy = createNetServer((client) => {
@@ -186,38 +168,20 @@ describe('a store that comes up after the server', { skip: !pgAvailable }, () =>
       client.on('error', () => upstream.destroy());
       upstream.on('error', () => client.destroy());
     });
-    const waitFor = async (status: number) => {
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        if (child.exitCode !== null)
-          throw new Error(`tessera serve exited with ${child.exitCode}: ${output}`);
-        if (Date.now() > deadline) throw new Error(`no ${status} from /health within 30 s: ${output}`);
-        const health = await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined);
-        if (health?.status === status) return health;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    };
     try {
-      const starting = await waitFor(503);
+      const starting = await server.untilHealth(503, 30_000);
       assert.equal(starting.headers.get('retry-after'), '1');
       assert.equal(((await starting.json()) as { code: string }).code, 'starting');
       await new Promise((resolve) => setTimeout(resolve, 600));
-      assert.equal(child.exitCode, null, `it waits rather than exits: ${output}`);
-      assert.match(output, /store not reachable yet/);
+      assert.equal(server.child.exitCode, null, `it waits rather than exits: ${server.output()}`);
+      assert.match(server.output(), /store not reachable yet/);
       await new Promise<void>((resolve) => proxy.listen(storePort, '127.0.0.1', resolve));
-      const ready = await waitFor(200);
+      const ready = await server.untilHealth(200, 30_000);
       assert.deepEqual(await ready.json(), { status: 200, data: { ok: true } });
-      const login = await post(`http://127.0.0.1:${port}/auth/login`, {
-        email: 'late@example.com',
-        password: 'a-long-password-1',
-      });
+      const login = await post(`${server.base}/auth/login`, SERVER_ADMIN);
       assert.equal(login.status, 200, JSON.stringify(login.body));
     } finally {
-      if (child.exitCode === null) {
-        const exited = once(child, 'exit');
-        child.kill('SIGTERM');
-        await exited;
-      }
+      await server.kill();
       proxy.close();
       await dropSchema(schema);
       rmSync(dir, { recursive: true, force: true });

@@ -50,8 +50,13 @@ export interface ServeOptions {
   readyTimeoutMs?: number;
 }
 
-/** Starts `tessera serve` and waits until /health answers 200. */
-export async function serve(options: ServeOptions): Promise<ServerProcess> {
+export interface LaunchedServer extends ServerProcess {
+  /** Resolves with /health's answer once it has `status`; throws if the process exits first. */
+  untilHealth(status: number, timeoutMs?: number): Promise<Response>;
+}
+
+/** Starts `tessera serve` without waiting for it: the caller decides what to wait for. */
+export async function launch(options: ServeOptions): Promise<LaunchedServer> {
   const port = options.port ?? (await freePort());
   const child = spawn(process.execPath, [join(ROOT, 'bin/tessera.js'), 'serve'], {
     cwd: options.cwd ?? ROOT,
@@ -83,19 +88,6 @@ export async function serve(options: ServeOptions): Promise<ServerProcess> {
     }),
   );
   const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`tessera serve exited (${child.exitCode ?? child.signalCode}): ${output}`);
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`no 200 from ${base}/health in time: ${output}`);
-    }
-    const health = await fetch(`${base}/health`).catch(() => undefined);
-    if (health?.status === 200) break;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
   return {
     base,
     port,
@@ -108,7 +100,29 @@ export async function serve(options: ServeOptions): Promise<ServerProcess> {
     rss() {
       return rssOf(child.pid);
     },
+    async untilHealth(status, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        if (child.exitCode !== null || child.signalCode !== null) {
+          throw new Error(`tessera serve exited (${child.exitCode ?? child.signalCode}): ${output}`);
+        }
+        if (Date.now() > deadline) {
+          child.kill('SIGKILL');
+          throw new Error(`no ${status} from ${base}/health in time: ${output}`);
+        }
+        const health = await fetch(`${base}/health`).catch(() => undefined);
+        if (health?.status === status) return health;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    },
   };
+}
+
+/** Starts `tessera serve` and waits until /health answers 200. */
+export async function serve(options: ServeOptions): Promise<ServerProcess> {
+  const server = await launch(options);
+  await server.untilHealth(200, options.readyTimeoutMs);
+  return server;
 }
 
 /** Resident memory of a process in bytes, from /proc (Linux), or null. */
