@@ -273,8 +273,9 @@ export function createDecisionStats(deps: {
       const dayCount =
         first !== undefined && last !== undefined ? Math.max(0, (last - first) / DAY_MS + 1) : 0;
       if (dayCount > MAX_REPORT_DAYS) {
+        // The bound to move: `to` when it was given, else `from`.
         throw new InvalidInputError(
-          'from',
+          query.to !== undefined ? 'to' : 'from',
           `a report covers at most ${MAX_REPORT_DAYS} days; give from and to`,
         );
       }

@@ -7,9 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { parseDay } from '../../days.js';
-import { InvalidInputError } from '../../errors.js';
 import { dayOf } from '../../events/event-store.js';
-import { MAX_REPORT_DAYS } from '../../reports/decision-stats.js';
 import type { Services } from '../../services.js';
 import { AccountParams, fieldsIn } from '../schemas.js';
 
@@ -116,9 +114,6 @@ export function registerReportRoutes(root: FastifyInstance, services: Services):
     },
     async (request) => {
       const { dt, from, to } = request.query;
-      if (from !== undefined && to !== undefined && (to - from) / 86_400_000 >= MAX_REPORT_DAYS) {
-        throw new InvalidInputError('querystring.to', `a report covers at most ${MAX_REPORT_DAYS} days`);
-      }
       // The report's range refusals name its from/to: here they are query parameters.
       const report = await fieldsIn(
         'querystring',
