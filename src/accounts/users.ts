@@ -161,15 +161,6 @@ export function createUserService(db: Kysely<Database>, changes: ChangeFeed): Us
           .execute();
         user = await db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirstOrThrow();
       }
-      const memberAlready = () =>
-        new ConflictError('user_exists', `${email} is already a member of this account`);
-      const existing = await db
-        .selectFrom('memberships')
-        .select('role')
-        .where('account_id', '=', accountId)
-        .where('user_id', '=', user.id)
-        .executeTakeFirst();
-      if (existing) throw memberAlready();
       const userId = user.id;
       await changes.transaction(db, async (trx, publish) => {
         const added = await trx
@@ -177,8 +168,10 @@ export function createUserService(db: Kysely<Database>, changes: ChangeFeed): Us
           .values({ account_id: accountId, user_id: userId, role: input.role, created_at: now })
           .onConflict((oc) => oc.columns(['account_id', 'user_id']).doNothing())
           .executeTakeFirst();
-        // Added by a concurrent request since the check above.
-        if (Number(added.numInsertedOrUpdatedRows ?? 0) === 0) throw memberAlready();
+        // Already a member (now, or since a moment ago by a concurrent request): nothing is written.
+        if (Number(added.numInsertedOrUpdatedRows ?? 0) === 0) {
+          throw new ConflictError('user_exists', `${email} is already a member of this account`);
+        }
         await recordAudit(trx, by, {
           accountId,
           action: 'user.create',
