@@ -5,6 +5,8 @@
  *   20 tries); an agent changed on A is what B serves within a second;
  * - one session answered by both servers in turn: they agree (variation, sticky policy, a goal
  *   rewarded once), and every selection and reward recorded by either is counted once;
+ * - one session selecting two agents on both servers at the same instant: its later reward
+ *   credits both, whichever server's state was written last;
  * - a person removed, demoted or signed out on A is refused by B on the very next request.
  * Skips without PostgreSQL unless TESSERA_REQUIRE_POSTGRES=1.
  */
@@ -166,6 +168,59 @@ describe('two servers on one PostgreSQL schema', { skip: !available }, () => {
         { sessions: after.sessions - before.sessions, conversions: after.conversions - before.conversions },
         { sessions: sessions + racing, conversions: sessions + racing },
         'every session and every conversion counted once, whichever server recorded it',
+      );
+    }
+  });
+
+  test('one session selecting two agents on both servers at once: later rewards credit both', async () => {
+    const { key } = await createKey(a.base, admin, accountId, 'two agents');
+    const agent = await call(a.base, 'PUT', `/admin/${accountId}/agents/a-other`, {
+      session: admin,
+      body: { variations: [{ code: 'A' }, { code: 'B' }], goals: ['g-buy'] },
+    });
+    assert.equal(agent.status, 201, JSON.stringify(agent.body));
+    for (let waited = 0; ; waited += 50) {
+      const probe = await runtime(b.base, key, accountId, `probe-${waited}`, [{ a: 'a-other', s: 'p' }]);
+      if (items(probe).length === 1) break;
+      assert.ok(waited < 5000, 'B serves the new agent within five seconds');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const before = await Promise.all(
+      ['a-exp', 'a-other'].map((code) => reportTotals(a.base, admin, accountId, code)),
+    );
+    const sessions = 20;
+    for (let i = 0; i < sessions; i++) {
+      const session = `two-agents-${i}`;
+      // Each server reads the session's (empty) state, then writes one holding its own selection.
+      const answers = await Promise.all([
+        runtime(a.base, key, accountId, session, [{ a: 'a-exp' }]),
+        runtime(b.base, key, accountId, session, [{ a: 'a-other' }]),
+      ]);
+      assert.deepEqual(
+        answers.map((answer) => answer.status),
+        [200, 200],
+      );
+      const reward = items(await runtime(a.base, key, accountId, session, [{ g: 'g-buy' }]))[0];
+      assert.deepEqual(
+        [...(reward.rs ?? [])].sort((x, y) => x.a.localeCompare(y.a)),
+        [
+          { a: 'a-exp', v: 1 },
+          { a: 'a-other', v: 1 },
+        ],
+        `${session}: both selections are credited, whichever state was written last`,
+      );
+    }
+    const after = await Promise.all(
+      ['a-exp', 'a-other'].map((code) => reportTotals(a.base, admin, accountId, code)),
+    );
+    for (const [i, code] of ['a-exp', 'a-other'].entries()) {
+      assert.deepEqual(
+        {
+          sessions: after[i].sessions - before[i].sessions,
+          conversions: after[i].conversions - before[i].conversions,
+        },
+        { sessions, conversions: sessions },
+        `${code}: every session counted once, and converted`,
       );
     }
   });

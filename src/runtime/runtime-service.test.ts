@@ -4,7 +4,7 @@ import { fakeSnapshots } from '../../test/helpers/runtime.js';
 import { createTestStore, type TestStore } from '../../test/helpers/store.js';
 import type { EventWrite } from '../events/event-store.js';
 import { createEventWriter, type EventWriter } from '../events/event-writer.js';
-import type { SelectionItem } from './engine.js';
+import type { RewardItem, SelectionItem } from './engine.js';
 import { createRuntimeService, type RuntimeRequest, StoreUnavailableError } from './runtime-service.js';
 import { createVisitorStore } from './visitor-store.js';
 
@@ -76,6 +76,84 @@ describe('the runtime service', () => {
       const a = await one.execute(request(`agree-${i}`, [{ a: 'a-three' }]));
       const b = await two.execute(request(`agree-${i}`, [{ a: 'a-three' }]));
       assert.equal((a.items[0] as SelectionItem).c, (b.items[0] as SelectionItem).c);
+    }
+  });
+
+  test('two servers answering one session at the same instant lose nothing: counted events win over a state written over', async () => {
+    // Servers sharing the store read it on every request (no cache). Both read the session's
+    // (empty) state before either has written; each then writes a state holding only its own
+    // selection, and the later write stays.
+    const make = () =>
+      createRuntimeService({
+        snapshots: fakeSnapshots(),
+        visitors: createVisitorStore(ts.store.db, { cacheStates: false }),
+        events: writer,
+      });
+    const [one, two] = [make(), make()];
+    await Promise.all([
+      one.execute(request('both-servers', [{ a: 'a-example' }])),
+      two.execute(request('both-servers', [{ a: 'a-three' }])),
+    ]);
+    const later = await one.execute(
+      request('both-servers', [{ a: 'a-example' }, { a: 'a-three' }, { g: 'g-example' }]),
+    );
+    assert.deepEqual(
+      later.items.slice(0, 2).map((i) => (i as SelectionItem).p),
+      ['s', 's'],
+      'both selections are sticky: neither server’s was lost',
+    );
+    // Both selections were made at the same instant: either may be listed first.
+    const credited = later.items[2] as RewardItem;
+    assert.deepEqual(
+      [...credited.rs].sort((x, y) => x.a.localeCompare(y.a)),
+      [
+        { a: 'a-example', v: 1 },
+        { a: 'a-three', v: 1 },
+      ],
+    );
+    const rewards = await ts.store.db
+      .selectFrom('reward_events')
+      .select('agent')
+      .where('session', '=', 'both-servers')
+      .orderBy('agent')
+      .execute();
+    assert.deepEqual(
+      rewards.map((r) => r.agent),
+      ['a-example', 'a-three'],
+      'both credits were counted',
+    );
+  });
+
+  test('two servers confirming one agent differently: the state follows the counted variation', async () => {
+    const make = () =>
+      createRuntimeService({
+        snapshots: fakeSnapshots(),
+        visitors: createVisitorStore(ts.store.db, { cacheStates: false }),
+        events: writer,
+      });
+    const [one, two] = [make(), make()];
+    const [a, b] = await Promise.all([
+      one.execute(request('split-c', [{ a: 'a-three', c: ['A'] }])),
+      two.execute(request('split-c', [{ a: 'a-three', c: ['B'] }])),
+    ]);
+    assert.deepEqual(
+      [(a.items[0] as SelectionItem).c, (b.items[0] as SelectionItem).c],
+      ['A', 'B'],
+      'each server answered what its request allowed',
+    );
+    const counted = await ts.store.db
+      .selectFrom('selection_events')
+      .select('variation')
+      .where('session', '=', 'split-c')
+      .executeTakeFirstOrThrow();
+    for (const server of [one, two]) {
+      const next = await server.execute(request('split-c', [{ a: 'a-three' }]));
+      assert.equal(
+        (next.items[0] as SelectionItem).c,
+        counted.variation,
+        'the counted variation is the sticky one',
+      );
+      assert.equal((next.items[0] as SelectionItem).p, 's');
     }
   });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createTestStore, type TestStore } from '../../test/helpers/store.js';
 import { emptyVisitorState } from './engine.js';
-import { createVisitorStore, parseVisitorState } from './visitor-store.js';
+import { createVisitorStore, parseVisitorState, withCountedEvents } from './visitor-store.js';
 
 describe('the visitor store', () => {
   let ts: TestStore;
@@ -43,6 +43,86 @@ describe('the visitor store', () => {
       .execute();
     assert.deepEqual(await visitors.get('acc-1', 'shared'), written);
     assert.equal(visitors.stats().cached, 0);
+  });
+
+  test('a shared store’s read takes the session’s counted selections and rewards over its state', async () => {
+    const written = {
+      selections: { 'a-one': { c: 'A', p: 'r' as const, s: 'ok' as const } },
+      rewarded: [],
+      traits: ['cust/F:1'],
+    };
+    await ts.store.db
+      .insertInto('visitors')
+      .values({ account_id: 'acc-1', session: 'overwritten', state: JSON.stringify(written), updated_at: 1 })
+      .execute();
+    // What another server counted at the same instant, while its state was written over.
+    const event = { account_id: 'acc-1', session: 'overwritten', deploy_target_id: 'dt-1', day: 0, at: 1 };
+    await ts.store.db
+      .insertInto('selection_events')
+      .values({ ...event, agent: 'a-two', variation: 'B' })
+      .execute();
+    await ts.store.db
+      .insertInto('reward_events')
+      .values({ ...event, agent: 'a-two', goal: 'g-1', variation: 'B', value: 1 })
+      .execute();
+    // Another account's events for a session of the same name are another visitor's.
+    await ts.store.db
+      .insertInto('selection_events')
+      .values({ ...event, account_id: 'acc-2', agent: 'a-three', variation: 'C' })
+      .execute();
+
+    const shared = createVisitorStore(ts.store.db, { cacheStates: false });
+    assert.deepEqual(await shared.get('acc-1', 'overwritten'), {
+      selections: { 'a-one': { c: 'A', p: 'r', s: 'ok' }, 'a-two': { c: 'B', p: 'r', s: 'ok' } },
+      rewarded: ['g-1|a-two'],
+      traits: ['cust/F:1'],
+    });
+    // One server (its own cache, the only writer): the state is read as written.
+    assert.deepEqual(await createVisitorStore(ts.store.db).get('acc-1', 'overwritten'), written);
+  });
+
+  test('counted events win over the state: what differs is replaced, what agrees is kept as it is', () => {
+    const state = {
+      selections: {
+        'a-kept': { c: 'A', p: 'f' as const, s: 'ok' as const },
+        'a-provisional': { c: 'A', p: 'f' as const, s: 'p' as const },
+        'a-other': { c: 'A', p: 'r' as const, s: 'ok' as const },
+      },
+      rewarded: ['g|a-kept'],
+      traits: [],
+    };
+    assert.equal(withCountedEvents(state, [], []), state, 'no events: the same state');
+    assert.equal(
+      withCountedEvents(state, [{ agent: 'a-kept', variation: 'A' }], [{ agent: 'a-kept', goal: 'g' }]),
+      state,
+      'events that agree: the same state',
+    );
+    assert.deepEqual(
+      withCountedEvents(
+        state,
+        [
+          { agent: 'a-provisional', variation: 'A' },
+          { agent: 'a-other', variation: 'B' },
+          { agent: '__proto__', variation: 'A' },
+        ],
+        [{ agent: 'a-other', goal: 'g' }],
+      ),
+      {
+        selections: {
+          'a-kept': { c: 'A', p: 'f', s: 'ok' },
+          'a-provisional': { c: 'A', p: 'f', s: 'ok' },
+          'a-other': { c: 'B', p: 'r', s: 'ok' },
+        },
+        rewarded: ['g|a-kept', 'g|a-other'],
+        traits: [],
+      },
+    );
+    assert.equal(state.selections['a-other'].c, 'A', 'the state given is not changed');
+    assert.deepEqual(withCountedEvents(null, [{ agent: 'a-beacon', variation: 'B' }], []), {
+      selections: { 'a-beacon': { c: 'B', p: 'r', s: 'ok' } },
+      rewarded: [],
+      traits: [],
+    });
   });
 
   test('the cache is bounded', async () => {

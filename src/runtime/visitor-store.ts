@@ -15,8 +15,14 @@
  * recorded (a confirmed selection, a goal already rewarded). There the store is read on every
  * request (`cacheStates: false`, one indexed row). Allocation is deterministic, so servers agree
  * on variations anyway, and the event tables count every session once whoever recorded it.
+ *
+ * Two servers answering one session at the same instant each write a state, and the later write
+ * stays: the other's selection (of another agent, or of the same agent under another `c`) is
+ * missing from it. So a shared store's read also takes the session's counted selections and
+ * rewards, and they win over the state (`withCountedEvents`): what was counted is what later
+ * requests see as sticky and credit.
  */
-import type { Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import { createKeyedLock } from '../keyed-lock.js';
 import { chunks } from '../store/chunks.js';
@@ -56,6 +62,49 @@ export function parseVisitorState(text: string): VisitorState | null {
   }
 }
 
+export interface CountedSelection {
+  agent: string;
+  variation: string;
+}
+export interface CountedReward {
+  agent: string;
+  goal: string;
+}
+
+/**
+ * The state as the event tables have it: each counted selection is the session's confirmed one
+ * for its agent, each counted reward has used its goal up for its agent. A state written over by
+ * another server's (or never written, for a session counted by the script tag's beacon) gets
+ * back what it lost. Returns the state given when nothing differs.
+ */
+export function withCountedEvents(
+  state: VisitorState | null,
+  selections: CountedSelection[],
+  rewards: CountedReward[],
+): VisitorState | null {
+  if (selections.length === 0 && rewards.length === 0) return state;
+  const merged: VisitorState = {
+    selections: { ...(state?.selections ?? {}) },
+    rewarded: [...(Array.isArray(state?.rewarded) ? state.rewarded : [])],
+    traits: Array.isArray(state?.traits) ? state.traits : [],
+  };
+  let changed = state === null;
+  for (const { agent, variation } of selections) {
+    if (agent === '__proto__') continue;
+    const held = Object.hasOwn(merged.selections, agent) ? merged.selections[agent] : undefined;
+    if (held?.c === variation && held.s === 'ok') continue;
+    merged.selections[agent] = { c: variation, p: held?.c === variation ? held.p : 'r', s: 'ok' };
+    changed = true;
+  }
+  for (const { agent, goal } of rewards) {
+    const key = `${goal}|${agent}`;
+    if (merged.rewarded.includes(key)) continue;
+    merged.rewarded.push(key);
+    changed = true;
+  }
+  return changed ? merged : state;
+}
+
 export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOptions = {}): VisitorStore {
   const cacheStates = options.cacheStates ?? true;
   const cache = new LRUCache<string, VisitorState | typeof NONE>({ max: options.maxCached ?? 100_000 });
@@ -93,9 +142,14 @@ export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOp
           )
           .execute();
         const found = new Map(rows.map((row) => [keyOf(row.account_id, row.session), row.state]));
+        const counted = cacheStates
+          ? null
+          : await readCountedEvents(chunk.map((key) => batch.get(key) as PendingRead));
         for (const key of chunk) {
           const text = found.get(key);
-          const state = text === undefined ? null : parseVisitorState(text);
+          const stored = text === undefined ? null : parseVisitorState(text);
+          const events = counted?.get(key);
+          const state = events ? withCountedEvents(stored, events.selections, events.rewards) : stored;
           if (cacheStates && !cache.has(key)) cache.set(key, state ?? NONE);
           for (const waiter of (batch.get(key) as PendingRead).waiters) waiter.resolve(state);
         }
@@ -104,6 +158,47 @@ export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOp
           for (const waiter of (batch.get(key) as PendingRead).waiters) waiter.reject(error);
       }
     }
+  }
+
+  /** The counted selections and rewards of the sessions read, by session (a shared store only). */
+  async function readCountedEvents(
+    reads: PendingRead[],
+  ): Promise<Map<string, { selections: CountedSelection[]; rewards: CountedReward[] }>> {
+    const sessions = ({
+      eb,
+      refTuple,
+      tuple,
+    }: ExpressionBuilder<Database, 'selection_events' | 'reward_events'>) =>
+      eb(
+        refTuple('account_id', 'session'),
+        'in',
+        reads.map((read) => tuple(read.accountId, read.session)),
+      );
+    const [selections, rewards] = await Promise.all([
+      db
+        .selectFrom('selection_events')
+        .select(['account_id', 'session', 'agent', 'variation'])
+        .where(sessions)
+        .execute(),
+      db
+        .selectFrom('reward_events')
+        .select(['account_id', 'session', 'agent', 'goal'])
+        .where(sessions)
+        .execute(),
+    ]);
+    const bySession = new Map<string, { selections: CountedSelection[]; rewards: CountedReward[] }>();
+    const entry = (accountId: string, session: string) => {
+      const key = keyOf(accountId, session);
+      let found = bySession.get(key);
+      if (!found) {
+        found = { selections: [], rewards: [] };
+        bySession.set(key, found);
+      }
+      return found;
+    };
+    for (const row of selections) entry(row.account_id, row.session).selections.push(row);
+    for (const row of rewards) entry(row.account_id, row.session).rewards.push(row);
+    return bySession;
   }
 
   function load(accountId: string, session: string, key: string): Promise<VisitorState | null> {

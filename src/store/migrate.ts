@@ -5,6 +5,7 @@ import * as agentsAndDeployments from './migrations/0002-agents-and-deployments.
 import * as events from './migrations/0003-events.js';
 import * as keyAllowedOrigins from './migrations/0004-key-allowed-origins.js';
 import * as keyLifecycle from './migrations/0005-key-lifecycle.js';
+import * as sessionEventLookup from './migrations/0006-session-event-lookup.js';
 
 // Listed here rather than read from a folder, so they work the same under tsx, a bundler or tests.
 const migrations: Record<string, Migration> = {
@@ -13,6 +14,7 @@ const migrations: Record<string, Migration> = {
   '0003-events': events,
   '0004-key-allowed-origins': keyAllowedOrigins,
   '0005-key-lifecycle': keyLifecycle,
+  '0006-session-event-lookup': sessionEventLookup,
 };
 
 export async function migrateToLatest(store: Store): Promise<string[]> {

@@ -251,13 +251,14 @@ export function runtime(
   });
 }
 
-/** The decision-stats report's totals: sessions and conversions of g-buy, per variation and in all. */
+/** An agent's decision-stats totals (a-exp unless named): its sessions and its conversions of g-buy. */
 export async function reportTotals(
   base: string,
   session: SignedInSession,
   accountId: string,
+  agent = 'a-exp',
 ): Promise<{ sessions: number; conversions: number }> {
-  const report = await call(base, 'GET', `/admin/${accountId}/reports/decision-stats/a-exp`, { session });
+  const report = await call(base, 'GET', `/admin/${accountId}/reports/decision-stats/${agent}`, { session });
   if (report.status !== 200) throw new Error(`report: ${report.status} ${JSON.stringify(report.body)}`);
   const variations = (
     report.body.data as {
