@@ -15,7 +15,9 @@
  *    order; requests/s and server CPU per request over all rounds are compared.
  * 4. The key-verification micro-benchmark (bench/key-verify.ts), with the cost of counting a use.
  *
- * Each server runs in its own process; the load generator runs in this one.
+ * Each server runs in its own process; the load generator runs in this one. Beside requests/s
+ * and latency, each scenario prints the CPU the server and the load generator used (in cores):
+ * on a small machine they share, it tells a server that is busy from one that is waiting.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -73,6 +75,9 @@ interface Row {
   scenario: string;
   /** server CPU per request, µs */
   cpuPerRequest: number | null;
+  /** CPU the server and the load generator used, in cores (1 = one core busy all the time) */
+  serverCores: number | null;
+  loadCores: number;
   requestsPerSecond: number;
   p50: number;
   p99: number;
@@ -91,6 +96,8 @@ async function load(
   options: { url: string; body: string; path?: (i: number) => string; seconds?: number; server: Started },
 ): Promise<Row> {
   const cpuBefore = cpuMs(options.server.child.pid);
+  const loadBefore = process.cpuUsage();
+  const startedAt = performance.now();
   let i = 0;
   const setupRequest: SetupRequest | undefined = options.path
     ? (request) => {
@@ -108,8 +115,12 @@ async function load(
     ...(setupRequest ? { requests: [{ setupRequest } as never] } : {}),
   });
   const cpuAfter = cpuMs(options.server.child.pid);
+  const elapsedMs = performance.now() - startedAt;
+  const generatorCpu = process.cpuUsage(loadBefore);
   return {
     scenario,
+    serverCores: cpuBefore === null || cpuAfter === null ? null : (cpuAfter - cpuBefore) / elapsedMs,
+    loadCores: (generatorCpu.user + generatorCpu.system) / 1000 / elapsedMs,
     cpuPerRequest:
       cpuBefore === null || cpuAfter === null
         ? null
@@ -134,6 +145,8 @@ function print(rows: Row[], bare: Row): void {
     'errors',
     'req/s vs bare',
     'server CPU µs/req',
+    'server cores',
+    'load gen cores',
   ];
   const cells = rows.map((r) => [
     r.scenario,
@@ -145,6 +158,8 @@ function print(rows: Row[], bare: Row): void {
     String(r.errors),
     (r.requestsPerSecond / bare.requestsPerSecond).toFixed(2),
     r.cpuPerRequest === null ? '?' : r.cpuPerRequest.toFixed(0),
+    r.serverCores === null ? '?' : r.serverCores.toFixed(2),
+    r.loadCores.toFixed(2),
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...cells.map((row) => row[c].length)));
   const line = (row: string[]) =>
