@@ -9,10 +9,14 @@ import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRes } from 'rat
 const WINDOW_SECONDS = 15 * 60;
 
 export interface LoginThrottle {
-  /** seconds to wait before trying again, or 0 when a try is allowed */
-  retryAfter(email: string, address: string): Promise<number>;
-  failed(email: string, address: string): Promise<void>;
-  succeeded(email: string): Promise<void>;
+  /**
+   * Counts a try as failed before its password is checked, so tries sent all at once are
+   * counted as they arrive, not after their (slow) checks. Answers the seconds to wait, or 0
+   * when the try may go on.
+   */
+  attempt(email: string, address: string): Promise<number>;
+  /** The try was right: the email's failures are forgotten and the address's try given back. */
+  succeeded(email: string, address: string): Promise<void>;
 }
 
 export interface ThrottleLimiterOptions {
@@ -41,30 +45,25 @@ export function createLoginThrottle(options: LoginThrottleOptions = {}): LoginTh
     keyPrefix: 'login-ip',
   });
 
-  async function wait(limiter: RateLimiterAbstract, key: string): Promise<number> {
-    const res = await limiter.get(key);
-    if (!res || res.remainingPoints > 0) return 0;
-    return Math.ceil(res.msBeforeNext / 1000);
-  }
-
-  async function consume(limiter: RateLimiterAbstract, key: string): Promise<void> {
+  /** Takes one try; the seconds to wait when the limit is reached, else 0. */
+  async function take(limiter: RateLimiterAbstract, key: string): Promise<number> {
     try {
       await limiter.consume(key);
+      return 0;
     } catch (error) {
       if (!(error instanceof RateLimiterRes)) throw error;
+      return Math.max(1, Math.ceil(error.msBeforeNext / 1000));
     }
   }
 
   return {
-    async retryAfter(email, address) {
-      return Math.max(await wait(byEmail, email), await wait(byAddress, address));
+    async attempt(email, address) {
+      const waits = await Promise.all([take(byEmail, email), take(byAddress, address)]);
+      return Math.max(...waits);
     },
-    async failed(email, address) {
-      await consume(byEmail, email);
-      await consume(byAddress, address);
-    },
-    async succeeded(email) {
+    async succeeded(email, address) {
       await byEmail.delete(email);
+      await byAddress.reward(address, 1);
     },
   };
 }

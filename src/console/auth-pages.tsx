@@ -7,8 +7,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { verifyPassword } from '../accounts/passwords.js';
 import { SESSION_COOKIE, SESSION_LIFETIME_MS } from '../accounts/sessions.js';
+import { checkSignIn } from '../accounts/sign-in.js';
 import { normalizeEmail } from '../accounts/users.js';
 import { ConflictError, InvalidInputError } from '../errors.js';
 import type { Services } from '../services.js';
@@ -171,24 +171,20 @@ export function registerAuthPages(root: FastifyInstance, services: Services): vo
     async (request, reply) => {
       const next = safeNext(request.body.next);
       const email = normalizeEmail(request.body.email);
-      const wait = await services.loginThrottle.retryAfter(email, request.ip);
-      if (wait > 0) {
-        reply.header('retry-after', String(wait));
-        const error = `Too many failed sign-ins; try again in ${wait} seconds.`;
+      const check = await checkSignIn(services, email, request.body.password, request.ip);
+      if (check.kind === 'throttled') {
+        reply.header('retry-after', String(check.retryAfter));
+        const error = `Too many failed sign-ins; try again in ${check.retryAfter} seconds.`;
         return sendHtml(reply, <LoginPage next={next} email={email} error={error} />, 429);
       }
-      const user = email ? await services.users.findByEmail(email) : undefined;
-      const valid = await verifyPassword(user?.passwordHash ?? null, request.body.password);
-      if (!user || !valid) {
-        await services.loginThrottle.failed(email, request.ip);
+      if (check.kind === 'invalid') {
         return sendHtml(
           reply,
           <LoginPage next={next} email={email} error="Email or password is wrong." />,
           401,
         );
       }
-      await services.loginThrottle.succeeded(email);
-      const session = await services.sessions.start(user.id);
+      const session = await services.sessions.start(check.userId);
       startSessionCookie(reply, session.token);
       return reply.redirect(next, 303);
     },

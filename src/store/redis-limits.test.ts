@@ -163,6 +163,6 @@ describe('limits shared by two servers through Redis', { skip: !available }, () 
       decisions.map((d) => d.allowed),
       [true, true, true, true, true, false, false, false],
     );
-    assert.equal(await unreachable.loginThrottle.retryAfter('someone@example.com', '127.0.0.1'), 0);
+    assert.equal(await unreachable.loginThrottle.attempt('someone@example.com', '127.0.0.1'), 0);
   });
 });

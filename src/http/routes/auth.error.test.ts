@@ -14,6 +14,14 @@ after(() => t.close());
 
 const login = (body: unknown, headers?: Record<string, string>) =>
   t.call({ method: 'POST', url: '/auth/login', body, headers });
+/** A sign-in from an address of its own, so the per-address count starts from nothing. */
+const loginFrom = (remoteAddress: string, body: unknown) =>
+  t.app.inject({
+    method: 'POST',
+    url: '/auth/login',
+    payload: body as Record<string, unknown>,
+    remoteAddress,
+  });
 
 describe('sign-in: bad input and wrong credentials', () => {
   test('400 naming the field', async () => {
@@ -60,6 +68,39 @@ describe('sign-in: bad input and wrong credentials', () => {
     expectError(blocked, 429, 'too_many_attempts');
     assert.ok(Number(blocked.headers['retry-after']) > 0);
     expectData(await login({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }));
+  });
+
+  test('guesses sent all at once are throttled too: at most 10 passwords are checked', async () => {
+    const email = 'parallel@example.com';
+    await t.services.users.addMember(t.account.id, {
+      email,
+      password: 'parallels-password',
+      role: 'view-reports',
+    });
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => loginFrom('203.0.113.8', { email, password: `guess-${i}` })),
+    );
+    const statuses = answers.map((answer) => answer.statusCode);
+    assert.equal(statuses.filter((status) => status === 401).length, 10, statuses.join(' '));
+    assert.equal(statuses.filter((status) => status === 429).length, 30, statuses.join(' '));
+  });
+
+  test('sign-ins that succeed do not count against the address; its 51st failure is refused', async () => {
+    const email = 'returning@example.com';
+    await t.services.users.addMember(t.account.id, {
+      email,
+      password: 'returning-password',
+      role: 'view-reports',
+    });
+    const from = (password: string) => loginFrom('203.0.113.9', { email, password });
+    // 5 rounds of 9 failures and a success (which clears the email's count, not the address's).
+    for (let round = 0; round < 5; round++) {
+      for (let i = 0; i < 9; i++) expectError(await from(`guess-${i}`), 401, 'invalid_credentials');
+      expectData(await from('returning-password'));
+    }
+    for (let i = 0; i < 10; i++) expectData(await from('returning-password'));
+    for (let i = 0; i < 5; i++) expectError(await from(`late-${i}`), 401, 'invalid_credentials');
+    expectError(await from('late-5'), 429, 'too_many_attempts');
   });
 });
 

@@ -2,8 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { verifyPassword } from '../../accounts/passwords.js';
 import { SESSION_COOKIE, SESSION_LIFETIME_MS } from '../../accounts/sessions.js';
+import { checkSignIn } from '../../accounts/sign-in.js';
 import { normalizeEmail } from '../../accounts/users.js';
 import type { Services } from '../../services.js';
 import { sendError } from '../errors.js';
@@ -22,25 +22,19 @@ export function registerAuthRoutes(root: FastifyInstance, services: Services): v
     { config: { permission: 'public' }, schema: { tags: ['people'], body: Credentials } },
     async (request, reply) => {
       const email = normalizeEmail(request.body.email);
-      const address = request.ip;
-      const wait = await services.loginThrottle.retryAfter(email, address);
-      if (wait > 0) {
-        reply.header('retry-after', String(wait));
+      const check = await checkSignIn(services, email, request.body.password, request.ip);
+      if (check.kind === 'throttled') {
+        reply.header('retry-after', String(check.retryAfter));
         return sendError(
           reply,
           429,
           'too_many_attempts',
-          `Too many failed sign-ins; try again in ${wait} seconds`,
+          `Too many failed sign-ins; try again in ${check.retryAfter} seconds`,
         );
       }
-      const user = await services.users.findByEmail(email);
-      const valid = await verifyPassword(user?.passwordHash ?? null, request.body.password);
-      if (!user || !valid) {
-        await services.loginThrottle.failed(email, address);
+      if (check.kind === 'invalid')
         return sendError(reply, 401, 'invalid_credentials', 'Email or password is wrong');
-      }
-      await services.loginThrottle.succeeded(email);
-      const session = await services.sessions.start(user.id);
+      const session = await services.sessions.start(check.userId);
       reply.setCookie(SESSION_COOKIE, session.token, {
         httpOnly: true,
         sameSite: 'strict',
