@@ -70,6 +70,10 @@ describe('the event writer on a SQLite file (commit thread)', () => {
     await assert.rejects(writer.record(selectionWrite('after-close')));
   });
 
+  test('one write the store refuses fails alone: the writes it was batched with are committed', async () => {
+    await oneBadWriteFailsAlone(ts);
+  });
+
   test('a commit that fails rejects its writers; nothing is acknowledged', async () => {
     const writer = createEventWriter(ts.store);
     try {
@@ -81,5 +85,48 @@ describe('the event writer on a SQLite file (commit thread)', () => {
     } finally {
       await writer.close();
     }
+  });
+});
+
+/** Four writes at once, one of them refused by the store (a NOT NULL column given null). */
+async function oneBadWriteFailsAlone(ts: TestStore): Promise<void> {
+  const writer = createEventWriter(ts.store);
+  try {
+    const bad = selectionWrite('refused');
+    bad.selections[0].variation = null as unknown as string;
+    const results = await Promise.allSettled([
+      writer.record(selectionWrite('beside-1')),
+      writer.record(bad),
+      writer.record(selectionWrite('beside-2')),
+      writer.record(selectionWrite('beside-3')),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled', 'fulfilled'],
+    );
+    const rows = await ts.store.db
+      .selectFrom('selection_events')
+      .select('session')
+      .where('session', 'in', ['beside-1', 'beside-2', 'beside-3', 'refused'])
+      .orderBy('session')
+      .execute();
+    assert.deepEqual(
+      rows.map((r) => r.session),
+      ['beside-1', 'beside-2', 'beside-3'],
+    );
+  } finally {
+    await writer.close();
+  }
+}
+
+describe('the event writer on the store under test (SQLite in memory, or PostgreSQL)', () => {
+  let ts: TestStore;
+  before(async () => {
+    ts = await createTestStore();
+  });
+  after(() => ts.dispose());
+
+  test('one write the store refuses fails alone: the writes it was batched with are committed', async () => {
+    await oneBadWriteFailsAlone(ts);
   });
 });

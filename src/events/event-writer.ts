@@ -7,7 +7,7 @@
  */
 
 import { type UsageBatch, writeUsage } from '../keys/key-usage.js';
-import type { Store } from '../store/connect.js';
+import { isStoreUnavailable, type Store } from '../store/connect.js';
 import { type BatchOutcome, commitEvents, type EventWrite } from './event-store.js';
 import { createGroupCommit, type GroupCommitStats } from './group-commit.js';
 import { type CommitThread, createCommitThread } from './sqlite-commit-thread.js';
@@ -57,7 +57,9 @@ export function createEventWriter(store: Store, options: EventWriterOptions = {}
       counted.selectionsCounted += outcome.selectionsCounted;
       counted.rewardsCounted += outcome.rewardsCounted;
     },
-    { maxBatch: options.maxBatch ?? 1000 },
+    // One write the store refuses (a value it cannot hold) must not fail the requests of
+    // other visitors that shared its transaction; an unreachable store fails them all alike.
+    { maxBatch: options.maxBatch ?? 1000, retryAlone: (error) => !isStoreUnavailable(error) },
   );
   return {
     start: () => thread?.start(),

@@ -49,6 +49,42 @@ describe('group commit', () => {
     assert.equal(group.stats().batches, 1);
   });
 
+  test('retryAlone: a batch refused for one item is committed again item by item; only that item fails', async () => {
+    const commits: string[][] = [];
+    const make = (retryAlone: boolean) =>
+      createGroupCommit<string>(
+        async (items) => {
+          commits.push(items);
+          if (items.includes('bad')) throw new Error('the store refuses "bad"');
+        },
+        { retryAlone: (error) => retryAlone && (error as Error).message.includes('refuses') },
+      );
+    const isolated = await Promise.allSettled(['a', 'bad', 'c'].map((item) => make(true).submit(item)));
+    assert.deepEqual(
+      isolated.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+      'separate groups: each alone',
+    );
+    commits.length = 0;
+    const group = make(true);
+    const results = await Promise.allSettled(['a', 'bad', 'c'].map((item) => group.submit(item)));
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+    );
+    assert.deepEqual(commits, [['a', 'bad', 'c'], ['a'], ['bad'], ['c']]);
+    const { batches, items, failures } = group.stats();
+    assert.deepEqual({ batches, items, failures }, { batches: 2, items: 2, failures: 2 });
+
+    const unavailable = make(false);
+    const all = await Promise.allSettled(['a', 'bad', 'c'].map((item) => unavailable.submit(item)));
+    assert.deepEqual(
+      all.map((r) => r.status),
+      ['rejected', 'rejected', 'rejected'],
+      'an error not for retrying alone fails the batch at once',
+    );
+  });
+
   test('batches never exceed maxBatch', async () => {
     const sizes: number[] = [];
     const group = createGroupCommit<number>(

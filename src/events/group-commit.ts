@@ -47,6 +47,12 @@ interface Waiter<T> {
 export interface GroupCommitOptions {
   /** Most items per transaction (bounds statement sizes); more wait for the next batch. */
   maxBatch?: number;
+  /**
+   * Whether a batch that failed with this error is committed again item by item, so that one
+   * item the store refuses fails only its own submitter. Not for errors every item would meet
+   * (the store is unreachable): those fail the batch at once.
+   */
+  retryAlone?: (error: unknown) => boolean;
 }
 
 export function createGroupCommit<T>(
@@ -74,12 +80,27 @@ export function createGroupCommit<T>(
         for (const w of batch) w.resolve();
       } catch (error) {
         totals.failures++;
-        for (const w of batch) w.reject(error);
+        if (batch.length > 1 && options.retryAlone?.(error)) await commitOneByOne(batch);
+        else for (const w of batch) w.reject(error);
       } finally {
         inFlight = 0;
         const took = performance.now() - started;
         totals.commitMs += took;
         if (took > totals.maxCommitMs) totals.maxCommitMs = took;
+      }
+    }
+  }
+
+  async function commitOneByOne(batch: Waiter<T>[]): Promise<void> {
+    for (const w of batch) {
+      try {
+        await commit([w.item]);
+        totals.batches++;
+        totals.items++;
+        w.resolve();
+      } catch (error) {
+        totals.failures++;
+        w.reject(error);
       }
     }
   }

@@ -64,7 +64,7 @@ export function createCommitThread(url: string): CommitThread {
       if (waiting.size === 0) started.unref();
       if (reply.ok)
         w.resolve({ selectionsCounted: reply.selectionsCounted, rewardsCounted: reply.rewardsCounted });
-      else w.reject(new Error(reply.message));
+      else w.reject(Object.assign(new Error(reply.message), reply.code ? { code: reply.code } : {}));
     });
     started.on('error', (error) => {
       if (worker === started) worker = null;

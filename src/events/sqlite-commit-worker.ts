@@ -23,7 +23,8 @@ export type CommitRequest =
   | { type: 'close' };
 export type CommitReply =
   | { id: number; ok: true; selectionsCounted: number; rewardsCounted: number }
-  | { id: number; ok: false; message: string };
+  /** code: the driver's error code (SQLITE_…), so the request thread can tell what failed */
+  | { id: number; ok: false; message: string; code?: string };
 
 export const CHECKPOINT_EVERY_MS = 250;
 
@@ -64,7 +65,13 @@ if (port && role === 'checkpoint') {
         reply = { id: request.id, ok: true, ...(await commitEvents(store.db, request.writes)) };
       }
     } catch (error) {
-      reply = { id: request.id, ok: false, message: error instanceof Error ? error.message : String(error) };
+      const code = (error as { code?: unknown }).code;
+      reply = {
+        id: request.id,
+        ok: false,
+        message: error instanceof Error ? error.message : String(error),
+        ...(typeof code === 'string' ? { code } : {}),
+      };
     }
     port.postMessage(reply);
   });
