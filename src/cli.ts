@@ -144,20 +144,29 @@ users
 program
   .command('scan <paths...>')
   .description(
-    'find Tessera API keys in files (by pattern and checksum); exit 1 if a live secret key is found',
+    'find Tessera API keys in files (by pattern and checksum); exit 1 if a live or unchecked secret key is found',
   )
   .option('--server <url>', 'ask this Tessera server whether each key is live, deleted or expired')
   .action(async (paths: string[], options: { server?: string }) => {
+    // `tessera scan DIR | head -1`: the reader may leave early. Stop printing, without a stack
+    // trace, but finish the scan so the exit status still guards.
+    let stdoutOpen = true;
+    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+      stdoutOpen = false;
+    });
     const found = await scanPaths(paths);
     let liveSecrets = 0;
     for (const token of found) {
       const state = options.server ? await tokenState(options.server, token.token) : 'not checked';
-      // Without a server every secret key counts as live: the safe answer for a CI guard.
+      // Only a definite answer that the key no longer works clears it; without a server, or with
+      // any other answer, a secret key counts as live: the safe answer for a CI guard.
       const secret = token.kind !== 'js';
-      if (secret && (state === 'live' || state === 'not checked' || state === 'unreachable')) liveSecrets++;
-      console.log(
-        `${token.file}:${token.line}\t${token.kind}\t${token.masked}\t${state}${secret ? '' : ' (public JS key)'}`,
-      );
+      if (secret && state !== 'deleted' && state !== 'expired' && state !== 'unknown') liveSecrets++;
+      if (stdoutOpen)
+        console.log(
+          `${token.file}:${token.line}\t${token.kind}\t${token.masked}\t${state}${secret ? '' : ' (public JS key)'}`,
+        );
     }
     console.error(`${found.length} Tessera key(s) found, ${liveSecrets} live or unchecked secret key(s)`);
     process.exitCode = liveSecrets > 0 ? 1 : 0;

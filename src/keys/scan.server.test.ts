@@ -4,7 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -96,4 +98,41 @@ test('an unreachable server leaves secret keys counted as live', async () => {
   const res = await scan(dir, '--server', 'http://127.0.0.1:9');
   assert.equal(res.status, 1);
   assert.equal(stateOf(res.stdout, 'key.env'), 'unreachable');
+});
+
+test('an answer that is not a definite verdict leaves the key unchecked, counted, with what was answered', async (t) => {
+  // Each token gets its own answer from a server that is not (yet) a working Tessera.
+  const answers = new Map<string, { status: number; body: string }>([
+    [generateToken('rest'), { status: 503, body: '{"status":503,"code":"starting"}' }],
+    [generateToken('admin-read'), { status: 404, body: '<html>Not Found</html>' }],
+    [generateToken('admin-author'), { status: 500, body: '' }],
+    [generateToken('rest'), { status: 200, body: '<html>Welcome</html>' }],
+    [generateToken('rest'), { status: 403, body: '{"status":403,"code":"something_else"}' }],
+  ]);
+  const fake = createServer((req, res) => {
+    const answer = answers.get(String(req.headers.authorization).replace('Bearer ', ''));
+    res.writeHead(answer?.status ?? 400).end(answer?.body);
+  });
+  await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
+  t.after(() => fake.close());
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-scan-unchecked-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const tokens = [...answers.keys()];
+  tokens.forEach((token, i) => {
+    writeFileSync(join(dir, `k${i}.env`), `${token}\n`);
+  });
+
+  const res = await scan(dir, '--server', `http://127.0.0.1:${(fake.address() as AddressInfo).port}`);
+  assert.equal(res.status, 1, res.stdout);
+  assert.deepEqual(
+    tokens.map((_, i) => stateOf(res.stdout, `k${i}.env`)),
+    [
+      'unchecked (server answered 503)',
+      'unchecked (server answered 404)',
+      'unchecked (server answered 500)',
+      'unchecked (server answered 200)',
+      'unchecked (server answered 403)',
+    ],
+  );
+  assert.match(res.stderr, /5 Tessera key\(s\) found, 5 live or unchecked secret key/);
 });

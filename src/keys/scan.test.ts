@@ -1,11 +1,18 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { findTokens, scanPaths } from './scan.js';
 import { generateToken } from './token.js';
+
+/** A directory under the system's temporary one, removed when the test ends. */
+function tempDir(t: TestContext, name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `tessera-scan-${name}-`));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 function breakChecksum(token: string): string {
   const last = token.at(-1) === 'a' ? 'b' : 'a';
@@ -62,4 +69,81 @@ test('`tessera scan` exits 1 when a secret key is found and 0 for only public JS
   });
   assert.equal(dirty.status, 1);
   assert.match(dirty.stdout, /secret\.env:1\tadmin-read\ttess_ro_/);
+});
+
+test('a token percent-encoded as in a logged URL (%5F or %5f for `_`) is found, decoded', () => {
+  const token = generateToken('rest');
+  for (const encoded of [token.replaceAll('_', '%5F'), token.replaceAll('_', '%5f')]) {
+    const found = findTokens(`GET /v3/agent-api?session=s&apikey=${encoded}&x=1\n`, 'access.log');
+    assert.deepEqual(
+      found.map((f) => [f.line, f.kind, f.token]),
+      [[1, 'rest', token]],
+    );
+  }
+});
+
+test('UTF-16 files (LE or BE, with a BOM) are decoded; UTF-8 with or without a BOM still works', async (t) => {
+  const dir = tempDir(t, 'utf16');
+  const token = generateToken('admin-read');
+  const text = `first line\r\nkey=${token}\r\n`;
+  const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+  writeFileSync(join(dir, 'le.txt'), le);
+  writeFileSync(join(dir, 'be.txt'), Buffer.from(le).swap16());
+  writeFileSync(join(dir, 'bom8.txt'), Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]));
+  writeFileSync(join(dir, 'plain8.txt'), `é ünïcode\n${token}\n`);
+
+  const found = await scanPaths([dir]);
+  const summary = found.map((f) => `${f.file.slice(dir.length + 1)}:${f.line}:${f.token === token}`).sort();
+  assert.deepEqual(summary, ['be.txt:2:true', 'bom8.txt:2:true', 'le.txt:2:true', 'plain8.txt:2:true']);
+});
+
+test('a file over 10 MB is scanned too, line by line', async (t) => {
+  const dir = tempDir(t, 'large');
+  const token = generateToken('rest');
+  const filler = Buffer.alloc(12 * 1024 * 1024, 'no key here\n');
+  const lines = filler.toString('latin1').split('\n').length - 1;
+  writeFileSync(join(dir, 'dump.sql'), Buffer.concat([filler, Buffer.from(`INSERT '${token}';\n`)]));
+
+  const found = await scanPaths([dir]);
+  assert.deepEqual(
+    found.map((f) => [f.line, f.token]),
+    [[lines + 1, token]],
+  );
+});
+
+test('a symlink to a file is followed; one to a directory is skipped with a warning', async (t) => {
+  const dir = tempDir(t, 'links');
+  const elsewhere = tempDir(t, 'link-target');
+  const token = generateToken('admin-author');
+  writeFileSync(join(elsewhere, 'shared.env'), `KEY=${token}\n`);
+  symlinkSync(join(elsewhere, 'shared.env'), join(dir, '.env'));
+  symlinkSync(dir, join(dir, 'loop'));
+  symlinkSync(join(dir, 'missing'), join(dir, 'dangling'));
+
+  const warnings: string[] = [];
+  const found = await scanPaths([dir], { warn: (message) => warnings.push(message) });
+  assert.deepEqual(
+    found.map((f) => [f.file, f.token]),
+    [[join(dir, '.env'), token]],
+  );
+  assert.equal(warnings.length, 1, warnings.join('\n'));
+  assert.match(warnings[0], /loop/);
+  assert.ok(warnings[0].includes(join(dir, 'loop')), warnings[0]);
+});
+
+test('`tessera scan DIR | head -1`: a closed stdout ends no stack trace and keeps the exit status', async (t) => {
+  const dir = tempDir(t, 'epipe');
+  for (let i = 0; i < 200; i++) writeFileSync(join(dir, `k${i}.env`), generateToken('rest'));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'scan', dir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.destroy(); // the reader is gone before the first line is written
+  let stderr = '';
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.doesNotMatch(stderr, /EPIPE|Error|at /, stderr);
+  assert.match(stderr, /200 Tessera key\(s\) found, 200 live or unchecked secret key/);
+  assert.equal(status, 1);
 });

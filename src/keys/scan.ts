@@ -2,7 +2,8 @@
  * Finds Tessera tokens in files: by pattern, then by checksum, so look-alikes (a changed or
  * truncated character) are not reported. Used by `tessera scan` to guard repositories and CI.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type KeyKind, maskToken, parseToken, TOKEN_PATTERN } from './token.js';
 
@@ -14,10 +15,14 @@ export interface FoundToken {
   masked: string;
 }
 
-const SKIPPED_DIRECTORIES = new Set(['.git', 'node_modules']);
-const MAX_FILE_BYTES = 10 * 1024 * 1024;
+export interface ScanOptions {
+  /** Told about what is not scanned (a symlink to a directory); stderr by default. */
+  warn?: (message: string) => void;
+}
 
-async function* filesUnder(path: string): AsyncGenerator<string> {
+const SKIPPED_DIRECTORIES = new Set(['.git', 'node_modules']);
+
+async function* filesUnder(path: string, warn: (message: string) => void): AsyncGenerator<string> {
   const info = await stat(path);
   if (info.isFile()) {
     yield path;
@@ -25,52 +30,113 @@ async function* filesUnder(path: string): AsyncGenerator<string> {
   }
   if (!info.isDirectory()) return;
   for (const entry of await readdir(path, { withFileTypes: true })) {
+    const child = join(path, entry.name);
     if (entry.isDirectory() && SKIPPED_DIRECTORIES.has(entry.name)) continue;
-    if (entry.isDirectory() || entry.isFile()) yield* filesUnder(join(path, entry.name));
+    if (entry.isDirectory() || entry.isFile()) yield* filesUnder(child, warn);
+    else if (entry.isSymbolicLink()) {
+      // A symlinked `.env` is as leaky as a real one, so links to files are read. Links to
+      // directories are not followed (they can loop), but said, since what they hold goes unscanned.
+      const target = await stat(child).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return null; // dangling: nothing to read
+        throw error;
+      });
+      if (target?.isFile()) yield child;
+      else if (target?.isDirectory()) warn(`${child}: symlink to a directory, not followed`);
+    }
   }
+}
+
+/** The tokens on one line. A logged URL may carry `_` percent-encoded, so that is decoded first. */
+function tokensInLine(content: string, file: string, line: number): FoundToken[] {
+  const found: FoundToken[] = [];
+  for (const match of content.replace(/%5f/gi, '_').matchAll(TOKEN_PATTERN)) {
+    const kind = parseToken(match[0]);
+    if (kind) found.push({ file, line, kind, token: match[0], masked: maskToken(match[0]) });
+  }
+  return found;
 }
 
 export function findTokens(text: string, file: string): FoundToken[] {
-  const found: FoundToken[] = [];
-  const lines = text.split('\n');
-  lines.forEach((content, index) => {
-    for (const match of content.matchAll(TOKEN_PATTERN)) {
-      const kind = parseToken(match[0]);
-      if (kind) found.push({ file, line: index + 1, kind, token: match[0], masked: maskToken(match[0]) });
-    }
-  });
-  return found;
+  return text.split('\n').flatMap((content, index) => tokensInLine(content, file, index + 1));
 }
 
-export async function scanPaths(paths: string[]): Promise<FoundToken[]> {
+/**
+ * How a file's bytes become text, from its first chunk: UTF-16 by its BOM, anything else as
+ * latin1, which never fails on binary and keeps ASCII (all a token is) as it is in UTF-8.
+ */
+function decoderFor(first: Buffer): (chunk: Buffer) => string {
+  const bom = (first[0] << 8) | first[1];
+  const utf16 = bom === 0xfffe ? 'utf-16le' : bom === 0xfeff ? 'utf-16be' : null;
+  if (utf16 === null) return (chunk) => chunk.toString('latin1');
+  // Streaming, so a character split between chunks is decoded whole; the BOM is dropped.
+  const decoder = new TextDecoder(utf16);
+  return (chunk) => decoder.decode(chunk, { stream: true });
+}
+
+/**
+ * A file's lines, read in chunks so a file of any size is scanned in little memory; given a
+ * chunk's worth at a time, as one await per line would cost more than the matching.
+ */
+async function* linesOf(file: string): AsyncGenerator<string[]> {
+  let decode: ((chunk: Buffer) => string) | undefined;
+  let pending: string[] = []; // the line so far, in pieces: a long line is joined once
+  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+    decode ??= decoderFor(chunk);
+    const lines = decode(chunk).split('\n');
+    pending.push(lines[0]);
+    if (lines.length === 1) continue;
+    lines[0] = pending.join('');
+    pending = [lines.pop() ?? ''];
+    yield lines;
+  }
+  yield [pending.join('')];
+}
+
+export async function scanPaths(paths: string[], options: ScanOptions = {}): Promise<FoundToken[]> {
+  const warn = options.warn ?? ((message: string) => console.error(message));
   const found: FoundToken[] = [];
   for (const root of paths) {
-    for await (const file of filesUnder(root)) {
-      const info = await stat(file);
-      if (info.size > MAX_FILE_BYTES) continue;
-      found.push(...findTokens((await readFile(file)).toString('latin1'), file));
+    for await (const file of filesUnder(root, warn)) {
+      let line = 0;
+      for await (const lines of linesOf(file)) {
+        for (const content of lines) found.push(...tokensInLine(content, file, ++line));
+      }
     }
   }
   return found;
 }
 
-export type TokenState = 'live' | 'deleted' | 'expired' | 'unknown' | 'unreachable';
+/**
+ * What a server said about a token. Only `deleted`, `expired` and `unknown` clear a secret key:
+ * `unreachable` and `unchecked (…)` (any other answer: a server still starting, something that
+ * is not Tessera) say nothing about it, so a CI guard counts them as it counts `live`.
+ */
+export type TokenState = 'live' | 'deleted' | 'expired' | 'unknown' | 'unreachable' | `unchecked (${string})`;
+
+/** The refusals that are a verdict on the key itself, as `/v3/keys/self` answers them (403). */
+const VERDICTS = new Map<unknown, TokenState>([
+  ['key_deleted', 'deleted'],
+  ['key_expired', 'expired'],
+  ['key_unknown', 'unknown'],
+]);
 
 /**
  * Asks a Tessera server what a token is: the token introspects itself (`GET /v3/keys/self`), so
  * it is sent only to the server that issued it and no other credential is needed.
  */
 export async function tokenState(server: string, token: string): Promise<TokenState> {
+  let res: Response;
+  let body: { status?: unknown; code?: unknown; data?: { id?: unknown } } | null;
   try {
-    const res = await fetch(new URL('/v3/keys/self', server), {
+    res = await fetch(new URL('/v3/keys/self', server), {
       headers: { authorization: `Bearer ${token}` },
     });
-    if (res.ok) return 'live';
-    const body = (await res.json().catch(() => ({}))) as { code?: string };
-    if (body.code === 'key_deleted') return 'deleted';
-    if (body.code === 'key_expired') return 'expired';
-    return 'unknown';
+    body = await res.json().catch(() => null);
   } catch {
     return 'unreachable';
   }
+  // Only Tessera's own answer shapes are verdicts; a proxy's 200 page or a 404 is not one.
+  if (res.status === 200 && body?.status === 200 && typeof body.data?.id === 'string') return 'live';
+  const verdict = res.status === 403 ? VERDICTS.get(body?.code) : undefined;
+  return verdict ?? `unchecked (server answered ${res.status})`;
 }
