@@ -12,6 +12,7 @@ import { openStore } from './store/connect.js';
 import { migrateToLatest } from './store/migrate.js';
 import { createPostgresChangeFeed } from './store/postgres-change-feed.js';
 import { createRedisLimits } from './store/redis-limits.js';
+import { holdSqliteServerLock } from './store/sqlite-server-lock.js';
 import { untilStoreReachable } from './store/wait.js';
 
 async function withServices<T>(fn: (services: ReturnType<typeof createServices>) => Promise<T>): Promise<T> {
@@ -29,6 +30,9 @@ async function withServices<T>(fn: (services: ReturnType<typeof createServices>)
 async function serve(): Promise<void> {
   const config = loadConfig();
   const store = openStore({ url: config.TESSERA_DATABASE_URL, schema: config.TESSERA_DATABASE_SCHEMA });
+  // A SQLite file is served by one server: a second would not hear of the first one's changes.
+  const sqlitePath = store.dialect === 'sqlite' ? store.url.slice('sqlite:'.length) : '';
+  const serverLock = sqlitePath && sqlitePath !== ':memory:' ? holdSqliteServerLock(sqlitePath) : undefined;
   // PORT=0 (any free port) has no fixed port to hold while starting.
   const starting = config.PORT === 0 ? undefined : await answerWhileStarting(config.PORT, config.HOST);
   await untilStoreReachable(() => migrateToLatest(store), {
@@ -85,6 +89,7 @@ async function serve(): Promise<void> {
     await feed?.close();
     await limits?.close();
     await services.close();
+    serverLock?.release();
     process.exit(0);
   };
   process.once('SIGINT', stop);

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -185,6 +186,35 @@ describe('a store that comes up after the server', { skip: !pgAvailable }, () =>
       proxy.close();
       await dropSchema(schema);
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('one server per SQLite file', () => {
+  test('a second server on the file refuses to start; after the first is killed, one starts again', async () => {
+    const dir = freshDir();
+    const database = `sqlite:${join(dir, 'data', 'shared.db')}`;
+    const first = await launch({ database, cwd: dir, env: { HOME: dir } });
+    try {
+      await first.untilHealth(200, 60_000);
+      const second = await launch({ database, cwd: dir, env: { HOME: dir } });
+      const exit = await Promise.race([
+        once(second.child, 'exit').then(([code]) => code as number | null),
+        new Promise<string>((resolve) => setTimeout(() => resolve('still running after 30 s'), 30_000)),
+      ]);
+      await second.kill();
+      assert.equal(exit, 1, second.output());
+      assert.match(second.output(), /Another Tessera server is already serving .*shared\.db/);
+      // Killed outright: nothing released the lock but the operating system.
+      await first.kill('SIGKILL');
+      const third = await launch({ database, cwd: dir, env: { HOME: dir } });
+      try {
+        await third.untilHealth(200, 60_000);
+      } finally {
+        await third.kill();
+      }
+    } finally {
+      await first.kill();
     }
   });
 });
