@@ -71,7 +71,10 @@ async function serve(): Promise<void> {
   });
   await starting?.close();
   const address = await app.listen({ port: config.PORT, host: config.HOST });
-  const publicUrl = config.TESSERA_PUBLIC_URL ?? `http://localhost:${config.PORT}`;
+  // The port listened on: PORT=0 asks for any free one.
+  const bound = app.server.address();
+  const port = bound && typeof bound === 'object' ? bound.port : config.PORT;
+  const publicUrl = config.TESSERA_PUBLIC_URL ?? `http://localhost:${port}`;
   if (first.kind === 'admin-created') {
     app.log.info(`Created account ${first.account.id} with Account Admin ${first.email}`);
   } else if (first.kind === 'setup-link') {

@@ -1,9 +1,16 @@
 import { z } from 'zod';
 
+/** An empty variable (`PORT=`) is one not set: its default applies, not a coerced 0 or "". */
+const unsetIfEmpty = (value: unknown) => (value === '' ? undefined : value);
+
 const ConfigSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  PORT: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(0).max(65535).default(8080)),
   HOST: z.string().default('0.0.0.0'),
-  TESSERA_DATABASE_URL: z.string().default('sqlite:./data/tessera.db'),
+  TESSERA_DATABASE_URL: z
+    .string()
+    .default('sqlite:./data/tessera.db')
+    // `sqlite:` and nothing else (often `sqlite:$UNSET`) would keep everything in memory, lost at exit.
+    .refine((url) => url !== 'sqlite:', 'sqlite: needs a file path (sqlite:./data/tessera.db)'),
   /** PostgreSQL only: the schema Tessera's tables live in (default: the connection's search_path) */
   TESSERA_DATABASE_SCHEMA: z
     .string()
@@ -14,7 +21,10 @@ const ConfigSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
     .optional(),
-  TESSERA_ADMIN_EMAIL: z.string().optional(),
+  TESSERA_ADMIN_EMAIL: z.preprocess(
+    (value) => (typeof value === 'string' ? unsetIfEmpty(value.trim()) : value),
+    z.email('must be an email address').max(254).optional(),
+  ),
   TESSERA_ADMIN_PASSWORD: z.string().optional(),
   /** the address people reach the server at, for links printed on the console */
   TESSERA_PUBLIC_URL: z.string().optional(),

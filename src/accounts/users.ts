@@ -7,7 +7,9 @@
  * or a role change holds on every server at the next request; the announcement is there for any
  * cache that comes to depend on them.
  */
+
 import type { Kysely } from 'kysely';
+import { z } from 'zod';
 import type { Role } from '../access/permissions.js';
 import { type ActorLike, recordAudit } from '../audit/audit-log.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
@@ -45,6 +47,16 @@ export function normalizeEmail(email: string): string {
 export function checkPassword(password: string): void {
   if (password.length < MIN_PASSWORD_LENGTH) {
     throw new InvalidInputError('password', `password must be at least ${MIN_PASSWORD_LENGTH} characters`);
+  }
+  if (password.trim() === '') throw new InvalidInputError('password', 'password must not be only spaces');
+}
+
+const EmailAddress = z.email().max(254);
+
+/** The Admin API checks emails at its edge; the command line and the first start come here too. */
+export function checkEmail(email: string): void {
+  if (!EmailAddress.safeParse(email).success) {
+    throw new InvalidInputError('email', 'email must be an email address of at most 254 characters');
   }
 }
 
@@ -140,29 +152,45 @@ export function createUserService(db: Kysely<Database>, changes: ChangeFeed): Us
     },
     async addMember(accountId, input, by) {
       const email = normalizeEmail(input.email);
+      checkEmail(email);
       const now = Date.now();
-      let user = await db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
-      if (!user) {
+      const existing = await db
+        .selectFrom('users')
+        .select('id')
+        .where('email', '=', email)
+        .executeTakeFirst();
+      let made: Database['users'] | undefined;
+      if (!existing) {
         if (input.password === undefined)
           throw new InvalidInputError('password', 'password is required for a new user');
         checkPassword(input.password);
-        const made = {
-          id: newUserId(),
-          email,
-          password_hash: await hashPassword(input.password),
-          created_at: now,
-        };
-        // Two admins adding one person at once (to one account or two) make one user: whoever
-        // inserts second takes the row the first made.
-        await db
-          .insertInto('users')
-          .values(made)
-          .onConflict((oc) => oc.column('email').doNothing())
-          .execute();
-        user = await db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirstOrThrow();
+        // Hashed before the transaction: it is slow, and holds no lock.
+        made = { id: newUserId(), email, password_hash: await hashPassword(input.password), created_at: now };
       }
-      const userId = user.id;
+      let userId = existing?.id ?? '';
       await changes.transaction(db, async (trx, publish) => {
+        // In the transaction with the membership, so an unknown account leaves no user behind.
+        const account = await trx
+          .selectFrom('accounts')
+          .select('id')
+          .where('id', '=', accountId)
+          .executeTakeFirst();
+        if (!account) throw new NotFoundError('account_not_found', `No account ${accountId}`);
+        if (made) {
+          // Two admins adding one person at once (to one account or two) make one user: whoever
+          // inserts second takes the row the first made.
+          await trx
+            .insertInto('users')
+            .values(made)
+            .onConflict((oc) => oc.column('email').doNothing())
+            .execute();
+          const row = await trx
+            .selectFrom('users')
+            .select('id')
+            .where('email', '=', email)
+            .executeTakeFirstOrThrow();
+          userId = row.id;
+        }
         const added = await trx
           .insertInto('memberships')
           .values({ account_id: accountId, user_id: userId, role: input.role, created_at: now })
@@ -182,7 +210,7 @@ export function createUserService(db: Kysely<Database>, changes: ChangeFeed): Us
         });
         publish({ type: 'user', userId });
       });
-      return { id: user.id, email, role: input.role, createdAt: now };
+      return { id: userId, email, role: input.role, createdAt: now };
     },
     async changeRole(accountId, userId, role, by) {
       const member = await changeMembership(

@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadConfig } from './config.js';
+
+test('an empty PORT is an unset one: the default port, not any free port', () => {
+  assert.equal(loadConfig({ PORT: '' }).PORT, 8080);
+  assert.equal(loadConfig({ PORT: '0' }).PORT, 0);
+  assert.throws(() => loadConfig({ PORT: 'eighty' }), /Configuration: PORT/);
+});
+
+test('sqlite: without a path is refused: it would keep everything in memory, lost at exit', () => {
+  assert.throws(
+    () => loadConfig({ TESSERA_DATABASE_URL: 'sqlite:' }),
+    /TESSERA_DATABASE_URL: sqlite: needs a file path/,
+  );
+  assert.equal(loadConfig({ TESSERA_DATABASE_URL: 'sqlite:./x.db' }).TESSERA_DATABASE_URL, 'sqlite:./x.db');
+  assert.equal(
+    loadConfig({ TESSERA_DATABASE_URL: 'sqlite::memory:' }).TESSERA_DATABASE_URL,
+    'sqlite::memory:',
+  );
+});
+
+test('TESSERA_ADMIN_EMAIL must be an email address; blank is unset (the setup link is printed instead)', () => {
+  assert.throws(
+    () => loadConfig({ TESSERA_ADMIN_EMAIL: 'not an email' }),
+    /TESSERA_ADMIN_EMAIL: must be an email address/,
+  );
+  assert.throws(
+    () => loadConfig({ TESSERA_ADMIN_EMAIL: `${'a'.repeat(250)}@example.com` }),
+    /TESSERA_ADMIN_EMAIL/,
+  );
+  assert.equal(loadConfig({ TESSERA_ADMIN_EMAIL: '   ' }).TESSERA_ADMIN_EMAIL, undefined);
+  assert.equal(loadConfig({ TESSERA_ADMIN_EMAIL: ' me@example.com ' }).TESSERA_ADMIN_EMAIL, 'me@example.com');
+});
