@@ -19,6 +19,8 @@ describe('allowed origins', () => {
       'https://user@example.com',
       'javascript:alert(1)',
       '*',
+      'https://*.example.com',
+      'https://shop.*',
       'null',
     ]) {
       const parsed = parseOrigin(input);

@@ -23,6 +23,10 @@ export function parseOrigin(input: string): { origin: string } | { problem: stri
   if (extra || url.pathname !== '/' || /[?#]/.test(text) || /^[a-z]+:\/\/[^/]*\/./i.test(text)) {
     return { problem: `${JSON.stringify(input)} must be scheme://host[:port] only, without a path` };
   }
+  // URL keeps `*` in a host, but no browser sends one: such an origin would never match.
+  if (url.hostname.includes('*')) {
+    return { problem: `${JSON.stringify(input)} has a wildcard; list each origin (no * patterns)` };
+  }
   return { origin: url.origin };
 }
 
