@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { type ActorLike, type AuditChange, recordAudit } from '../audit/audit-log.js';
 import { NotFoundError } from '../errors.js';
 import type { ChangeFeed, Publish } from '../store/changes.js';
+import { chunks } from '../store/chunks.js';
 import type { Database } from '../store/schema.js';
 import type { ApiKey, KeyDetails, KeySecret } from './api-key.js';
 import type { KeyKind } from './token.js';
@@ -96,17 +97,19 @@ export function createKeyStore(db: Kysely<Database>, changes: ChangeFeed): KeySt
 
   async function targetsOf(keyIds: string[]): Promise<Map<string, string[]>> {
     const map = new Map<string, string[]>();
-    if (keyIds.length === 0) return map;
-    const rows = await db
-      .selectFrom('api_key_deploy_targets')
-      .select(['key_id', 'deploy_target_id'])
-      .where('key_id', 'in', keyIds)
-      .orderBy('deploy_target_id')
-      .execute();
-    for (const row of rows) {
-      const list = map.get(row.key_id) ?? [];
-      list.push(row.deploy_target_id);
-      map.set(row.key_id, list);
+    // In runs: an account may hold more keys than a statement may bind parameters.
+    for (const ids of chunks(keyIds)) {
+      const rows = await db
+        .selectFrom('api_key_deploy_targets')
+        .select(['key_id', 'deploy_target_id'])
+        .where('key_id', 'in', ids)
+        .orderBy('deploy_target_id')
+        .execute();
+      for (const row of rows) {
+        const list = map.get(row.key_id) ?? [];
+        list.push(row.deploy_target_id);
+        map.set(row.key_id, list);
+      }
     }
     return map;
   }
@@ -118,15 +121,11 @@ export function createKeyStore(db: Kysely<Database>, changes: ChangeFeed): KeySt
 
   async function withSecrets(keys: ApiKey[]): Promise<KeyDetails[]> {
     const byKey = new Map<string, KeySecret[]>();
-    if (keys.length > 0) {
+    for (const ids of chunks(keys.map((k) => k.id))) {
       const rows = await db
         .selectFrom('api_key_secrets')
         .selectAll()
-        .where(
-          'key_id',
-          'in',
-          keys.map((k) => k.id),
-        )
+        .where('key_id', 'in', ids)
         .orderBy('generation', 'desc')
         .execute();
       for (const row of rows) {
