@@ -27,7 +27,7 @@ import { registerKeySelfRoutes } from './routes/keys-self.js';
 import { registerReportRoutes } from './routes/reports.js';
 import { registerScriptRoutes } from './routes/script.js';
 import { registerUserRoutes } from './routes/users.js';
-import { refuseNulCharacters } from './text-input.js';
+import { refuseMalformedText } from './text-input.js';
 
 export interface ServerOptions {
   logLevel?: string;
@@ -90,7 +90,7 @@ export async function buildServer(services: Services, options: ServerOptions = {
   registerErrorHandling(app);
   parseJsonBodies(app);
   // Before authentication, which reads the store with what the path names.
-  refuseNulCharacters(app);
+  refuseMalformedText(app);
 
   await app.register(cookie);
   await app.register(swagger, {

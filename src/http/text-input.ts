@@ -1,8 +1,10 @@
 /**
- * No text the server takes may hold the NUL character (U+0000). PostgreSQL cannot store it in
- * text ("invalid byte sequence"), so it would fail the statement, and a runtime write shares its
- * transaction with every other request of the same moment (group commit). SQLite would store it,
- * and show it back in the console. Refused on both, before anything reads the store: the path
+ * No text the server takes may hold the NUL character (U+0000) or a lone UTF-16 surrogate (JSON
+ * can spell one, `"\ud800"`, though it is no character). PostgreSQL cannot store NUL in text
+ * ("invalid byte sequence"), so it would fail the statement, and a runtime write shares its
+ * transaction with every other request of the same moment (group commit). A lone surrogate is
+ * stored changed (U+FFFD, or raw bytes on SQLite), so a session named with one is no longer found
+ * by its own next event. Refused on both stores, before anything reads the store: the path
  * parameters and the query as the request arrives (authentication looks up the account and deploy
  * target in the path), the body once it is validated. The answer is a 400 naming the field, in
  * whatever form the route answers its errors.
@@ -10,24 +12,31 @@
 import type { FastifyInstance } from 'fastify';
 import { InvalidInputError } from '../errors.js';
 
-const NUL = '\u0000';
-const MESSAGE = 'must not contain the NUL character (U+0000)';
+const MESSAGE = 'must be text without the NUL character (U+0000) or a lone surrogate';
 
-/** The path of the first string (value or name) holding a NUL, or null; `where` names the root. */
-export function findNul(value: unknown, where: string): string | null {
-  if (typeof value === 'string') return value.includes(NUL) ? where : null;
-  if (typeof value !== 'object' || value === null) return null;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = findNul(value[i], `${where}.${i}`);
-      if (found) return found;
+function badText(text: string): boolean {
+  return text.includes('\u0000') || !text.isWellFormed();
+}
+
+/**
+ * The path of the first string (value or name) that is not acceptable text, or null; `where`
+ * names the root. Walked with a stack of its own, not by recursion: a body nested a hundred
+ * thousand deep must not overflow the call stack.
+ */
+export function findBadText(value: unknown, where: string): string | null {
+  const pending: [unknown, string][] = [[value, where]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [item, path] = next;
+    if (typeof item === 'string') {
+      if (badText(item)) return path;
+    } else if (Array.isArray(item)) {
+      // Pushed last to first, so the first bad one in reading order is the one named.
+      for (let i = item.length - 1; i >= 0; i--) pending.push([item[i], `${path}.${i}`]);
+    } else if (typeof item === 'object' && item !== null) {
+      const entries = Object.entries(item);
+      for (const [name] of entries) if (badText(name)) return path;
+      for (let i = entries.length - 1; i >= 0; i--) pending.push([entries[i][1], `${path}.${entries[i][0]}`]);
     }
-    return null;
-  }
-  for (const [name, inner] of Object.entries(value)) {
-    if (name.includes(NUL)) return where;
-    const found = findNul(inner, `${where}.${name}`);
-    if (found) return found;
   }
   return null;
 }
@@ -37,15 +46,15 @@ function refusal(field: string): InvalidInputError {
   return Object.assign(new InvalidInputError(field, MESSAGE), { statusCode: 400 });
 }
 
-export function refuseNulCharacters(app: FastifyInstance): void {
+export function refuseMalformedText(app: FastifyInstance): void {
   // Callback hooks: on every request, a promise each would cost more than the check.
   app.addHook('onRequest', (request, _reply, done) => {
-    const field = findNul(request.params, 'params') ?? findNul(request.query, 'querystring');
+    const field = findBadText(request.params, 'params') ?? findBadText(request.query, 'querystring');
     done(field ? refusal(field) : undefined);
   });
   // After validation, so the field is named in the shape the route's schema gives the body.
   app.addHook('preHandler', (request, _reply, done) => {
-    const field = findNul(request.body, 'body');
+    const field = findBadText(request.body, 'body');
     done(field ? refusal(field) : undefined);
   });
 }
