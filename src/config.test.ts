@@ -32,3 +32,18 @@ test('TESSERA_ADMIN_EMAIL must be an email address; blank is unset (the setup li
   assert.equal(loadConfig({ TESSERA_ADMIN_EMAIL: '   ' }).TESSERA_ADMIN_EMAIL, undefined);
   assert.equal(loadConfig({ TESSERA_ADMIN_EMAIL: ' me@example.com ' }).TESSERA_ADMIN_EMAIL, 'me@example.com');
 });
+
+test('TESSERA_PUBLIC_URL must be an http(s) URL and TESSERA_TRUST_PROXY true or false: a typo is not ignored', () => {
+  assert.throws(
+    () => loadConfig({ TESSERA_PUBLIC_URL: 'not a url' }),
+    /TESSERA_PUBLIC_URL: must be an http or https URL/,
+  );
+  assert.throws(() => loadConfig({ TESSERA_PUBLIC_URL: 'ftp://example.com' }), /TESSERA_PUBLIC_URL/);
+  assert.equal(
+    loadConfig({ TESSERA_PUBLIC_URL: 'https://tessera.example.com' }).TESSERA_PUBLIC_URL,
+    'https://tessera.example.com',
+  );
+  assert.throws(() => loadConfig({ TESSERA_TRUST_PROXY: 'yes' }), /TESSERA_TRUST_PROXY/);
+  assert.equal(loadConfig({ TESSERA_TRUST_PROXY: 'true' }).TESSERA_TRUST_PROXY, 'true');
+  assert.equal(loadConfig({ TESSERA_TRUST_PROXY: '' }).TESSERA_TRUST_PROXY, undefined);
+});

@@ -27,7 +27,17 @@ const ConfigSchema = z.object({
   ),
   TESSERA_ADMIN_PASSWORD: z.string().optional(),
   /** the address people reach the server at, for links printed on the console */
-  TESSERA_PUBLIC_URL: z.string().optional(),
+  TESSERA_PUBLIC_URL: z.preprocess(
+    unsetIfEmpty,
+    z
+      .url({
+        protocol: /^https?$/,
+        error: 'must be an http or https URL, such as https://tessera.example.com',
+      })
+      .optional(),
+  ),
+  /** `true` behind a proxy that sets X-Forwarded-For (read where the server is built) */
+  TESSERA_TRUST_PROXY: z.preprocess(unsetIfEmpty, z.enum(['true', 'false']).optional()),
   /** seconds browsers and CDNs may keep the script tag and the native bundle before revalidating */
   TESSERA_SCRIPT_MAX_AGE: z.coerce.number().int().min(0).max(31_536_000).default(60),
   /** seconds `serve` waits for an unreachable store at start (answering 503 meanwhile) before it gives up */
