@@ -26,7 +26,12 @@ function jsonBody(parse: JsonParser) {
   };
 }
 
-/** For the whole server: `application/json` bodies as `jsonBody` says. */
+/**
+ * For the whole server: `application/json` bodies as `jsonBody` says. Any other content type
+ * (that no scope parses, such as the console's forms) is refused with 415, unless the body is
+ * empty: `curl -d ''` and form-posting HTTP libraries label an empty body too, and an empty body
+ * is no body whatever its label.
+ */
 export function parseJsonBodies(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser(
@@ -34,6 +39,17 @@ export function parseJsonBodies(app: FastifyInstance): void {
     { parseAs: 'string' },
     jsonBody(app.getDefaultJsonParser('error', 'error') as JsonParser),
   );
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body: Buffer, done: Done) => {
+    if (body.length === 0) {
+      done(null, undefined);
+      return;
+    }
+    const type = String(request.headers['content-type'] ?? 'none')
+      .split(';')[0]
+      .trim();
+    const refusal = new Error(`Unsupported Media Type: a body of type ${type}; send application/json`);
+    done(Object.assign(refusal, { statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' }), undefined);
+  });
 }
 
 /**

@@ -67,8 +67,13 @@ describe('Runtime API: bad input is 400 naming the field', () => {
     }
   });
 
-  test('an empty body is no body, even labelled JSON: no command runs', async () => {
-    for (const type of ['text/plain', 'application/json']) {
+  test('an empty body is no body, whatever its label: no command runs', async () => {
+    for (const type of [
+      'text/plain',
+      'application/json',
+      'application/x-www-form-urlencoded',
+      'application/octet-stream',
+    ]) {
       const res = await post('', '&traits=F:1', { 'content-type': type });
       assert.equal(res.statusCode, 200, `${type}: ${res.body}`);
       assert.deepEqual(res.json().data.items, []);
@@ -84,9 +89,16 @@ describe('Runtime API: bad input is 400 naming the field', () => {
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
   });
 
-  test('a body in another format is 415', async () => {
+  test('a body in another format is 415, naming the type', async () => {
     const res = await post('a=b', '', { 'content-type': 'application/x-www-form-urlencoded' });
-    assert.equal(res.statusCode, 415, res.body);
+    expectError(res, 415, 'unsupported_media_type');
+    assert.match(res.json().err, /application\/x-www-form-urlencoded; send application\/json/);
+  });
+
+  test('traits given as several parameters are all applied, as one list would be', async () => {
+    const res = await post([], '&session=several&traits=F:1&traits=G:2,H:3');
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual(res.json().data.traits, ['cust/F:1', 'cust/G:2', 'cust/H:3']);
   });
 
   test('no body at all runs no command', async () => {

@@ -57,7 +57,13 @@ const RuntimeBody = z.preprocess(
 
 const RuntimeQuery = z.object({
   session: z.string().max(MAX_SESSION_LENGTH, `must be at most ${MAX_SESSION_LENGTH} characters`).optional(),
-  traits: z.string().max(8192, 'must be at most 8192 characters').optional(),
+  // `traits=F:1&traits=G:2` (a client adding one at a time) is the list `F:1,G:2`.
+  traits: z
+    .preprocess(
+      (value) => (Array.isArray(value) ? value.join(',') : value),
+      z.string().max(8192, 'must be at most 8192 characters'),
+    )
+    .optional(),
   ua: z.string().max(2048, 'must be at most 2048 characters').optional(),
   debug: z.string().optional(),
   apikey: z.string().optional(),
