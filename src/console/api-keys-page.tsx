@@ -29,7 +29,7 @@ import type { KeyUsage, UsageWindows } from '../keys/key-usage.js';
 import { KEY_KINDS, type KeyKind } from '../keys/token.js';
 import type { Services } from '../services.js';
 import { type AccountContext, accountContext } from './context.js';
-import { asList, CONSOLE, formatTime, isHtmx, sendHtml } from './html.js';
+import { asList, CONSOLE, formatTime, isHtmx, plural, sendHtml } from './html.js';
 import { AccountPage, CancelButton, CloseModal, Dialog, Flash, FormError, SettingsTabs } from './layout.js';
 
 /** Keys expiring this soon are flagged in the list. */
@@ -425,8 +425,10 @@ function NewSecretDialog(props: {
   targets: DeployTarget[];
   /** a roll: when the previous secret stops working */
   previousValidUntil?: number;
+  /** the roll gave the previous secret no grace */
+  previousEndsNow?: boolean;
 }): JSX.Element {
-  const { ctx, apiKey: key, secret, previousValidUntil } = props;
+  const { ctx, apiKey: key, secret, previousValidUntil, previousEndsNow } = props;
   const marker = KIND_MARKERS[key.kind].label;
   const title =
     previousValidUntil === undefined ? `New ${marker} key: ${key.name}` : `New secret for ${key.name}`;
@@ -442,7 +444,9 @@ function NewSecretDialog(props: {
         ''
       ) : (
         <p safe>
-          {`Same key, same name, kind and deploy targets; a new secret. The previous secret works until ${formatTime(previousValidUntil)}, then gets 403 key_expired: put the new one in place before then.`}
+          {previousEndsNow
+            ? 'Same key, same name, kind and deploy targets; a new secret. The previous secret no longer works: requests made with it are refused as expired. Put the new one in place now.'
+            : `Same key, same name, kind and deploy targets; a new secret. The previous secret works until ${formatTime(previousValidUntil)}, then requests made with it are refused as expired: put the new one in place before then.`}
         </p>
       )}
       {key.kind === 'js' ? (
@@ -680,7 +684,7 @@ function DeleteKeyDialog(props: {
         <p class="hint">Tessera has seen no request with this key.</p>
       ) : (
         <p safe>
-          {`Last used ${timeAgo(lastUse.at, now)} (${formatTime(lastUse.at)}) on ${targetLabel(lastUse.deployTargetId, props.targets)}${lastUse.clientAddress ? ` from ${lastUse.clientAddress}` : ''}; ${usage?.requests.lastDay ?? 0} requests in the last 24 hours.`}
+          {`Last used ${timeAgo(lastUse.at, now)} (${formatTime(lastUse.at)}) on ${targetLabel(lastUse.deployTargetId, props.targets)}${lastUse.clientAddress ? ` from ${lastUse.clientAddress}` : ''}; ${plural(usage?.requests.lastDay ?? 0, 'request')} in the last 24 hours.`}
         </p>
       )}
       <form
@@ -1217,6 +1221,7 @@ export function registerApiKeyPages(root: FastifyInstance, services: Services): 
           secret={secret}
           targets={targets}
           previousValidUntil={previousValidUntil}
+          previousEndsNow={graceSeconds === 0}
         />,
       );
     },

@@ -97,6 +97,15 @@ describe('roll from the console', () => {
     assert.equal(again.statusCode, 409);
   });
 
+  test('Roll with no grace says the previous secret has stopped working, as it has', async () => {
+    const key = await t.key('admin-read', { name: 'Rolled now' });
+    const rolled = await postForm(t, `${base}/${key.id}/roll`, { graceSeconds: '0' }, { as: t.admin });
+    assert.equal(rolled.statusCode, 200, rolled.body);
+    assert.match(rolled.body, /The previous secret no longer works/);
+    assert.doesNotMatch(rolled.body, /works until/);
+    assert.equal(await adminRead(key.secret), 403);
+  });
+
   test('a grace period the console does not offer is refused', async () => {
     const key = await t.key('rest');
     const res = await postForm(t, `${base}/${key.id}/roll`, { graceSeconds: '5' }, { as: t.admin });
