@@ -28,6 +28,17 @@ describe('pages', () => {
     assert.match(res.body, /Not found/);
   });
 
+  test('an address with a broken % escape is an HTML 400 with the pages’ headers, not JSON', async () => {
+    for (const htmx of [false, true]) {
+      const res = await getPage(t, `${base}/agents/%E0%A4`, { as: t.admin, htmx });
+      assert.equal(res.statusCode, 400);
+      assert.match(res.headers['content-type'] as string, /text\/html/);
+      assert.match(res.body, /This address cannot be read/);
+      assert.equal(res.headers['x-frame-options'], 'DENY');
+      assert.equal(res.headers['cache-control'], 'no-store');
+    }
+  });
+
   test('a parameter that is too long is a 400 page naming it', async () => {
     const res = await getPage(t, `${base}/settings/api-keys/${'k'.repeat(80)}/edit`, { as: t.admin });
     assert.equal(res.statusCode, 400);

@@ -7,6 +7,8 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { sendConsoleError } from '../console/errors.js';
+import { CONSOLE, SECURITY_HEADERS } from '../console/html.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
 import { isConcurrentConflict, isStoreUnavailable } from '../store/connect.js';
 
@@ -91,7 +93,7 @@ const URL_REFUSALS: Record<string, string> = {
  */
 export function handleFrameworkError(
   error: FastifyError,
-  _request: FastifyRequest,
+  request: FastifyRequest,
   reply: FastifyReply,
 ): void {
   const status = error.statusCode ?? 400;
@@ -99,7 +101,14 @@ export function handleFrameworkError(
     sendError(reply, 500, 'internal_error', 'Something went wrong on our side; it has been logged');
     return;
   }
-  sendError(reply, status, 'invalid_url', URL_REFUSALS[error.code] ?? 'url: the URL cannot be routed', 'url');
+  const message = URL_REFUSALS[error.code] ?? 'url: the URL cannot be routed';
+  // Console addresses answer as console pages do (HTML, with the pages' security headers).
+  if (request.url === CONSOLE || request.url.startsWith(`${CONSOLE}/`)) {
+    reply.headers(SECURITY_HEADERS);
+    sendConsoleError(request, reply, status, `This address cannot be read: ${message.replace(/^url: /, '')}`);
+    return;
+  }
+  sendError(reply, status, 'invalid_url', message, 'url');
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {
