@@ -147,3 +147,37 @@ test('`tessera scan DIR | head -1`: a closed stdout ends no stack trace and keep
   assert.match(stderr, /200 Tessera key\(s\) found, 200 live or unchecked secret key/);
   assert.equal(status, 1);
 });
+
+test('a file of one very long line is scanned in parts: tokens across a cut are found, each once', async (t) => {
+  const dir = tempDir(t, 'long-line');
+  const across = generateToken('rest');
+  const inside = generateToken('admin-read');
+  const late = generateToken('admin-author');
+  // Read in 64 KiB chunks, a line is cut once it holds over 1 MiB: after the 17th chunk.
+  const cut = 17 * 64 * 1024;
+  const filler = (length: number) => ' '.repeat(length);
+  const text =
+    filler(cut - 20) + // `across` starts 20 characters before the cut
+    across +
+    filler(100) +
+    filler(3 * 1024 * 1024) +
+    inside + // somewhere in the middle of a later part
+    filler(2 * 1024 * 1024) +
+    late;
+  writeFileSync(join(dir, 'bundle.min.js'), text);
+  // And one that ends just before the cut, inside what the next part repeats.
+  const repeated = generateToken('rest');
+  writeFileSync(join(dir, 'overlap.min.js'), `${filler(cut - 50)}${repeated}${filler(1000)}`);
+  const found = await scanPaths([dir]);
+  assert.deepEqual(
+    found
+      .map((f) => [f.file.slice(dir.length + 1), f.token, f.line])
+      .sort((x, y) => String(x[0]).localeCompare(String(y[0]))),
+    [
+      ['bundle.min.js', across, 1],
+      ['bundle.min.js', inside, 1],
+      ['bundle.min.js', late, 1],
+      ['overlap.min.js', repeated, 1],
+    ],
+  );
+});

@@ -73,23 +73,43 @@ function decoderFor(first: Buffer): (chunk: Buffer) => string {
   return (chunk) => decoder.decode(chunk, { stream: true });
 }
 
+/** A line is held whole up to this many characters; past it, it is scanned in parts. */
+const LONG_LINE = 1 << 20;
+/** Kept from one part of a long line to the next, so a token across the cut is still whole. */
+const OVERLAP = 64;
+
 /**
- * A file's lines, read in chunks so a file of any size is scanned in little memory; given a
- * chunk's worth at a time, as one await per line would cost more than the matching.
+ * A file's text in parts, read in chunks so a file of any size is scanned in little memory: each
+ * part is a whole line (`ends`), or a piece of a line too long to hold (a minified bundle, a
+ * disk image), which repeats the last characters of the piece before it. Given a chunk's worth
+ * at a time, as one await per line would cost more than the matching.
  */
-async function* linesOf(file: string): AsyncGenerator<string[]> {
+async function* partsOf(file: string): AsyncGenerator<{ text: string; ends: boolean }[]> {
   let decode: ((chunk: Buffer) => string) | undefined;
   let pending: string[] = []; // the line so far, in pieces: a long line is joined once
+  let pendingLength = 0;
   for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
     decode ??= decoderFor(chunk);
     const lines = decode(chunk).split('\n');
     pending.push(lines[0]);
-    if (lines.length === 1) continue;
-    lines[0] = pending.join('');
-    pending = [lines.pop() ?? ''];
-    yield lines;
+    pendingLength += lines[0].length;
+    if (lines.length === 1) {
+      if (pendingLength > LONG_LINE) {
+        const text = pending.join('');
+        pending = [text.slice(-OVERLAP)];
+        pendingLength = pending[0].length;
+        yield [{ text, ends: false }];
+      }
+      continue;
+    }
+    const parts = lines.map((text) => ({ text, ends: true }));
+    parts[0].text = pending.join('');
+    const last = parts.pop()?.text ?? '';
+    pending = [last];
+    pendingLength = last.length;
+    yield parts;
   }
-  yield [pending.join('')];
+  yield [{ text: pending.join(''), ends: true }];
 }
 
 export async function scanPaths(paths: string[], options: ScanOptions = {}): Promise<FoundToken[]> {
@@ -97,9 +117,21 @@ export async function scanPaths(paths: string[], options: ScanOptions = {}): Pro
   const found: FoundToken[] = [];
   for (const root of paths) {
     for await (const file of filesUnder(root, warn)) {
-      let line = 0;
-      for await (const lines of linesOf(file)) {
-        for (const content of lines) found.push(...tokensInLine(content, file, ++line));
+      let line = 1;
+      // A token in the overlap of two parts of a long line is seen twice: reported once per line.
+      let seenOnLine = new Set<string>();
+      for await (const parts of partsOf(file)) {
+        for (const part of parts) {
+          for (const token of tokensInLine(part.text, file, line)) {
+            if (seenOnLine.has(token.token)) continue;
+            seenOnLine.add(token.token);
+            found.push(token);
+          }
+          if (part.ends) {
+            line++;
+            seenOnLine = new Set();
+          }
+        }
       }
     }
   }
