@@ -17,6 +17,8 @@ export interface LoginThrottle {
   attempt(email: string, address: string): Promise<number>;
   /** The try was right: the email's failures are forgotten and the address's try given back. */
   succeeded(email: string, address: string): Promise<void>;
+  /** The try could not be checked (the store failed): it is not held against either. */
+  giveBack(email: string, address: string): Promise<void>;
 }
 
 export interface ThrottleLimiterOptions {
@@ -58,12 +60,19 @@ export function createLoginThrottle(options: LoginThrottleOptions = {}): LoginTh
 
   return {
     async attempt(email, address) {
-      const waits = await Promise.all([take(byEmail, email), take(byAddress, address)]);
-      return Math.max(...waits);
+      const [emailWait, addressWait] = await Promise.all([take(byEmail, email), take(byAddress, address)]);
+      // A try one limit refuses is not made, so it does not count against the other: else an
+      // address past its own limit could go on using up the tries of any email it names.
+      if (emailWait > 0 && addressWait === 0) await byAddress.reward(address, 1);
+      if (addressWait > 0 && emailWait === 0) await byEmail.reward(email, 1);
+      return Math.max(emailWait, addressWait);
     },
     async succeeded(email, address) {
       await byEmail.delete(email);
       await byAddress.reward(address, 1);
+    },
+    async giveBack(email, address) {
+      await Promise.all([byEmail.reward(email, 1), byAddress.reward(address, 1)]);
     },
   };
 }

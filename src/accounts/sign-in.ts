@@ -23,7 +23,14 @@ export async function checkSignIn(
   // The try is counted before the (slow) password check, so tries sent at once cannot all pass.
   const wait = await deps.loginThrottle.attempt(email, address);
   if (wait > 0) return { kind: 'throttled', retryAfter: wait };
-  const user = email ? await deps.users.findByEmail(email) : undefined;
+  let user: Awaited<ReturnType<UserService['findByEmail']>>;
+  try {
+    user = email ? await deps.users.findByEmail(email) : undefined;
+  } catch (error) {
+    // Not a wrong password: the try is given back, and the store's failure answered as such.
+    await deps.loginThrottle.giveBack(email, address);
+    throw error;
+  }
   // An unknown email still pays for a password check: both answers take as long.
   const valid = await verifyPassword(user?.passwordHash ?? null, password);
   if (!user || !valid) return { kind: 'invalid' };
