@@ -127,24 +127,27 @@ export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOp
     const keys = [...batch.keys()];
     for (const chunk of chunks(keys)) {
       try {
-        const rows = await db
-          .selectFrom('visitors')
-          .select(['account_id', 'session', 'state'])
-          .where(({ eb, refTuple, tuple }) =>
-            eb(
-              refTuple('account_id', 'session'),
-              'in',
-              chunk.map((key) => {
-                const read = batch.get(key) as PendingRead;
-                return tuple(read.accountId, read.session);
-              }),
-            ),
-          )
-          .execute();
+        const reads = chunk.map((key) => batch.get(key) as PendingRead);
+        // A shared store's counted events are read beside the states, not after them: the merge
+        // only adds what was counted, so the two reads need no order between them.
+        const [rows, counted] = await Promise.all([
+          db
+            .selectFrom('visitors')
+            .select(['account_id', 'session', 'state'])
+            .where(({ eb, refTuple, tuple }) =>
+              eb(
+                refTuple('account_id', 'session'),
+                'in',
+                chunk.map((key) => {
+                  const read = batch.get(key) as PendingRead;
+                  return tuple(read.accountId, read.session);
+                }),
+              ),
+            )
+            .execute(),
+          cacheStates ? null : readCountedEvents(reads),
+        ]);
         const found = new Map(rows.map((row) => [keyOf(row.account_id, row.session), row.state]));
-        const counted = cacheStates
-          ? null
-          : await readCountedEvents(chunk.map((key) => batch.get(key) as PendingRead));
         for (const key of chunk) {
           const text = found.get(key);
           const stored = text === undefined ? null : parseVisitorState(text);
@@ -179,6 +182,10 @@ export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOp
         .selectFrom('selection_events')
         .select(['account_id', 'session', 'agent', 'variation'])
         .where(sessions)
+        // In the order they were counted: selections recovered for a session are listed so in
+        // its rewards' `rs`, as its own are.
+        .orderBy('at')
+        .orderBy('agent')
         .execute(),
       db
         .selectFrom('reward_events')
