@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -45,6 +45,18 @@ test('within one process the lock is refused too (a second server in the same pr
   const lock = holdSqliteServerLock(path);
   try {
     assert.throws(() => holdSqliteServerLock(path), StoreInUseError);
+  } finally {
+    lock.release();
+  }
+});
+
+test('a server started through a symlink to the file takes the same lock', () => {
+  const path = join(dir, 'real.db');
+  writeFileSync(path, '');
+  symlinkSync(path, join(dir, 'linked.db'));
+  const lock = holdSqliteServerLock(path);
+  try {
+    assert.throws(() => holdSqliteServerLock(join(dir, 'linked.db')), StoreInUseError);
   } finally {
     lock.release();
   }

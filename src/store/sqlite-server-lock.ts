@@ -7,6 +7,7 @@
  * process ends, however it ends, so a crash leaves no stale lock behind. Commands that run and
  * exit (migrate, users, accounts) take no lock.
  */
+import { existsSync, realpathSync } from 'node:fs';
 import SQLite from 'better-sqlite3';
 
 export class StoreInUseError extends Error {}
@@ -16,7 +17,8 @@ export interface ServerLock {
 }
 
 export function holdSqliteServerLock(databasePath: string): ServerLock {
-  const path = `${databasePath}-serve.lock`;
+  // Beside the file itself, so a server started through a symlink to it takes the same lock.
+  const path = `${existsSync(databasePath) ? realpathSync(databasePath) : databasePath}-serve.lock`;
   const lock = new SQLite(path);
   try {
     lock.pragma('busy_timeout = 0');
