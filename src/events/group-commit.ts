@@ -79,9 +79,12 @@ export function createGroupCommit<T>(
         totals.items += batch.length;
         for (const w of batch) w.resolve();
       } catch (error) {
-        totals.failures++;
+        // Retried alone, the batch's items count as the commits they then become.
         if (batch.length > 1 && options.retryAlone?.(error)) await commitOneByOne(batch);
-        else for (const w of batch) w.reject(error);
+        else {
+          totals.failures++;
+          for (const w of batch) w.reject(error);
+        }
       } finally {
         inFlight = 0;
         const took = performance.now() - started;
