@@ -22,6 +22,8 @@ export function holdSqliteServerLock(databasePath: string): ServerLock {
   const lock = new SQLite(path);
   try {
     lock.pragma('busy_timeout = 0');
+    // No journal file beside it: the lock's one write is a table that may already exist.
+    lock.pragma('journal_mode = MEMORY');
     lock.pragma('locking_mode = EXCLUSIVE');
     // The first write transaction takes the EXCLUSIVE lock; in this locking mode it is kept
     // until the connection closes.
