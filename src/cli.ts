@@ -11,6 +11,7 @@ import { createServices } from './services.js';
 import { openStore } from './store/connect.js';
 import { migrateToLatest } from './store/migrate.js';
 import { createPostgresChangeFeed } from './store/postgres-change-feed.js';
+import { postgresWarnings } from './store/postgres-checks.js';
 import { createRedisLimits } from './store/redis-limits.js';
 import { holdSqliteServerLock } from './store/sqlite-server-lock.js';
 import { untilStoreReachable } from './store/wait.js';
@@ -40,6 +41,7 @@ async function serve(): Promise<void> {
     onRetry: (error, waitMs) =>
       console.error(`store not reachable yet (${error.message}); trying again in ${waitMs / 1000} s`),
   });
+  for (const warning of await postgresWarnings(store)) console.error(`warning: ${warning}`);
   // On PostgreSQL several servers may share the database: changes travel between them by NOTIFY.
   const feed =
     store.dialect === 'postgres'
