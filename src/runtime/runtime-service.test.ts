@@ -30,23 +30,23 @@ describe('the runtime service', () => {
     debug: false,
   });
 
-  test('concurrent requests of one session see each other: neither selection is lost', async () => {
-    const runtime = createRuntimeService({
+  /** A runtime as one server has it; `shared`: a server among several on one store (no cache). */
+  const server = (shared = false) =>
+    createRuntimeService({
       snapshots: fakeSnapshots(),
-      visitors: createVisitorStore(ts.store.db),
+      visitors: createVisitorStore(ts.store.db, { cacheStates: !shared }),
       events: writer,
     });
+
+  test('concurrent requests of one session see each other: neither selection is lost', async () => {
+    const runtime = server();
     await Promise.all([
       runtime.execute(request('together', [{ a: 'a-example' }])),
       runtime.execute(request('together', [{ a: 'a-three' }])),
       runtime.execute(request('together', [{ g: 'g-example' }])),
     ]);
     // A fresh server (empty cache) reads the stored state: both selections, the goal used up.
-    const fresh = createRuntimeService({
-      snapshots: fakeSnapshots(),
-      visitors: createVisitorStore(ts.store.db),
-      events: writer,
-    });
+    const fresh = server();
     const later = await fresh.execute(
       request('together', [{ a: 'a-example' }, { a: 'a-three' }, { g: 'g-example' }]),
     );
@@ -65,13 +65,7 @@ describe('the runtime service', () => {
   });
 
   test('two servers agree on a new session’s variation without sharing anything but the store', async () => {
-    const make = () =>
-      createRuntimeService({
-        snapshots: fakeSnapshots(),
-        visitors: createVisitorStore(ts.store.db),
-        events: writer,
-      });
-    const [one, two] = [make(), make()];
+    const [one, two] = [server(), server()];
     for (let i = 0; i < 50; i++) {
       const a = await one.execute(request(`agree-${i}`, [{ a: 'a-three' }]));
       const b = await two.execute(request(`agree-${i}`, [{ a: 'a-three' }]));
@@ -83,13 +77,7 @@ describe('the runtime service', () => {
     // Servers sharing the store read it on every request (no cache). Both read the session's
     // (empty) state before either has written; each then writes a state holding only its own
     // selection, and the later write stays.
-    const make = () =>
-      createRuntimeService({
-        snapshots: fakeSnapshots(),
-        visitors: createVisitorStore(ts.store.db, { cacheStates: false }),
-        events: writer,
-      });
-    const [one, two] = [make(), make()];
+    const [one, two] = [server(true), server(true)];
     await Promise.all([
       one.execute(request('both-servers', [{ a: 'a-example' }])),
       two.execute(request('both-servers', [{ a: 'a-three' }])),
@@ -125,13 +113,7 @@ describe('the runtime service', () => {
   });
 
   test('two servers confirming one agent differently: the state follows the counted variation', async () => {
-    const make = () =>
-      createRuntimeService({
-        snapshots: fakeSnapshots(),
-        visitors: createVisitorStore(ts.store.db, { cacheStates: false }),
-        events: writer,
-      });
-    const [one, two] = [make(), make()];
+    const [one, two] = [server(true), server(true)];
     const [a, b] = await Promise.all([
       one.execute(request('split-c', [{ a: 'a-three', c: ['A'] }])),
       two.execute(request('split-c', [{ a: 'a-three', c: ['B'] }])),
@@ -179,11 +161,7 @@ describe('the runtime service', () => {
   });
 
   test('a request without a session gets a new one each time', async () => {
-    const runtime = createRuntimeService({
-      snapshots: fakeSnapshots(),
-      visitors: createVisitorStore(ts.store.db),
-      events: writer,
-    });
+    const runtime = server();
     const a = await runtime.execute({ ...request('', []), session: undefined });
     const b = await runtime.execute({ ...request('', []), session: undefined });
     assert.match(a.session, /^[0-9A-Za-z]{22}$/);

@@ -23,6 +23,10 @@ const loginFrom = (remoteAddress: string, body: unknown) =>
     remoteAddress,
   });
 
+/** A person of the test account who can only view reports. */
+const addPerson = (email: string, password: string) =>
+  t.services.users.addMember(t.account.id, { email, password, role: 'view-reports' });
+
 describe('sign-in: bad input and wrong credentials', () => {
   test('400 naming the field', async () => {
     expectError(await login(undefined), 400, 'invalid_input', 'body');
@@ -57,11 +61,7 @@ describe('sign-in: bad input and wrong credentials', () => {
 
   test('repeated failures for one email are slowed down (429 with Retry-After), other people are not', async () => {
     const email = 'target@example.com';
-    await t.services.users.addMember(t.account.id, {
-      email,
-      password: 'targets-password',
-      role: 'view-reports',
-    });
+    await addPerson(email, 'targets-password');
     for (let i = 0; i < 10; i++)
       expectError(await login({ email, password: `guess-${i}` }), 401, 'invalid_credentials');
     const blocked = await login({ email, password: 'targets-password' });
@@ -72,11 +72,7 @@ describe('sign-in: bad input and wrong credentials', () => {
 
   test('guesses sent all at once are throttled too: at most 10 passwords are checked', async () => {
     const email = 'parallel@example.com';
-    await t.services.users.addMember(t.account.id, {
-      email,
-      password: 'parallels-password',
-      role: 'view-reports',
-    });
+    await addPerson(email, 'parallels-password');
     const answers = await Promise.all(
       Array.from({ length: 40 }, (_, i) => loginFrom('203.0.113.8', { email, password: `guess-${i}` })),
     );
@@ -87,11 +83,7 @@ describe('sign-in: bad input and wrong credentials', () => {
 
   test('sign-ins that succeed do not count against the address; its 51st failure is refused', async () => {
     const email = 'returning@example.com';
-    await t.services.users.addMember(t.account.id, {
-      email,
-      password: 'returning-password',
-      role: 'view-reports',
-    });
+    await addPerson(email, 'returning-password');
     const from = (password: string) => loginFrom('203.0.113.9', { email, password });
     // 5 rounds of 9 failures and a success (which clears the email's count, not the address's).
     for (let round = 0; round < 5; round++) {
