@@ -8,7 +8,7 @@ import { buildServer } from './http/server.js';
 import { answerWhileStarting } from './http/starting.js';
 import { scanPaths, tokenState } from './keys/scan.js';
 import { createServices } from './services.js';
-import { openStore } from './store/connect.js';
+import { openStore, sqliteFile } from './store/connect.js';
 import { migrateToLatest } from './store/migrate.js';
 import { createPostgresChangeFeed } from './store/postgres-change-feed.js';
 import { postgresWarnings } from './store/postgres-checks.js';
@@ -32,8 +32,8 @@ async function serve(): Promise<void> {
   const config = loadConfig();
   const store = openStore({ url: config.TESSERA_DATABASE_URL, schema: config.TESSERA_DATABASE_SCHEMA });
   // A SQLite file is served by one server: a second would not hear of the first one's changes.
-  const sqlitePath = store.dialect === 'sqlite' ? store.url.slice('sqlite:'.length) : '';
-  const serverLock = sqlitePath && sqlitePath !== ':memory:' ? holdSqliteServerLock(sqlitePath) : undefined;
+  const file = sqliteFile(store);
+  const serverLock = file ? holdSqliteServerLock(file) : undefined;
   // PORT=0 (any free port) has no fixed port to hold while starting.
   const starting = config.PORT === 0 ? undefined : await answerWhileStarting(config.PORT, config.HOST);
   await untilStoreReachable(() => migrateToLatest(store), {

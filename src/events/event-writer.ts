@@ -7,7 +7,7 @@
  */
 
 import { type UsageBatch, writeUsage } from '../keys/key-usage.js';
-import { isStoreUnavailable, type Store } from '../store/connect.js';
+import { isStoreUnavailable, type Store, sqliteFile } from '../store/connect.js';
 import { type BatchOutcome, commitEvents, type EventWrite } from './event-store.js';
 import { createGroupCommit, type GroupCommitStats } from './group-commit.js';
 import { type CommitThread, createCommitThread } from './sqlite-commit-thread.js';
@@ -41,9 +41,7 @@ export interface EventWriterOptions {
 
 /** A SQLite file gets a commit thread; an in-memory SQLite database and PostgreSQL commit in-thread. */
 function usesCommitThread(store: Store, options: EventWriterOptions): boolean {
-  if (options.inThread || store.dialect !== 'sqlite') return false;
-  const path = store.url.slice('sqlite:'.length);
-  return path !== '' && path !== ':memory:';
+  return !options.inThread && sqliteFile(store) !== null;
 }
 
 export function createEventWriter(store: Store, options: EventWriterOptions = {}): EventWriter {

@@ -141,6 +141,13 @@ function withStatementCache(sqlite: SQLite.Database, max = 500): SqliteDatabase 
   };
 }
 
+/** The SQLite file a store is on, or null: PostgreSQL, or an in-memory SQLite database. */
+export function sqliteFile(store: Pick<Store, 'dialect' | 'url'>): string | null {
+  if (store.dialect !== 'sqlite') return null;
+  const path = store.url.slice('sqlite:'.length);
+  return path === '' || path === ':memory:' ? null : path;
+}
+
 /** SQLite's named locks: one server process serves a SQLite file, so they are this process's. */
 const inProcess = createKeyedLock();
 
