@@ -51,7 +51,8 @@ export function checkPassword(password: string): void {
   if (password.trim() === '') throw new InvalidInputError('password', 'password must not be only spaces');
 }
 
-const EmailAddress = z.email().max(254);
+/** An email address as every edge takes it (the Admin API, the setup link, the first start). */
+export const EmailAddress = z.email().max(254);
 
 /** The Admin API checks emails at its edge; the command line and the first start come here too. */
 export function checkEmail(email: string): void {

@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { SESSION_COOKIE, SESSION_LIFETIME_MS } from '../../accounts/sessions.js';
 import { checkSignIn } from '../../accounts/sign-in.js';
-import { normalizeEmail } from '../../accounts/users.js';
+import { EmailAddress, normalizeEmail } from '../../accounts/users.js';
 import type { Services } from '../../services.js';
 import { sendError } from '../errors.js';
 import { bodyFields, ok } from '../schemas.js';
@@ -79,7 +79,7 @@ export function registerAuthRoutes(root: FastifyInstance, services: Services): v
         tags: ['people'],
         body: Credentials.extend({
           token: z.string().min(1, 'is required').max(200),
-          email: z.email().max(254),
+          email: EmailAddress,
         }),
       },
     },

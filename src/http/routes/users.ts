@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ROLES } from '../../access/permissions.js';
-import type { Member } from '../../accounts/users.js';
+import { EmailAddress, type Member } from '../../accounts/users.js';
 import type { Services } from '../../services.js';
 import { auditActor } from '../actor.js';
 import { AccountParams, bodyFields, iso, ok } from '../schemas.js';
@@ -29,7 +29,7 @@ export function registerUserRoutes(root: FastifyInstance, services: Services): v
         tags,
         params: AccountParams,
         body: z.object({
-          email: z.email().max(254),
+          email: EmailAddress,
           password: z.string().max(1024).optional(),
           role: z.enum(ROLES),
         }),
