@@ -5,8 +5,8 @@
  * memory). Runs alone with `npx tsx bench/key-verify.ts`.
  */
 import { pathToFileURL } from 'node:url';
+import { createServices } from '../src/app/services.js';
 import { generateToken } from '../src/keys/token.js';
-import { createServices } from '../src/services.js';
 import { openStore } from '../src/store/connect.js';
 import { migrateToLatest } from '../src/store/migrate.js';
 

@@ -7,8 +7,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildServer } from '../src/http/server.js';
-import { createServices } from '../src/services.js';
+import { buildServer } from '../src/app/server.js';
+import { createServices } from '../src/app/services.js';
 import { openStore } from '../src/store/connect.js';
 import { migrateToLatest } from '../src/store/migrate.js';
 

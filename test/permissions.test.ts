@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { RouteOptions } from 'fastify';
 import type { Permission } from '../src/access/permissions.js';
-import { buildServer } from '../src/http/server.js';
-import { createServices } from '../src/services.js';
+import { buildServer } from '../src/app/server.js';
+import { createServices } from '../src/app/services.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, createTestApp, type TestApp } from './helpers/app.js';
 import {
   CASES,

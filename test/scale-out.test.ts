@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { createServices, type Services } from '../src/services.js';
+import { createServices, type Services } from '../src/app/services.js';
 import { type ChangeFeed, createLocalChangeFeed } from '../src/store/changes.js';
 import { openStore } from '../src/store/connect.js';
 import { migrateToLatest } from '../src/store/migrate.js';

@@ -15,9 +15,9 @@ import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
-import { buildServer } from '../src/http/server.js';
+import { buildServer } from '../src/app/server.js';
+import { createServices, type Services } from '../src/app/services.js';
 import { generateToken, parseToken, TOKEN_PATTERN } from '../src/keys/token.js';
-import { createServices, type Services } from '../src/services.js';
 import { createTestStore, type TestStore, testDialect } from './helpers/store.js';
 
 const EMAIL = 'owner@example.com';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { DeployTarget } from '../agents/deploy-targets.js';
 import type { ApiKey } from '../keys/api-key.js';
 import type { KeyKind } from '../keys/token.js';
+import type { DeployTarget } from '../targets/deploy-targets.js';
 import { authorize, type Decision } from './authorizer.js';
 import type { Permission, Role } from './permissions.js';
 import type { Principal } from './principal.js';

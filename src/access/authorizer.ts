@@ -3,7 +3,7 @@
  * the request addresses) → allowed, or refused with the status and code of spec section 3.
  * Pure and synchronous: the HTTP layer resolves the principal and the deploy target first.
  */
-import type { DeployTarget } from '../agents/deploy-targets.js';
+import type { DeployTarget } from '../targets/deploy-targets.js';
 import { isAccountPermission, isAdminKey, keyGrants, type Permission, roleGrants } from './permissions.js';
 import type { Principal } from './principal.js';
 

@@ -1,5 +1,5 @@
 import type { ApiKey, KeySecret } from '../keys/api-key.js';
-import type { KeyRefusal } from '../keys/key-cache.js';
+import type { KeyRefusal } from '../keys/key-verifier.js';
 import type { Role } from './permissions.js';
 
 /** Who is making a request, as far as the presented credential tells. */

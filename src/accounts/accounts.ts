@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
-import type { DeployTargetService } from '../agents/deploy-targets.js';
-import { newAccountId } from '../ids.js';
+import { newAccountId } from '../kernel/ids.js';
 import type { Database } from '../store/schema.js';
+import type { DeployTargetService } from '../targets/deploy-targets.js';
 
 export interface Account {
   id: string;

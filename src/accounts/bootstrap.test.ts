@@ -12,7 +12,7 @@ import {
   postgresUrl,
   testDialect,
 } from '../../test/helpers/store.js';
-import { createServices, type Services } from '../services.js';
+import { createServices, type Services } from '../app/services.js';
 import { openStore, type Store } from '../store/connect.js';
 import { migrateToLatest } from '../store/migrate.js';
 

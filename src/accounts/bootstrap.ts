@@ -5,7 +5,7 @@
  */
 import { hash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { ConflictError, InvalidInputError } from '../errors.js';
+import { ConflictError, InvalidInputError } from '../kernel/errors.js';
 import type { Database } from '../store/schema.js';
 import type { Account, AccountService } from './accounts.js';
 import { checkPassword, type UserService } from './users.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createLoginThrottle } from './login-throttle.js';
+import { createLoginThrottle } from '../limits/login-throttle.js';
 import { hashPassword } from './passwords.js';
 import { checkSignIn } from './sign-in.js';
 import type { UserService } from './users.js';

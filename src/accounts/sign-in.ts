@@ -2,7 +2,7 @@
  * Checking a person's email and password, for the API's and the console's sign-in alike: under
  * the sign-in throttle, with the same answer for an unknown email and a wrong password.
  */
-import type { LoginThrottle } from './login-throttle.js';
+import type { LoginThrottle } from '../limits/login-throttle.js';
 import { verifyPassword } from './passwords.js';
 import type { UserService } from './users.js';
 

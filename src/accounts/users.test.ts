@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createTestStore, type TestStore } from '../../test/helpers/store.js';
-import { InvalidInputError, NotFoundError } from '../errors.js';
-import { createServices, type Services } from '../services.js';
+import { createServices, type Services } from '../app/services.js';
+import { InvalidInputError, NotFoundError } from '../kernel/errors.js';
 
 describe('adding a person, whatever the caller (Admin API, command line, first start)', () => {
   let ts: TestStore;

@@ -5,8 +5,8 @@
  * transaction that also deploys the change.
  */
 import type { Kysely } from 'kysely';
-import type { AgentStatus, SnapshotCondition, SnapshotVariation } from '../runtime/snapshot.js';
 import type { AgentsTable, Database } from '../store/schema.js';
+import type { AgentStatus, SnapshotCondition, SnapshotVariation } from './snapshot.js';
 
 /** What a person defines; the same shape the runtime snapshot holds for an agent. */
 export interface AgentDefinition {

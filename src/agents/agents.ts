@@ -20,9 +20,9 @@
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { type ActorLike, recordAudit } from '../audit/audit-log.js';
-import { InvalidInputError, NotFoundError } from '../errors.js';
-import type { SnapshotCondition, SnapshotVariation } from '../runtime/snapshot.js';
+import { InvalidInputError, NotFoundError } from '../kernel/errors.js';
 import type { Database } from '../store/schema.js';
+import type { DeploymentService } from '../targets/deployments.js';
 import {
   type Agent,
   type AgentDefinition,
@@ -31,9 +31,9 @@ import {
   selectAgent,
   selectAgents,
 } from './agent-store.js';
-import type { DeploymentService } from './deployments.js';
 import { selectGoalCodes } from './goal-store.js';
 import { GoalCode } from './goals.js';
+import type { SnapshotCondition, SnapshotVariation } from './snapshot.js';
 
 export type { Agent, AgentDefinition } from './agent-store.js';
 

@@ -13,10 +13,10 @@
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { type ActorLike, recordAudit } from '../audit/audit-log.js';
-import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../kernel/errors.js';
 import type { Database } from '../store/schema.js';
+import type { DeploymentService } from '../targets/deployments.js';
 import { selectAgentsTrackingGoal } from './agent-store.js';
-import type { DeploymentService } from './deployments.js';
 import { deleteGoal, type Goal, saveGoal, selectGoal, selectGoals } from './goal-store.js';
 
 export type { Goal } from './goal-store.js';

@@ -11,7 +11,7 @@
  * Refused uses of keys are not logged here one by one: they are counted (key-usage.ts).
  */
 import type { Kysely } from 'kysely';
-import { randomBase62 } from '../ids.js';
+import { randomBase62 } from '../kernel/ids.js';
 import { maskToken, TOKEN_PATTERN } from '../keys/token.js';
 import type { Database } from '../store/schema.js';
 

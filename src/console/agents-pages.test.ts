@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { InvalidInputError } from '../errors.js';
+import { InvalidInputError } from '../kernel/errors.js';
 import { agentInputFromForm } from './agents-pages.js';
 
 test('the agent editor’s fields become the Admin API’s agent input; blank rows are ignored', () => {

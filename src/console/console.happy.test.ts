@@ -3,8 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, createTestApp, type TestApp } from '../../test/helpers/app.js';
 import { fieldValue, getPage, postForm } from '../../test/helpers/console.js';
 import { createTestStore } from '../../test/helpers/store.js';
-import { buildServer } from '../http/server.js';
-import { createServices } from '../services.js';
+import { buildServer } from '../app/server.js';
+import { createServices } from '../app/services.js';
 
 let t: TestApp;
 let acc: string;

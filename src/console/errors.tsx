@@ -5,8 +5,8 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
-import type { Refusal } from '../http/authenticate.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../kernel/errors.js';
+import type { Refusal } from '../web/authenticate.js';
 import { CONSOLE, isHtmx, sendHtml } from './html.js';
 import { PlainPage } from './layout.js';
 

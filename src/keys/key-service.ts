@@ -10,10 +10,11 @@
  * Deleting a key used in the last 24 hours needs its name as confirmation (`guard`): the key
  * documentation's "make sure it's not in use", enforced where Tessera can see the use.
  */
-import { assertDeployTargets, type DeployTargetService } from '../agents/deploy-targets.js';
+
 import { type ActorLike, toActor } from '../audit/audit-log.js';
-import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
-import { newKeyId } from '../ids.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../kernel/errors.js';
+import { newKeyId } from '../kernel/ids.js';
+import { assertDeployTargets, type DeployTargetService } from '../targets/deploy-targets.js';
 import { type ApiKey, type KeyDetails, type RateLimit, secretsInGrace, targetKindFor } from './api-key.js';
 import type { KeyStore } from './key-store.js';
 import type { KeyUsageRecorder } from './key-usage.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createTestStore, type TestStore } from '../../test/helpers/store.js';
-import { createServices, type Services } from '../services.js';
+import { createServices, type Services } from '../app/services.js';
 import { chunks } from '../store/chunks.js';
 
 let ts: TestStore;

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { type ActorLike, type AuditChange, recordAudit } from '../audit/audit-log.js';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError } from '../kernel/errors.js';
 import type { ChangeFeed, Publish } from '../store/changes.js';
 import { chunks } from '../store/chunks.js';
 import type { Database } from '../store/schema.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { createTestStore, type TestStore } from '../../test/helpers/store.js';
-import { createServices } from '../services.js';
+import { createServices } from '../app/services.js';
 import { createKeyUsageRecorder, HOUR, hourOf, type KeyUsageRecorder, windowStarts } from './key-usage.js';
 
 let testStore: TestStore;

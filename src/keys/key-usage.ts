@@ -15,7 +15,7 @@
  * it. A window never misses a request made within it, and may include up to one hour more.
  */
 import type { Kysely } from 'kysely';
-import { createKeyedLock } from '../keyed-lock.js';
+import { createKeyedLock } from '../kernel/keyed-lock.js';
 import { chunks } from '../store/chunks.js';
 import type { Database } from '../store/schema.js';
 

@@ -28,7 +28,7 @@ function scan(...args: string[]): Promise<{ status: number; stdout: string; stde
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', 'src/cli.ts', 'scan', ...args],
+      ['--import', 'tsx', 'src/app/cli.ts', 'scan', ...args],
       { encoding: 'utf8' },
       (error, stdout, stderr) => {
         const status = error ? Number((error as { code?: number }).code ?? 1) : 0;

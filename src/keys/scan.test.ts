@@ -58,13 +58,13 @@ test('a token with one changed character is not reported', () => {
 test('`tessera scan` exits 1 when a secret key is found and 0 for only public JS keys', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-scan-cli-'));
   writeFileSync(join(dir, 'public.html'), generateToken('js'));
-  const clean = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'scan', dir], {
+  const clean = spawnSync(process.execPath, ['--import', 'tsx', 'src/app/cli.ts', 'scan', dir], {
     encoding: 'utf8',
   });
   assert.equal(clean.status, 0, clean.stderr);
   assert.match(clean.stdout, /\tjs\t/);
   writeFileSync(join(dir, 'secret.env'), generateToken('admin-read'));
-  const dirty = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'scan', dir], {
+  const dirty = spawnSync(process.execPath, ['--import', 'tsx', 'src/app/cli.ts', 'scan', dir], {
     encoding: 'utf8',
   });
   assert.equal(dirty.status, 1);
@@ -134,7 +134,7 @@ test('a symlink to a file is followed; one to a directory is skipped with a warn
 test('`tessera scan DIR | head -1`: a closed stdout ends no stack trace and keeps the exit status', async (t) => {
   const dir = tempDir(t, 'epipe');
   for (let i = 0; i < 200; i++) writeFileSync(join(dir, `k${i}.env`), generateToken('rest'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'scan', dir], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/app/cli.ts', 'scan', dir], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.destroy(); // the reader is gone before the first line is written

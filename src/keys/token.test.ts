@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BASE62 } from '../ids.js';
+import { BASE62 } from '../kernel/ids.js';
 import { generateToken, hashToken, KEY_KINDS, maskToken, parseToken, TOKEN_PATTERN } from './token.js';
 
 const SHAPES = {

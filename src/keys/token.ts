@@ -7,7 +7,7 @@
 
 import { hash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { BASE62, randomBase62 } from '../ids.js';
+import { BASE62, randomBase62 } from '../kernel/ids.js';
 
 export const KEY_KINDS = ['rest', 'js', 'admin-read', 'admin-author'] as const;
 export type KeyKind = (typeof KEY_KINDS)[number];

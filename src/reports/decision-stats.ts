@@ -13,13 +13,13 @@
  * exceed sessions. Value statistics are per session (sessions that did not convert count 0).
  */
 import type { Kysely } from 'kysely';
-import type { DeployTargetService } from '../agents/deploy-targets.js';
-import type { DeployedSnapshots } from '../agents/deployed-snapshots.js';
-import { isoDay } from '../days.js';
-import { InvalidInputError, NotFoundError } from '../errors.js';
+import type { SnapshotAgent, SnapshotGoal } from '../agents/snapshot.js';
 import { DAY_MS } from '../events/event-store.js';
-import type { SnapshotAgent, SnapshotGoal } from '../runtime/snapshot.js';
+import { isoDay } from '../kernel/days.js';
+import { InvalidInputError, NotFoundError } from '../kernel/errors.js';
 import type { Database } from '../store/schema.js';
+import type { DeployTargetService } from '../targets/deploy-targets.js';
+import type { DeployedSnapshots } from '../targets/deployed-snapshots.js';
 import { meanAndVariance, twoProportionTest, welchTTest, wilsonInterval } from './statistics.js';
 
 export interface DecisionStatsQuery {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { Snapshot, SnapshotAgent, SnapshotCondition } from '../agents/snapshot.js';
 import { allocate } from './allocation.js';
 import {
   type Command,
@@ -12,7 +13,6 @@ import {
   type SelectionItem,
   type VisitorState,
 } from './engine.js';
-import type { Snapshot, SnapshotAgent, SnapshotCondition } from './snapshot.js';
 
 const IPHONE =
   'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1';

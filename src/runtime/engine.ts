@@ -51,8 +51,8 @@
  *    other than `"p"` means `"ok"`.
  */
 
+import type { Snapshot, SnapshotAgent, SnapshotCondition, SnapshotVariation } from '../agents/snapshot.js';
 import { allocate } from './allocation.js';
-import type { Snapshot, SnapshotAgent, SnapshotCondition, SnapshotVariation } from './snapshot.js';
 import { uaTraits } from './ua.js';
 
 /** Distinct traits a session keeps (the most recent ones). */

@@ -9,12 +9,13 @@
  * - A store failure (reading the state or committing the write) is a `StoreUnavailableError`:
  *   the client hears 503 and retries, never a 200 for something that was not recorded.
  */
-import type { DeployedSnapshots } from '../agents/deployed-snapshots.js';
+
+import type { Snapshot } from '../agents/snapshot.js';
 import type { EventWrite } from '../events/event-store.js';
 import type { EventWriter } from '../events/event-writer.js';
-import { randomBase62 } from '../ids.js';
+import { randomBase62 } from '../kernel/ids.js';
+import type { DeployedSnapshots } from '../targets/deployed-snapshots.js';
 import { type Command, emptyVisitorState, execute, type Item, type VisitorState } from './engine.js';
-import type { Snapshot } from './snapshot.js';
 import type { VisitorStore } from './visitor-store.js';
 
 export const MAX_SESSION_LENGTH = 256;

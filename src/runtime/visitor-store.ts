@@ -24,7 +24,7 @@
  */
 import type { ExpressionBuilder, Kysely } from 'kysely';
 import { LRUCache } from 'lru-cache';
-import { createKeyedLock } from '../keyed-lock.js';
+import { createKeyedLock } from '../kernel/keyed-lock.js';
 import { chunks } from '../store/chunks.js';
 import type { Database } from '../store/schema.js';
 import type { VisitorState } from './engine.js';

@@ -11,8 +11,8 @@ import { after, before, test } from 'node:test';
 import { createTestApp, type TestApp } from '../../test/helpers/app.js';
 import { DOZEN_AGENTS, putDozenAgents } from '../../test/helpers/script-agents.js';
 import { loadScript } from '../../test/helpers/script-vm.js';
+import type { Snapshot } from '../agents/snapshot.js';
 import { type Command, emptyVisitorState, execute } from '../runtime/engine.js';
-import type { Snapshot } from '../runtime/snapshot.js';
 
 const SESSIONS = 10_000;
 const MOBILE_UA = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148';

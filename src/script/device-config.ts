@@ -13,7 +13,7 @@ import type {
   SnapshotAgent,
   SnapshotGoal,
   SnapshotVariation,
-} from '../runtime/snapshot.js';
+} from '../agents/snapshot.js';
 
 /** Bumped when the shape below changes in a way a native app must know about. */
 export const DEVICE_FORMAT = 1;

@@ -11,11 +11,12 @@
  * does not have, or a goal it does not track. A reward also carries the selection it credits, and
  * records that selection too (idempotently): beacons can arrive out of order.
  */
-import type { DeployedSnapshots } from '../agents/deployed-snapshots.js';
+
+import type { Snapshot, SnapshotAgent } from '../agents/snapshot.js';
 import type { EventWrite } from '../events/event-store.js';
 import type { EventWriter } from '../events/event-writer.js';
 import { StoreUnavailableError } from '../runtime/runtime-service.js';
-import type { Snapshot, SnapshotAgent } from '../runtime/snapshot.js';
+import type { DeployedSnapshots } from '../targets/deployed-snapshots.js';
 import type { DeviceEvent } from './device-config.js';
 
 export interface DeviceEventBatch {

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
-import { createKeyedLock } from '../keyed-lock.js';
+import { createKeyedLock } from '../kernel/keyed-lock.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';

@@ -5,9 +5,9 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { Role } from '../../src/access/permissions.js';
 import type { Account } from '../../src/accounts/accounts.js';
-import { buildServer, type ServerOptions } from '../../src/http/server.js';
+import { buildServer, type ServerOptions } from '../../src/app/server.js';
+import { createServices, type ServiceOptions, type Services } from '../../src/app/services.js';
 import type { KeyKind } from '../../src/keys/token.js';
-import { createServices, type ServiceOptions, type Services } from '../../src/services.js';
 import { createTestStore } from './store.js';
 
 export const ADMIN_EMAIL = 'admin@example.com';

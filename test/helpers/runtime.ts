@@ -2,8 +2,9 @@
  * Runtime test helpers: a deployed snapshot built in the test (a fake of the deployments module)
  * and a shorthand for calling the runtime API.
  */
-import type { DeployedSnapshots } from '../../src/agents/deployed-snapshots.js';
-import type { Snapshot, SnapshotAgent, SnapshotCondition } from '../../src/runtime/snapshot.js';
+
+import type { Snapshot, SnapshotAgent, SnapshotCondition } from '../../src/agents/snapshot.js';
+import type { DeployedSnapshots } from '../../src/targets/deployed-snapshots.js';
 
 export function condition(when: SnapshotCondition['when'], variation: string): SnapshotCondition {
   // biome-ignore lint/suspicious/noThenProperty: `then` is the condition field of the wire format (PRODUCT.md 3.3).

@@ -4,7 +4,7 @@
  * variations, conditions on inputs and on traits, metadata, a paused, a stopped and an archived
  * agent. Used by the agreement test, the size budget and the route tests of the script tag.
  */
-import type { ConditionClause } from '../../src/runtime/snapshot.js';
+import type { ConditionClause } from '../../src/agents/snapshot.js';
 import type { TestApp } from './app.js';
 
 /** A condition: `then` is the wire format's field name (PRODUCT.md 3.3). */

@@ -1,0 +1,140 @@
+/**
+ * Server assembly: plugins, error mapping, authentication, and each area's routes. Areas register
+ * what they own; every route declares its permission (enforced in authenticate.ts).
+ */
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { registerAgentApiRoutes } from '../api/agent-api.js';
+import { registerAgentRoutes } from '../api/agents.js';
+import { registerApiKeyRoutes } from '../api/api-keys.js';
+import { registerAuditRoutes } from '../api/audit.js';
+import { registerAuthRoutes } from '../api/auth.js';
+import { registerDeployTargetRoutes } from '../api/deploy-targets.js';
+import { registerDeploymentRoutes } from '../api/deployments.js';
+import { registerGoalRoutes } from '../api/goals.js';
+import { registerHealthRoutes } from '../api/health.js';
+import { registerKeySelfRoutes } from '../api/keys-self.js';
+import { registerReportRoutes } from '../api/reports.js';
+import { registerScriptRoutes } from '../api/script.js';
+import { registerUserRoutes } from '../api/users.js';
+import { registerConsole } from '../console/register.js';
+import { registerAuthentication } from '../web/authenticate.js';
+import { parseJsonBodies } from '../web/content-types.js';
+import { handleClientError, handleFrameworkError, registerErrorHandling } from '../web/errors.js';
+import { lazyRequestLogger, loggerOptions } from '../web/log.js';
+import { registerMetrics } from '../web/metrics.js';
+import { refuseMalformedText } from '../web/text-input.js';
+import type { Services } from './services.js';
+
+export interface ServerOptions {
+  logLevel?: string;
+  /** extra route registrations (tests use it to add probe routes) */
+  extend?: (app: FastifyInstance) => void;
+  /** sees every route as it is registered (tests walk all of them) */
+  onRoute?: (route: RouteOptions) => void;
+  /** where log lines go instead of stdout (tests capture them) */
+  logStream?: NodeJS.WritableStream;
+  /** how long a client may take (ms); the defaults suit clients behind a load balancer */
+  timeouts?: Partial<ClientTimeouts>;
+}
+
+export interface ClientTimeouts {
+  /** to send a request's headers (a slowloris client trickling them is cut off after this) */
+  headersMs: number;
+  /** to send a whole request, body included */
+  requestMs: number;
+  /** of silence on a connection before it is closed (a stopped client) */
+  idleMs: number;
+  /** how often the headers and request deadlines are checked */
+  checkEveryMs: number;
+}
+
+export const DEFAULT_CLIENT_TIMEOUTS: ClientTimeouts = {
+  headersMs: 10_000,
+  requestMs: 30_000,
+  idleMs: 60_000,
+  checkEveryMs: 1_000,
+};
+
+/** The largest request body accepted (413 beyond it); runtime and admin bodies are far smaller. */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+export async function buildServer(services: Services, options: ServerOptions = {}): Promise<FastifyInstance> {
+  const timeouts = { ...DEFAULT_CLIENT_TIMEOUTS, ...options.timeouts };
+  const app = Fastify({
+    logger: loggerOptions(options.logLevel ?? 'info', options.logStream),
+    childLoggerFactory: lazyRequestLogger,
+    // A slow or stalled client cannot hold a connection (or its memory) for long: headers, then
+    // the whole request, must arrive in time, a silent connection is closed, and a body larger
+    // than the limit is refused with 413 as soon as its length is known.
+    http: { headersTimeout: timeouts.headersMs, connectionsCheckingInterval: timeouts.checkEveryMs },
+    requestTimeout: timeouts.requestMs,
+    connectionTimeout: timeouts.idleMs,
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Path parameters up to this length reach the route, whose schema names what is wrong with
+    // them (a 101-character agent code is a 400 on params.a); the router's default of 100 answered
+    // longer ones with a bare 414.
+    routerOptions: { maxParamLength: 1000 },
+    return503OnClosing: true,
+    trustProxy: process.env.TESSERA_TRUST_PROXY === 'true',
+    // A URL that cannot be decoded is bad input too, and answers in the same shape.
+    frameworkErrors: handleFrameworkError,
+    clientErrorHandler: handleClientError,
+  });
+  if (options.onRoute) app.addHook('onRoute', options.onRoute);
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandling(app);
+  parseJsonBodies(app);
+  // Before authentication, which reads the store with what the path names.
+  refuseMalformedText(app);
+
+  await app.register(cookie);
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Tessera',
+        description: 'Runtime, Admin and key-management API of Tessera',
+        version: '0.1.0',
+      },
+      components: {
+        securitySchemes: {
+          apiKey: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'A Tessera API key (also accepted as ?apikey=)',
+          },
+          session: { type: 'apiKey', in: 'cookie', name: 'tessera_session' },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  registerAuthentication(app, services);
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  const metrics = registerMetrics(app, services);
+  registerHealthRoutes(app, services, metrics);
+  app.get('/openapi.json', { config: { permission: 'public' }, schema: { hide: true } }, async () =>
+    app.swagger(),
+  );
+  registerAuthRoutes(app, services);
+  registerApiKeyRoutes(app, services);
+  registerKeySelfRoutes(app, services);
+  registerAuditRoutes(app, services);
+  registerDeployTargetRoutes(app, services);
+  registerDeploymentRoutes(app, services);
+  registerAgentRoutes(app, services);
+  registerGoalRoutes(app, services);
+  registerUserRoutes(app, services);
+  registerAgentApiRoutes(app, services);
+  registerScriptRoutes(app, services);
+  registerReportRoutes(app, services);
+  await registerConsole(app, services);
+  options.extend?.(app);
+  await app.ready();
+  return app;
+}

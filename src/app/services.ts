@@ -1,0 +1,130 @@
+/**
+ * The composition function: builds every service over one store and one change feed. The HTTP
+ * layer, the CLI and the tests all start from here, so there is one wiring of the product.
+ */
+import { type AccountService, createAccountService } from '../accounts/accounts.js';
+import { type Bootstrap, createBootstrap } from '../accounts/bootstrap.js';
+import { createSessionService, type SessionService } from '../accounts/sessions.js';
+import { createUserService, type UserService } from '../accounts/users.js';
+import { type AgentService, createAgentService } from '../agents/agents.js';
+import { createGoalService, type GoalService } from '../agents/goals.js';
+import { type AuditLog, createAuditLog } from '../audit/audit-log.js';
+import { createEventWriter, type EventWriter } from '../events/event-writer.js';
+import { createKeyService, type KeyService } from '../keys/key-service.js';
+import { createKeyStore } from '../keys/key-store.js';
+import { createKeyUsageRecorder, type KeyUsageRecorder } from '../keys/key-usage.js';
+import { createKeyCache, type KeyVerifier } from '../keys/key-verifier.js';
+import { createMemoryRateLimiter, type KeyRateLimiter } from '../limits/key-rate-limiter.js';
+import { createLoginThrottle, type LoginThrottle } from '../limits/login-throttle.js';
+import { createDecisionStats, type DecisionStatsService } from '../reports/decision-stats.js';
+import { createRuntimeService, type RuntimeService } from '../runtime/runtime-service.js';
+import { createVisitorStore, type VisitorStore } from '../runtime/visitor-store.js';
+import { createDeviceEvents, type DeviceEvents } from '../script/device-events.js';
+import { type ChangeFeed, createLocalChangeFeed } from '../store/changes.js';
+import type { Store } from '../store/connect.js';
+import { createDeployTargetService, type DeployTargetService } from '../targets/deploy-targets.js';
+import type { DeployedSnapshots } from '../targets/deployed-snapshots.js';
+import { createDeploymentService, type DeploymentService } from '../targets/deployments.js';
+import { createDeployedSnapshots } from '../targets/snapshot-cache.js';
+
+export interface Services {
+  store: Store;
+  changes: ChangeFeed;
+  accounts: AccountService;
+  users: UserService;
+  sessions: SessionService;
+  loginThrottle: LoginThrottle;
+  bootstrap: Bootstrap;
+  deployTargets: DeployTargetService;
+  agents: AgentService;
+  goals: GoalService;
+  deployments: DeploymentService;
+  /** the snapshot each deploy target serves (cached; what the runtime reads) */
+  snapshots: DeployedSnapshots;
+  keys: KeyService;
+  keyVerifier: KeyVerifier;
+  /** key usage, counted in memory and written in batches */
+  keyUsage: KeyUsageRecorder;
+  /** per-key rate limits (429 over a key's limit) */
+  keyRateLimiter: KeyRateLimiter;
+  audit: AuditLog;
+  /** the clock for key expiry, grace periods and usage */
+  now: () => number;
+  /** durable, group-committed visitor states and events */
+  events: EventWriter;
+  visitors: VisitorStore;
+  runtime: RuntimeService;
+  /** selections and rewards decided on devices (script tag, native apps), into the same reports */
+  deviceEvents: DeviceEvents;
+  reports: DecisionStatsService;
+  close(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  changes?: ChangeFeed;
+  /** what the runtime reads as deployed (tests may give their own) */
+  snapshots?: DeployedSnapshots;
+  /** sign-in throttling shared by several servers (default: in this process) */
+  loginThrottle?: LoginThrottle;
+  /** per-key rate limits shared by several servers (default: in this process) */
+  keyRateLimiter?: KeyRateLimiter;
+  /** false: key usage is not counted (the benchmark's baseline) */
+  countKeyUsage?: boolean;
+  /** how often key usage is written (ms; default 5 s, 0: only at close) */
+  keyUsageFlushMs?: number;
+  /** the clock for key expiry, grace periods and usage (default Date.now) */
+  now?: () => number;
+}
+
+export function createServices(store: Store, options: ServiceOptions = {}): Services {
+  const changes = options.changes ?? createLocalChangeFeed();
+  const keyStore = createKeyStore(store.db, changes);
+  const now = options.now ?? Date.now;
+
+  const deployments = createDeploymentService(store.db, changes);
+  const deployTargets = createDeployTargetService(store.db, keyStore, changes, deployments);
+  const accounts = createAccountService(store.db, deployTargets);
+  const users = createUserService(store.db, changes);
+  const snapshots: DeployedSnapshots = options.snapshots ?? createDeployedSnapshots(store.db, changes);
+  const events = createEventWriter(store);
+  const keyUsage = createKeyUsageRecorder(store.db, {
+    enabled: options.countKeyUsage,
+    flushMs: options.keyUsageFlushMs,
+    now,
+    // A SQLite file's usage goes through its commit thread, so no flush stalls a request.
+    write: (batch) => events.writeUsage(batch),
+    onError: (error) => console.error(`key usage not written yet (kept for the next try): ${String(error)}`),
+  });
+  // On PostgreSQL other servers may answer the same sessions: visitor states are read, not cached.
+  const visitors = createVisitorStore(store.db, { cacheStates: store.dialect === 'sqlite' });
+  return {
+    store,
+    changes,
+    accounts,
+    users,
+    sessions: createSessionService(store.db),
+    loginThrottle: options.loginThrottle ?? createLoginThrottle(),
+    bootstrap: createBootstrap(store.db, accounts, users, store.exclusively),
+    deployTargets,
+    agents: createAgentService(store.db, deployments),
+    goals: createGoalService(store.db, deployments),
+    deployments,
+    snapshots,
+    keys: createKeyService(keyStore, deployTargets, { usage: keyUsage, now }),
+    keyVerifier: createKeyCache(keyStore, changes, { now }),
+    keyUsage,
+    keyRateLimiter: options.keyRateLimiter ?? createMemoryRateLimiter(),
+    audit: createAuditLog(store.db),
+    now,
+    events,
+    visitors,
+    runtime: createRuntimeService({ snapshots, visitors, events }),
+    deviceEvents: createDeviceEvents({ snapshots, events }),
+    reports: createDecisionStats({ db: store.db, snapshots, deployTargets }),
+    async close() {
+      await keyUsage.close();
+      await events.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,317 @@
+/**
+ * Deploy targets: where agents run. `rest` targets serve the runtime API, `js` targets the script
+ * tag and native bundle. The runtime resolves a target on every request, so lookups are cached
+ * and evicted through the change feed; every write announces itself from inside its transaction.
+ */
+import type { Kysely } from 'kysely';
+import { LRUCache } from 'lru-cache';
+import { type ActorLike, recordAudit } from '../audit/audit-log.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../kernel/errors.js';
+import { newDeployTargetId } from '../kernel/ids.js';
+import type { KeyStore } from '../keys/key-store.js';
+import type { ChangeFeed } from '../store/changes.js';
+import type { Database } from '../store/schema.js';
+
+export const DEPLOY_TARGET_KINDS = ['rest', 'js'] as const;
+export type DeployTargetKind = (typeof DEPLOY_TARGET_KINDS)[number];
+export const DEPLOY_MODES = ['automatic', 'manual'] as const;
+export type DeployMode = (typeof DEPLOY_MODES)[number];
+
+export interface DeployTarget {
+  id: string;
+  accountId: string;
+  name: string;
+  kind: DeployTargetKind;
+  deployMode: DeployMode;
+  isDefault: boolean;
+  deployedVersion: number | null;
+  deployedAt: number | null;
+  createdAt: number;
+}
+
+type Row = Database['deploy_targets'];
+
+function toDeployTarget(row: Row): DeployTarget {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    name: row.name,
+    kind: row.kind as DeployTargetKind,
+    deployMode: row.deploy_mode as DeployMode,
+    isDefault: row.is_default === 1,
+    deployedVersion: row.deployed_version,
+    deployedAt: row.deployed_at,
+    createdAt: row.created_at,
+  };
+}
+
+export interface NewDeployTarget {
+  name: string;
+  kind: DeployTargetKind;
+  deployMode: DeployMode;
+  isDefault?: boolean;
+}
+
+/**
+ * Gives targets their deployments as they are created or switched to `automatic` (implemented by
+ * deployments.ts): `write` runs in a transaction holding the account's configuration lock, and an
+ * `automatic` target it returns is deployed with the current configuration before commit.
+ */
+export interface TargetDeployer {
+  writeTarget(
+    accountId: string,
+    write: (trx: Kysely<Database>) => Promise<DeployTarget>,
+  ): Promise<DeployTarget>;
+}
+
+export interface DeployTargetService {
+  list(accountId: string): Promise<DeployTarget[]>;
+  get(accountId: string, id: string): Promise<DeployTarget>;
+  /** The target a runtime request addresses: the given id, or the account's default REST target. */
+  resolve(accountId: string, id: string | undefined): Promise<DeployTarget | undefined>;
+  /** `by`: who makes the change, for the audit log (written in the change's transaction) */
+  create(accountId: string, input: NewDeployTarget, by?: ActorLike): Promise<DeployTarget>;
+  update(
+    accountId: string,
+    id: string,
+    /** `kind` never changes: present, it must be the target's own (a record read back is accepted) */
+    patch: { name?: string; deployMode?: DeployMode; kind?: DeployTargetKind },
+    by?: ActorLike,
+  ): Promise<DeployTarget>;
+  remove(accountId: string, id: string, by?: ActorLike): Promise<DeployTarget>;
+}
+
+export function createDeployTargetService(
+  db: Kysely<Database>,
+  keys: KeyStore,
+  changes: ChangeFeed,
+  deployer?: TargetDeployer,
+): DeployTargetService {
+  // Runtime lookups by id, and the default REST target by account. Undefined answers are not cached.
+  const byId = new LRUCache<string, DeployTarget>({ max: 50_000 });
+  const defaultByAccount = new LRUCache<string, string>({ max: 50_000 });
+  // Bumped on every eviction: a read that started before a change does not put its (possibly
+  // stale) answer into the cache; nor does any read while the feed may be missing changes.
+  let generation = 0;
+  changes.subscribe((change) => {
+    // A deployment changes the target's deployedVersion too (and may arrive before its
+    // `deploy-target` change from another server).
+    if (change.type === 'deploy-target' || change.type === 'deployment') {
+      generation++;
+      byId.delete(change.deployTargetId);
+      defaultByAccount.delete(change.accountId);
+    } else if (change.type === 'resync') {
+      generation++;
+      byId.clear();
+      defaultByAccount.clear();
+    }
+  });
+  const mayCache = (startedAt: number) => generation === startedAt && changes.isLive();
+
+  // A new `automatic` target starts with the current configuration; without a deployer (no agents
+  // module), targets are written as they are.
+  const writeTarget = (accountId: string, write: (trx: Kysely<Database>) => Promise<DeployTarget>) =>
+    deployer
+      ? deployer.writeTarget(accountId, write)
+      : changes.transaction(db, async (trx, publish) => {
+          const target = await write(trx);
+          publish({ type: 'deploy-target', accountId, deployTargetId: target.id });
+          return target;
+        });
+
+  async function find(
+    accountId: string,
+    id: string,
+    executor: Kysely<Database> = db,
+  ): Promise<DeployTarget | undefined> {
+    const row = await executor
+      .selectFrom('deploy_targets')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row ? toDeployTarget(row) : undefined;
+  }
+
+  async function get(accountId: string, id: string): Promise<DeployTarget> {
+    const target = await find(accountId, id);
+    if (!target) throw new NotFoundError('deploy_target_not_found', `No deploy target ${id} in this account`);
+    return target;
+  }
+
+  return {
+    async list(accountId) {
+      const rows = await db
+        .selectFrom('deploy_targets')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute();
+      return rows.map(toDeployTarget);
+    },
+    get,
+    async resolve(accountId, id) {
+      const targetId = id ?? defaultByAccount.get(accountId);
+      const startedAt = generation;
+      if (targetId === undefined) {
+        const row = await db
+          .selectFrom('deploy_targets')
+          .selectAll()
+          .where('account_id', '=', accountId)
+          .where('is_default', '=', 1)
+          .executeTakeFirst();
+        if (!row) return undefined;
+        const target = toDeployTarget(row);
+        if (mayCache(startedAt)) {
+          defaultByAccount.set(accountId, target.id);
+          byId.set(target.id, target);
+        }
+        return target;
+      }
+      const cached = byId.get(targetId);
+      if (cached) return cached.accountId === accountId ? cached : undefined;
+      const target = await find(accountId, targetId);
+      if (target && mayCache(startedAt)) byId.set(target.id, target);
+      return target;
+    },
+    async create(accountId, input, by) {
+      const target: DeployTarget = {
+        id: newDeployTargetId(),
+        accountId,
+        name: input.name,
+        kind: input.kind,
+        deployMode: input.deployMode,
+        isDefault: input.isDefault === true && input.kind === 'rest',
+        deployedVersion: null,
+        deployedAt: null,
+        createdAt: Date.now(),
+      };
+      const created = await writeTarget(accountId, async (trx) => {
+        await trx
+          .insertInto('deploy_targets')
+          .values({
+            id: target.id,
+            account_id: accountId,
+            name: target.name,
+            kind: target.kind,
+            deploy_mode: target.deployMode,
+            is_default: target.isDefault ? 1 : 0,
+            deployed_version: null,
+            deployed_at: null,
+            created_at: target.createdAt,
+          })
+          .execute();
+        await recordAudit(trx, by, {
+          accountId,
+          action: 'deploy-target.create',
+          targetType: 'deploy-target',
+          targetId: target.id,
+          before: null,
+          after: audited(target),
+        });
+        return target;
+      });
+      return created;
+    },
+    async update(accountId, id, patch, by) {
+      await get(accountId, id);
+      // Switched to `automatic`, a target is deployed with the current configuration at once.
+      const next = await writeTarget(accountId, async (trx) => {
+        const target = await find(accountId, id, trx);
+        if (!target)
+          throw new NotFoundError('deploy_target_not_found', `No deploy target ${id} in this account`);
+        const { kind, ...changes } = patch;
+        if (kind !== undefined && kind !== target.kind) {
+          throw new InvalidInputError(
+            'kind',
+            `a deploy target's kind never changes (${id} is ${target.kind}): create a ${kind} target instead`,
+          );
+        }
+        const updated = { ...target, ...definedOnly(changes) };
+        await trx
+          .updateTable('deploy_targets')
+          .set({ name: updated.name, deploy_mode: updated.deployMode })
+          .where('account_id', '=', accountId)
+          .where('id', '=', id)
+          .execute();
+        await recordAudit(trx, by, {
+          accountId,
+          action: 'deploy-target.update',
+          targetType: 'deploy-target',
+          targetId: id,
+          before: audited(target),
+          after: audited(updated),
+        });
+        return updated;
+      });
+      return next;
+    },
+    async remove(accountId, id, by) {
+      const target = await get(accountId, id);
+      if (target.isDefault) {
+        throw new ConflictError(
+          'deploy_target_is_default',
+          `${id} is the account's default REST deploy target (used by /v3/agent-api without a target) and cannot be deleted`,
+        );
+      }
+      const using = await keys.keysUsingDeployTarget(id);
+      if (using.length > 0) {
+        const names = using.map((k) => `"${k.name}" (${k.id})`).join(', ');
+        throw new ConflictError(
+          'deploy_target_in_use',
+          `Deploy target ${id} is associated with API keys ${names}; remove it from those keys first`,
+        );
+      }
+      await changes.transaction(db, async (trx, publish) => {
+        await trx
+          .deleteFrom('deploy_targets')
+          .where('account_id', '=', accountId)
+          .where('id', '=', id)
+          .execute();
+        await recordAudit(trx, by, {
+          accountId,
+          action: 'deploy-target.delete',
+          targetType: 'deploy-target',
+          targetId: id,
+          before: audited(target),
+          after: null,
+        });
+        publish({ type: 'deploy-target', accountId, deployTargetId: id });
+      });
+      return target;
+    },
+  };
+}
+
+/** A target as the audit log shows it. */
+const audited = (t: DeployTarget) => ({
+  name: t.name,
+  kind: t.kind,
+  deployMode: t.deployMode,
+  isDefault: t.isDefault,
+});
+
+function definedOnly<T extends object>(patch: T): Partial<T> {
+  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Checks that ids name targets of this account of the wanted kind; used when associating keys. */
+export async function assertDeployTargets(
+  service: DeployTargetService,
+  accountId: string,
+  ids: string[],
+  kind: DeployTargetKind,
+): Promise<void> {
+  const targets = new Map((await service.list(accountId)).map((t) => [t.id, t]));
+  for (const id of ids) {
+    const target = targets.get(id);
+    if (!target) throw new InvalidInputError('deployTargets', `No deploy target ${id} in this account`);
+    if (target.kind !== kind) {
+      throw new InvalidInputError(
+        'deployTargets',
+        `${id} is a ${target.kind === 'rest' ? 'REST API' : 'JavaScript / On-Device'} deploy target; this key can only be associated with ${kind === 'rest' ? 'REST API' : 'JavaScript / On-Device'} targets`,
+      );
+    }
+  }
+}
