@@ -11,7 +11,7 @@
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Role } from '../access/permissions.js';
-import { type ActorLike, recordAudit } from '../audit/audit-log.js';
+import type { ActorLike, AuditRecorder } from '../audit/audit-log.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../kernel/errors.js';
 import { newUserId } from '../kernel/ids.js';
 import type { ChangeFeed } from '../store/changes.js';
@@ -61,7 +61,11 @@ export function checkEmail(email: string): void {
   }
 }
 
-export function createUserService(db: Kysely<Database>, changes: ChangeFeed): UserService {
+export function createUserService(
+  db: Kysely<Database>,
+  changes: ChangeFeed,
+  audit: AuditRecorder,
+): UserService {
   async function getMember(accountId: string, userId: string, executor = db): Promise<Member> {
     const row = await executor
       .selectFrom('memberships')
@@ -101,7 +105,7 @@ export function createUserService(db: Kysely<Database>, changes: ChangeFeed): Us
     userId: string,
     losesAdminRole: boolean,
     apply: (trx: Kysely<Database>) => Promise<unknown>,
-    audit: { by: ActorLike | undefined; action: string; after: Role | null },
+    entry: { by: ActorLike | undefined; action: string; after: Role | null },
   ): Promise<Member> {
     return changes.transaction(db, async (trx, publish) => {
       await trx
@@ -112,13 +116,13 @@ export function createUserService(db: Kysely<Database>, changes: ChangeFeed): Us
       const member = await getMember(accountId, userId, trx);
       if (member.role === 'account-admin' && losesAdminRole) await assertAnotherAdmin(trx, accountId, userId);
       await apply(trx);
-      await recordAudit(trx, audit.by, {
+      await audit.record(trx, entry.by, {
         accountId,
-        action: audit.action,
+        action: entry.action,
         targetType: 'user',
         targetId: userId,
         before: { email: member.email, role: member.role },
-        after: audit.after === null ? null : { email: member.email, role: audit.after },
+        after: entry.after === null ? null : { email: member.email, role: entry.after },
       });
       publish({ type: 'user', userId });
       return member;
@@ -201,7 +205,7 @@ export function createUserService(db: Kysely<Database>, changes: ChangeFeed): Us
         if (Number(added.numInsertedOrUpdatedRows ?? 0) === 0) {
           throw new ConflictError('user_exists', `${email} is already a member of this account`);
         }
-        await recordAudit(trx, by, {
+        await audit.record(trx, by, {
           accountId,
           action: 'user.create',
           targetType: 'user',

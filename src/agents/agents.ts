@@ -1,7 +1,7 @@
 /**
  * Agents: experiments and targeting rules. A person writes an agent whole (`put` creates or
  * replaces); every change bumps the account's configuration and is deployed to its `automatic`
- * targets in the same transaction (deployments.ts).
+ * targets in the same transaction (targets/deployments.ts, through `ConfigurationChanges`).
  *
  * Decisions where the spec is silent:
  * - Absent fields take defaults: `name` = the code, `status` = `running`, `weight` = 1, `meta` = {},
@@ -19,10 +19,9 @@
  */
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { type ActorLike, recordAudit } from '../audit/audit-log.js';
+import type { ActorLike, AuditRecorder } from '../audit/audit-log.js';
 import { InvalidInputError, NotFoundError } from '../kernel/errors.js';
 import type { Database } from '../store/schema.js';
-import type { DeploymentService } from '../targets/deployments.js';
 import {
   type Agent,
   type AgentDefinition,
@@ -31,6 +30,7 @@ import {
   selectAgent,
   selectAgents,
 } from './agent-store.js';
+import type { ConfigurationChanges } from './configuration.js';
 import { selectGoalCodes } from './goal-store.js';
 import { GoalCode } from './goals.js';
 import type { SnapshotCondition, SnapshotVariation } from './snapshot.js';
@@ -265,7 +265,11 @@ function audited(agent: Agent) {
   return definition;
 }
 
-export function createAgentService(db: Kysely<Database>, deployments: DeploymentService): AgentService {
+export function createAgentService(
+  db: Kysely<Database>,
+  deployments: ConfigurationChanges,
+  audit: AuditRecorder,
+): AgentService {
   const notFound = (code: string) => new NotFoundError('agent_not_found', `No agent ${code} in this account`);
 
   return {
@@ -295,7 +299,7 @@ export function createAgentService(db: Kysely<Database>, deployments: Deployment
           updatedAt: now,
         };
         await saveAgent(trx, accountId, agent, existing === undefined);
-        await recordAudit(
+        await audit.record(
           trx,
           by,
           {
@@ -317,7 +321,7 @@ export function createAgentService(db: Kysely<Database>, deployments: Deployment
         const existing = await selectAgent(trx, accountId, code);
         if (!existing) throw notFound(code);
         await deleteAgent(trx, accountId, code);
-        await recordAudit(trx, by, {
+        await audit.record(trx, by, {
           accountId,
           action: 'agent.delete',
           targetType: 'agent',

@@ -1,6 +1,6 @@
 /**
  * Goals: conversions that rewards credit. Written whole (`put` creates or replaces); every change
- * is deployed like an agent change (deployments.ts).
+ * is deployed like an agent change (targets/deployments.ts, through `ConfigurationChanges`).
  *
  * Decisions where the spec is silent:
  * - `name` defaults to the code and `value` to 1; a value may be any finite number (a refund
@@ -12,11 +12,11 @@
  */
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { type ActorLike, recordAudit } from '../audit/audit-log.js';
+import type { ActorLike, AuditRecorder } from '../audit/audit-log.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../kernel/errors.js';
 import type { Database } from '../store/schema.js';
-import type { DeploymentService } from '../targets/deployments.js';
 import { selectAgentsTrackingGoal } from './agent-store.js';
+import type { ConfigurationChanges } from './configuration.js';
 import { deleteGoal, type Goal, saveGoal, selectGoal, selectGoals } from './goal-store.js';
 
 export type { Goal } from './goal-store.js';
@@ -88,7 +88,11 @@ function parseInput(code: string, input: unknown): { name: string; value: number
   return { name: parsed.data.name ?? code, value: parsed.data.value };
 }
 
-export function createGoalService(db: Kysely<Database>, deployments: DeploymentService): GoalService {
+export function createGoalService(
+  db: Kysely<Database>,
+  deployments: ConfigurationChanges,
+  audit: AuditRecorder,
+): GoalService {
   const notFound = (code: string) => new NotFoundError('goal_not_found', `No goal ${code} in this account`);
 
   return {
@@ -119,7 +123,7 @@ export function createGoalService(db: Kysely<Database>, deployments: DeploymentS
           updatedAt: now,
         };
         await saveGoal(trx, accountId, goal, existing === undefined);
-        await recordAudit(
+        await audit.record(
           trx,
           by,
           {
@@ -148,7 +152,7 @@ export function createGoalService(db: Kysely<Database>, deployments: DeploymentS
           );
         }
         await deleteGoal(trx, accountId, code);
-        await recordAudit(trx, by, {
+        await audit.record(trx, by, {
           accountId,
           action: 'goal.delete',
           targetType: 'goal',

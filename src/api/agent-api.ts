@@ -21,13 +21,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { RewardValue } from '../agents/goals.js';
-import type { Services } from '../app/services.js';
 import type { Command } from '../runtime/engine.js';
 import { MAX_SESSION_LENGTH, StoreUnavailableError } from '../runtime/runtime-service.js';
 import { parseTextPlainAsJson } from '../web/content-types.js';
 import { answerPreflight } from '../web/cors.js';
 import { sendError } from '../web/errors.js';
 import { AccountParams } from '../web/schemas.js';
+import type { Services } from '../web/services.js';
 
 const Code = z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
 const CodeList = z.array(z.string().max(256, 'must be at most 256 characters')).max(1000);

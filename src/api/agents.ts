@@ -2,10 +2,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { type Agent, AgentCode, AgentInput } from '../agents/agents.js';
-import type { Services } from '../app/services.js';
 import { InvalidInputError } from '../kernel/errors.js';
 import { auditActor } from '../web/actor.js';
 import { AccountParams, iso, ok } from '../web/schemas.js';
+import type { Services } from '../web/services.js';
 
 const AgentParams = AccountParams.extend({ a: AgentCode });
 

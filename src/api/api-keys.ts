@@ -20,7 +20,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Services } from '../app/services.js';
 import { ConflictError, InvalidInputError } from '../kernel/errors.js';
 import { type KeyDetails, secretsInGrace } from '../keys/api-key.js';
 import { MAX_GRACE_SECONDS, MAX_RATE_PER_SECOND } from '../keys/key-service.js';
@@ -29,6 +28,7 @@ import { MAX_ALLOWED_ORIGINS } from '../keys/origins.js';
 import { KEY_KINDS } from '../keys/token.js';
 import { auditActor } from '../web/actor.js';
 import { AccountParams, bodyFields, iso, Name, ok, Timestamp } from '../web/schemas.js';
+import type { Services } from '../web/services.js';
 
 const KeyParams = AccountParams.extend({ id: z.string().min(1).max(64) });
 const DeployTargetIds = z.array(z.string().min(1).max(64)).max(100);

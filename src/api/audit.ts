@@ -10,9 +10,9 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Services } from '../app/services.js';
 import { AUDIT_TARGET_TYPES, type AuditEntry, type AuditQuery } from '../audit/audit-log.js';
 import { AccountParams, iso, ok, Timestamp } from '../web/schemas.js';
+import type { Services } from '../web/services.js';
 
 const Filters = z.object({
   since: Timestamp.optional(),

@@ -5,9 +5,9 @@ import { z } from 'zod';
 import { SESSION_COOKIE, SESSION_LIFETIME_MS } from '../accounts/sessions.js';
 import { checkSignIn } from '../accounts/sign-in.js';
 import { EmailAddress, normalizeEmail } from '../accounts/users.js';
-import type { Services } from '../app/services.js';
 import { sendError } from '../web/errors.js';
 import { bodyFields, ok } from '../web/schemas.js';
+import type { Services } from '../web/services.js';
 
 const Credentials = z.object({
   email: z.string().trim().min(1, 'is required').max(254),

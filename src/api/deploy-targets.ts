@@ -2,10 +2,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Services } from '../app/services.js';
 import { DEPLOY_MODES, DEPLOY_TARGET_KINDS, type DeployTarget } from '../targets/deploy-targets.js';
 import { auditActor } from '../web/actor.js';
 import { AccountParams, bodyFields, iso, Name, ok } from '../web/schemas.js';
+import type { Services } from '../web/services.js';
 
 const TargetParams = AccountParams.extend({ dt: z.string().min(1).max(64) });
 

@@ -5,9 +5,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Services } from '../app/services.js';
 import { auditActor } from '../web/actor.js';
 import { AccountParams, ok } from '../web/schemas.js';
+import type { Services } from '../web/services.js';
 import { deployTargetRecord } from './deploy-targets.js';
 
 const TargetParams = AccountParams.extend({ dt: z.string().min(1).max(64) });

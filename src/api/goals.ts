@@ -2,9 +2,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { type Goal, GoalCode, GoalInput } from '../agents/goals.js';
-import type { Services } from '../app/services.js';
 import { auditActor } from '../web/actor.js';
 import { AccountParams, iso, ok } from '../web/schemas.js';
+import type { Services } from '../web/services.js';
 import { fieldsOfBody } from './agents.js';
 
 const GoalParams = AccountParams.extend({ g: GoalCode });

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
-import type { Services } from '../app/services.js';
 import { sendError } from '../web/errors.js';
 import type { Metrics } from '../web/metrics.js';
+import type { Services } from '../web/services.js';
 
 export function registerHealthRoutes(app: FastifyInstance, services: Services, metrics: Metrics): void {
   app.get(

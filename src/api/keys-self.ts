@@ -5,11 +5,11 @@
  * works). Never a secret. Introspection is not counted as a use of the key, nor rate limited.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Services } from '../app/services.js';
 import { NotFoundError } from '../kernel/errors.js';
 import { firstSecret } from '../keys/api-key.js';
 import { sendError } from '../web/errors.js';
 import { iso, ok } from '../web/schemas.js';
+import type { Services } from '../web/services.js';
 import { rotationState } from './api-keys.js';
 
 export function registerKeySelfRoutes(app: FastifyInstance, services: Services): void {

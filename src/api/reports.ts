@@ -6,10 +6,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Services } from '../app/services.js';
 import { dayOf } from '../events/event-store.js';
 import { parseDay } from '../kernel/days.js';
 import { AccountParams, fieldsIn } from '../web/schemas.js';
+import type { Services } from '../web/services.js';
 
 const Day = z
   .string()

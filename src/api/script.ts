@@ -23,7 +23,6 @@ import { z } from 'zod';
 import { RewardValue } from '../agents/goals.js';
 import type { Snapshot } from '../agents/snapshot.js';
 import { loadConfig } from '../app/config.js';
-import type { Services } from '../app/services.js';
 import { originAllowed } from '../keys/origins.js';
 import { MAX_SESSION_LENGTH, StoreUnavailableError } from '../runtime/runtime-service.js';
 import { DEVICE_FORMAT, type DeviceEvent, eventsPath, toDeviceSnapshot } from '../script/device-config.js';
@@ -34,6 +33,7 @@ import { answerPreflight } from '../web/cors.js';
 import { sendError } from '../web/errors.js';
 import { Representation, sendRepresentation } from '../web/representation.js';
 import { AccountParams } from '../web/schemas.js';
+import type { Services } from '../web/services.js';
 
 const TargetParams = AccountParams.extend({ dt: z.string().min(1).max(64) });
 const KeyQuery = z.object({ apikey: z.string().optional() });

@@ -4,9 +4,9 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ROLES } from '../access/permissions.js';
 import { EmailAddress, type Member } from '../accounts/users.js';
-import type { Services } from '../app/services.js';
 import { auditActor } from '../web/actor.js';
 import { AccountParams, bodyFields, iso, ok } from '../web/schemas.js';
+import type { Services } from '../web/services.js';
 
 const UserParams = AccountParams.extend({ id: z.string().min(1).max(64) });
 

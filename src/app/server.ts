@@ -20,10 +20,12 @@ import { registerKeySelfRoutes } from '../api/keys-self.js';
 import { registerReportRoutes } from '../api/reports.js';
 import { registerScriptRoutes } from '../api/script.js';
 import { registerUserRoutes } from '../api/users.js';
+import { renderConsoleFrameworkFailure } from '../console/errors.js';
+import { CONSOLE } from '../console/html.js';
 import { registerConsole } from '../console/register.js';
 import { registerAuthentication } from '../web/authenticate.js';
 import { parseJsonBodies } from '../web/content-types.js';
-import { handleClientError, handleFrameworkError, registerErrorHandling } from '../web/errors.js';
+import { frameworkErrorHandler, handleClientError, registerErrorHandling } from '../web/errors.js';
 import { lazyRequestLogger, loggerOptions } from '../web/log.js';
 import { registerMetrics } from '../web/metrics.js';
 import { refuseMalformedText } from '../web/text-input.js';
@@ -81,7 +83,7 @@ export async function buildServer(services: Services, options: ServerOptions = {
     return503OnClosing: true,
     trustProxy: process.env.TESSERA_TRUST_PROXY === 'true',
     // A URL that cannot be decoded is bad input too, and answers in the same shape.
-    frameworkErrors: handleFrameworkError,
+    frameworkErrors: frameworkErrorHandler([{ prefix: CONSOLE, render: renderConsoleFrameworkFailure }]),
     clientErrorHandler: handleClientError,
   });
   if (options.onRoute) app.addHook('onRoute', options.onRoute);

@@ -14,6 +14,7 @@ import { createKeyService, type KeyService } from '../keys/key-service.js';
 import { createKeyStore } from '../keys/key-store.js';
 import { createKeyUsageRecorder, type KeyUsageRecorder } from '../keys/key-usage.js';
 import { createKeyCache, type KeyVerifier } from '../keys/key-verifier.js';
+import { redactTokens } from '../keys/token.js';
 import { createMemoryRateLimiter, type KeyRateLimiter } from '../limits/key-rate-limiter.js';
 import { createLoginThrottle, type LoginThrottle } from '../limits/login-throttle.js';
 import { createDecisionStats, type DecisionStatsService } from '../reports/decision-stats.js';
@@ -26,39 +27,9 @@ import { createDeployTargetService, type DeployTargetService } from '../targets/
 import type { DeployedSnapshots } from '../targets/deployed-snapshots.js';
 import { createDeploymentService, type DeploymentService } from '../targets/deployments.js';
 import { createDeployedSnapshots } from '../targets/snapshot-cache.js';
+import type { Services } from '../web/services.js';
 
-export interface Services {
-  store: Store;
-  changes: ChangeFeed;
-  accounts: AccountService;
-  users: UserService;
-  sessions: SessionService;
-  loginThrottle: LoginThrottle;
-  bootstrap: Bootstrap;
-  deployTargets: DeployTargetService;
-  agents: AgentService;
-  goals: GoalService;
-  deployments: DeploymentService;
-  /** the snapshot each deploy target serves (cached; what the runtime reads) */
-  snapshots: DeployedSnapshots;
-  keys: KeyService;
-  keyVerifier: KeyVerifier;
-  /** key usage, counted in memory and written in batches */
-  keyUsage: KeyUsageRecorder;
-  /** per-key rate limits (429 over a key's limit) */
-  keyRateLimiter: KeyRateLimiter;
-  audit: AuditLog;
-  /** the clock for key expiry, grace periods and usage */
-  now: () => number;
-  /** durable, group-committed visitor states and events */
-  events: EventWriter;
-  visitors: VisitorStore;
-  runtime: RuntimeService;
-  /** selections and rewards decided on devices (script tag, native apps), into the same reports */
-  deviceEvents: DeviceEvents;
-  reports: DecisionStatsService;
-  close(): Promise<void>;
-}
+export type { Services };
 
 export interface ServiceOptions {
   changes?: ChangeFeed;
@@ -78,13 +49,19 @@ export interface ServiceOptions {
 
 export function createServices(store: Store, options: ServiceOptions = {}): Services {
   const changes = options.changes ?? createLocalChangeFeed();
-  const keyStore = createKeyStore(store.db, changes);
+  const audit = createAuditLog(store.db, { redact: redactTokens });
+  const keyStore = createKeyStore(store.db, changes, audit);
   const now = options.now ?? Date.now;
 
-  const deployments = createDeploymentService(store.db, changes);
-  const deployTargets = createDeployTargetService(store.db, keyStore, changes, deployments);
+  const deployments = createDeploymentService(store.db, changes, audit);
+  const deployTargets = createDeployTargetService(store.db, {
+    changes,
+    audit,
+    keysUsing: (deployTargetId) => keyStore.keysUsingDeployTarget(deployTargetId),
+    deployer: deployments,
+  });
   const accounts = createAccountService(store.db, deployTargets);
-  const users = createUserService(store.db, changes);
+  const users = createUserService(store.db, changes, audit);
   const snapshots: DeployedSnapshots = options.snapshots ?? createDeployedSnapshots(store.db, changes);
   const events = createEventWriter(store);
   const keyUsage = createKeyUsageRecorder(store.db, {
@@ -106,15 +83,15 @@ export function createServices(store: Store, options: ServiceOptions = {}): Serv
     loginThrottle: options.loginThrottle ?? createLoginThrottle(),
     bootstrap: createBootstrap(store.db, accounts, users, store.exclusively),
     deployTargets,
-    agents: createAgentService(store.db, deployments),
-    goals: createGoalService(store.db, deployments),
+    agents: createAgentService(store.db, deployments, audit),
+    goals: createGoalService(store.db, deployments, audit),
     deployments,
     snapshots,
     keys: createKeyService(keyStore, deployTargets, { usage: keyUsage, now }),
     keyVerifier: createKeyCache(keyStore, changes, { now }),
     keyUsage,
     keyRateLimiter: options.keyRateLimiter ?? createMemoryRateLimiter(),
-    audit: createAuditLog(store.db),
+    audit,
     now,
     events,
     visitors,

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createTestStore, type TestStore } from '../../test/helpers/store.js';
-import { generateToken } from '../keys/token.js';
-import { type AuditLog, createAuditLog, recordAudit } from './audit-log.js';
+import { generateToken, redactTokens } from '../keys/token.js';
+import { type AuditLog, createAuditLog } from './audit-log.js';
 
 let testStore: TestStore;
 let log: AuditLog;
@@ -15,7 +15,8 @@ before(async () => {
     .insertInto('accounts')
     .values({ id: 'acc-other0001', name: 'O', created_at: 0 })
     .execute();
-  log = createAuditLog(testStore.store.db);
+  // Redacting as the composition does (app/services.ts).
+  log = createAuditLog(testStore.store.db, { redact: redactTokens });
 });
 after(() => testStore.dispose());
 
@@ -23,7 +24,7 @@ test('entries are written in the transaction of the change: a rolled-back change
   const { db } = testStore.store;
   await assert.rejects(
     db.transaction().execute(async (trx) => {
-      await recordAudit(trx, 'a@example.com', {
+      await log.record(trx, 'a@example.com', {
         accountId: ACC,
         action: 'api-key.create',
         targetType: 'api-key',
@@ -41,7 +42,7 @@ test('filters by time, actor and target; newest first; the export is oldest firs
   const { db } = testStore.store;
   const token = generateToken('rest');
   for (let i = 0; i < 1005; i++) {
-    await recordAudit(
+    await log.record(
       db,
       i % 2 === 0 ? { name: 'even@example.com', address: '10.0.0.2' } : 'odd@example.com',
       {
@@ -56,7 +57,7 @@ test('filters by time, actor and target; newest first; the export is oldest firs
       10_000 + i,
     );
   }
-  await recordAudit(db, 'x@example.com', {
+  await log.record(db, 'x@example.com', {
     accountId: 'acc-other0001',
     action: 'user.create',
     targetType: 'user',

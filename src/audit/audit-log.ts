@@ -6,13 +6,13 @@
  * Entries are written by `recordAudit` inside the transaction of the change itself, so no change
  * commits without its entry and a rolled-back change leaves none. Callers describe a record with
  * the fields a person may read (never a secret, a token or a password hash); as a second guard,
- * anything shaped like a Tessera token is masked before it is stored.
+ * each entry passes through the redaction the log was made with (anything shaped like a Tessera
+ * token masked: the composition hands in the keys module's `redactTokens`).
  *
  * Refused uses of keys are not logged here one by one: they are counted (key-usage.ts).
  */
 import type { Kysely } from 'kysely';
 import { randomBase62 } from '../kernel/ids.js';
-import { maskToken, TOKEN_PATTERN } from '../keys/token.js';
 import type { Database } from '../store/schema.js';
 
 /** Who made a change, and from where (the client address, when it came over HTTP). */
@@ -57,36 +57,6 @@ export interface AuditEntry {
   after: unknown;
 }
 
-function stored(value: object | null): string | null {
-  if (value === null) return null;
-  return JSON.stringify(value).replace(TOKEN_PATTERN, (token) => maskToken(token));
-}
-
-/** Writes one entry with `executor`: pass the change's transaction. */
-export async function recordAudit(
-  executor: Kysely<Database>,
-  by: ActorLike | undefined,
-  change: AuditChange,
-  at: number = Date.now(),
-): Promise<void> {
-  const actor = toActor(by);
-  await executor
-    .insertInto('audit_log')
-    .values({
-      id: `aud-${randomBase62(14)}`,
-      account_id: change.accountId,
-      at,
-      actor: actor.name,
-      client_address: actor.address,
-      action: change.action,
-      target_type: change.targetType,
-      target_id: change.targetId,
-      before: stored(change.before),
-      after: stored(change.after),
-    })
-    .execute();
-}
-
 export interface AuditQuery {
   /** entries at or after (epoch ms) */
   since?: number;
@@ -100,6 +70,13 @@ export interface AuditQuery {
 }
 
 export interface AuditLog {
+  /** Writes one entry with `executor`: pass the change's transaction. */
+  record(
+    executor: Kysely<Database>,
+    by: ActorLike | undefined,
+    change: AuditChange,
+    at?: number,
+  ): Promise<void>;
   /** The newest entries first, at most `limit`. */
   list(accountId: string, query: AuditQuery, limit: number): Promise<AuditEntry[]>;
   /** Every matching entry, oldest first, read page by page (an export of any size). */
@@ -125,7 +102,18 @@ function toEntry(row: Row): AuditEntry {
 
 const EXPORT_PAGE = 1000;
 
-export function createAuditLog(db: Kysely<Database>): AuditLog {
+/** What the domain's services need of the log: writing an entry inside their change's transaction. */
+export type AuditRecorder = Pick<AuditLog, 'record'>;
+
+export interface AuditLogOptions {
+  /** applied to each entry's JSON before it is stored: the last guard against a secret in a record */
+  redact: (json: string) => string;
+}
+
+export function createAuditLog(db: Kysely<Database>, options: AuditLogOptions): AuditLog {
+  const stored = (value: object | null): string | null =>
+    value === null ? null : options.redact(JSON.stringify(value));
+
   function filtered(accountId: string, query: AuditQuery) {
     let select = db.selectFrom('audit_log').selectAll().where('account_id', '=', accountId);
     if (query.since !== undefined) select = select.where('at', '>=', query.since);
@@ -137,6 +125,24 @@ export function createAuditLog(db: Kysely<Database>): AuditLog {
   }
 
   return {
+    async record(executor, by, change, at = Date.now()) {
+      const actor = toActor(by);
+      await executor
+        .insertInto('audit_log')
+        .values({
+          id: `aud-${randomBase62(14)}`,
+          account_id: change.accountId,
+          at,
+          actor: actor.name,
+          client_address: actor.address,
+          action: change.action,
+          target_type: change.targetType,
+          target_id: change.targetId,
+          before: stored(change.before),
+          after: stored(change.after),
+        })
+        .execute();
+    },
     async list(accountId, query, limit) {
       const rows = await filtered(accountId, query)
         .orderBy('at', 'desc')

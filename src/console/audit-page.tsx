@@ -6,9 +6,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Services } from '../app/services.js';
 import { AUDIT_TARGET_TYPES, type AuditEntry, type AuditQuery } from '../audit/audit-log.js';
 import { parseDay } from '../kernel/days.js';
+import type { Services } from '../web/services.js';
 import { type AccountContext, accountContext } from './context.js';
 import { CONSOLE, formatTime, sendHtml } from './html.js';
 import { AccountPage, SettingsTabs } from './layout.js';

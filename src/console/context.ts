@@ -5,7 +5,7 @@
 import type { FastifyRequest } from 'fastify';
 import { type AccountPermission, type Role, roleGrants } from '../access/permissions.js';
 import type { SignedInUser } from '../access/principal.js';
-import type { Services } from '../app/services.js';
+import type { Services } from '../web/services.js';
 
 export interface Membership {
   id: string;

@@ -3,11 +3,10 @@
  * the sign-in page, anything else gets a page (navigation) or a short message (htmx, which
  * console.js shows in the form or the page's flash region). The JSON API keeps its JSON.
  */
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { ConflictError, InvalidInputError, NotFoundError } from '../kernel/errors.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Refusal } from '../web/authenticate.js';
-import { CONSOLE, isHtmx, sendHtml } from './html.js';
+import { type FailureRenderer, failureHandler } from '../web/errors.js';
+import { CONSOLE, isHtmx, SECURITY_HEADERS, sendHtml } from './html.js';
 import { PlainPage } from './layout.js';
 
 const TITLES: Record<number, string> = {
@@ -19,6 +18,7 @@ const TITLES: Record<number, string> = {
   422: 'That did not work',
   429: 'Too many attempts',
   500: 'Something went wrong',
+  503: 'Try again shortly',
 };
 
 export function ErrorPage(props: { status: number; message: string }): JSX.Element {
@@ -83,26 +83,21 @@ export function consoleRefusal(request: FastifyRequest, reply: FastifyReply, ref
   return sendConsoleError(request, reply, refusal.status, refusal.message);
 }
 
-/** The console scope's error handler: domain errors and bad input as messages, the rest logged. */
-export function consoleErrorHandler(
-  error: FastifyError,
-  request: FastifyRequest,
-  reply: FastifyReply,
-): FastifyReply {
-  if (hasZodFastifySchemaValidationErrors(error)) {
-    const issue = error.validation[0];
-    const path = (issue?.params?.issue as { path?: PropertyKey[] } | undefined)?.path?.map(String) ?? [];
-    const fromPointer = (issue?.instancePath ?? '').split('/').filter(Boolean);
-    const field = [error.validationContext, ...(path.length > 0 ? path : fromPointer)]
-      .filter(Boolean)
-      .join('.');
-    return sendConsoleError(request, reply, 400, `${field}: ${issue?.message ?? 'invalid'}`);
-  }
-  if (error instanceof InvalidInputError) return sendConsoleError(request, reply, 422, error.message);
-  if (error instanceof ConflictError) return sendConsoleError(request, reply, 409, error.message);
-  if (error instanceof NotFoundError) return sendConsoleError(request, reply, 404, error.message);
-  const status = error.statusCode ?? 500;
-  if (status >= 400 && status < 500) return sendConsoleError(request, reply, status, error.message);
-  request.log.error({ err: error }, 'console request failed');
-  return sendConsoleError(request, reply, 500, 'Something went wrong on our side; it has been logged.');
-}
+/**
+ * How the console renders a failure of the one error table (web/errors.ts): the same status as
+ * the API, except a value the domain refused, which is 422 so the form stays with its message.
+ */
+export const renderConsoleFailure: FailureRenderer = (request, reply, failure) => {
+  if (failure.retryAfter !== undefined) reply.header('retry-after', String(failure.retryAfter));
+  const status = failure.kind === 'input' ? 422 : failure.status;
+  return sendConsoleError(request, reply, status, failure.message);
+};
+
+/** Before routing (an address that cannot be decoded), the console scope's headers are not set yet. */
+export const renderConsoleFrameworkFailure: FailureRenderer = (request, reply, failure) => {
+  reply.headers(SECURITY_HEADERS);
+  return renderConsoleFailure(request, reply, failure);
+};
+
+/** The console scope's error handler: the one table, rendered as pages. */
+export const consoleErrorHandler = failureHandler(renderConsoleFailure);

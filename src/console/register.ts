@@ -6,7 +6,7 @@
  */
 import formbody from '@fastify/formbody';
 import type { FastifyInstance } from 'fastify';
-import type { Services } from '../app/services.js';
+import type { Services } from '../web/services.js';
 import { registerAgentPages } from './agents-pages.js';
 import { registerApiKeyPages } from './api-keys-page.js';
 import { registerAssets } from './assets.js';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createTestStore, type TestStore } from '../../test/helpers/store.js';
+import { DAY_MS } from '../kernel/days.js';
 import {
   commitEvents,
-  DAY_MS,
   dayOf,
   type EventWrite,
   type RewardRecord,

@@ -12,10 +12,9 @@
  * Only rows actually inserted (RETURNING) touch the aggregates, so a replay changes nothing.
  */
 import type { Kysely, Transaction } from 'kysely';
+import { DAY_MS } from '../kernel/days.js';
 import { chunks } from '../store/chunks.js';
 import type { Database } from '../store/schema.js';
-
-export const DAY_MS = 86_400_000;
 
 /** UTC midnight of the day `at` falls on, in epoch milliseconds. */
 export function dayOf(at: number): number {

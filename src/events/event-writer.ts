@@ -6,11 +6,11 @@
  * fsync per batch instead of one per request.
  */
 
-import { type UsageBatch, writeUsage } from '../keys/key-usage.js';
 import { isStoreUnavailable, type Store, sqliteFile } from '../store/connect.js';
 import { type BatchOutcome, commitEvents, type EventWrite } from './event-store.js';
 import { createGroupCommit, type GroupCommitStats } from './group-commit.js';
 import { type CommitThread, createCommitThread } from './sqlite-commit-thread.js';
+import { type UsageBatch, writeUsage } from './usage-store.js';
 
 export interface EventWriterStats extends GroupCommitStats {
   selectionsCounted: number;

@@ -6,9 +6,9 @@
  * cannot be shared with another connection, so it is committed in-thread instead (events.ts).
  */
 import { Worker } from 'node:worker_threads';
-import type { UsageBatch } from '../keys/key-usage.js';
 import type { BatchOutcome, EventWrite } from './event-store.js';
 import type { CommitReply, CommitRequest } from './sqlite-commit-worker.js';
+import type { UsageBatch } from './usage-store.js';
 
 export interface CommitThread {
   /** Starts the threads now rather than at the first commit (a server about to take requests). */

@@ -11,10 +11,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
-import { type UsageBatch, writeUsage } from '../keys/key-usage.js';
 import { openStore } from '../store/connect.js';
 import type { EventWrite } from './event-store.js';
 import { commitEvents } from './event-store.js';
+import { type UsageBatch, writeUsage } from './usage-store.js';
 
 export type CommitRequest =
   | { type: 'commit'; id: number; writes: EventWrite[] }

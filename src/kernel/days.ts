@@ -1,5 +1,7 @@
 /** UTC days and times as people write them (`YYYY-MM-DD`, `YYYY-MM-DDTHH:MM`), for reports, the audit log and forms. */
 
+export const DAY_MS = 86_400_000;
+
 /** The `YYYY-MM-DD` of a moment (UTC). */
 export const isoDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 

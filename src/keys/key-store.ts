@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { type ActorLike, type AuditChange, recordAudit } from '../audit/audit-log.js';
+import type { ActorLike, AuditChange, AuditRecorder } from '../audit/audit-log.js';
 import { NotFoundError } from '../kernel/errors.js';
 import type { ChangeFeed, Publish } from '../store/changes.js';
 import { chunks } from '../store/chunks.js';
@@ -90,7 +90,7 @@ const toSecret = (row: SecretRow): KeySecret => ({
   validUntil: row.valid_until,
 });
 
-export function createKeyStore(db: Kysely<Database>, changes: ChangeFeed): KeyStore {
+export function createKeyStore(db: Kysely<Database>, changes: ChangeFeed, audit: AuditRecorder): KeyStore {
   // Inside `announced` the store is already bound to a transaction.
   const inTransaction = <T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T> =>
     db.isTransaction ? work(db) : db.transaction().execute(work);
@@ -316,10 +316,10 @@ export function createKeyStore(db: Kysely<Database>, changes: ChangeFeed): KeySt
       return Number(result.numUpdatedRows);
     },
     audit(by, change, at) {
-      return recordAudit(db, by, change, at);
+      return audit.record(db, by, change, at);
     },
     announced(work) {
-      return changes.transaction(db, (trx, publish) => work(createKeyStore(trx, changes), publish));
+      return changes.transaction(db, (trx, publish) => work(createKeyStore(trx, changes, audit), publish));
     },
     async keysUsingDeployTarget(deployTargetId) {
       const rows = await db

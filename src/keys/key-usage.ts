@@ -15,8 +15,15 @@
  * it. A window never misses a request made within it, and may include up to one hour more.
  */
 import type { Kysely } from 'kysely';
+import {
+  pruneUsage,
+  readUsage,
+  type UsageBatch,
+  type UsageCounter,
+  type UsageLastUse,
+  writeUsage,
+} from '../events/usage-store.js';
 import { createKeyedLock } from '../kernel/keyed-lock.js';
-import { chunks } from '../store/chunks.js';
 import type { Database } from '../store/schema.js';
 
 export const HOUR = 3_600_000;
@@ -34,14 +41,8 @@ export interface UsageWindows {
   last30Days: number;
 }
 
-export interface KeyLastUse {
-  at: number;
-  deployTargetId: string | null;
-  clientAddress: string | null;
-  userAgent: string | null;
-  /** the secret generation used (1 for the key's first secret, +1 per roll) */
-  generation: number;
-}
+/** A key's last accepted request with one secret generation. */
+export type KeyLastUse = Omit<UsageLastUse, 'keyId'>;
 
 export interface KeyUsage {
   /** the last accepted request, with any secret of the key */
@@ -95,19 +96,6 @@ export interface KeyUsageOptions {
    * commit thread, so the fsync of a flush never stalls the requests being served.
    */
   write?: (batch: UsageBatch) => Promise<void>;
-}
-
-export interface UsageCounter {
-  keyId: string;
-  hour: number;
-  deployTargetId: string;
-  generation: number;
-  outcome: string;
-  requests: number;
-}
-
-export interface UsageLastUse extends KeyLastUse {
-  keyId: string;
 }
 
 export const hourOf = (t: number): number => t - (t % HOUR);
@@ -191,74 +179,6 @@ class UsageBuilder {
         .sort((a, b) => a.reason.localeCompare(b.reason)),
     };
   }
-}
-
-/** What one flush writes. Plain data: it may be handed to another thread. */
-export interface UsageBatch {
-  counters: UsageCounter[];
-  uses: UsageLastUse[];
-}
-
-/** Adds a batch to the hourly buckets and the last uses, in one transaction. */
-export async function writeUsage(db: Kysely<Database>, { counters: batch, uses }: UsageBatch): Promise<void> {
-  // Rows in key order: servers sharing PostgreSQL take row locks in one order (no deadlock).
-  batch.sort(
-    (a, b) =>
-      a.keyId.localeCompare(b.keyId) ||
-      a.hour - b.hour ||
-      a.deployTargetId.localeCompare(b.deployTargetId) ||
-      a.generation - b.generation ||
-      a.outcome.localeCompare(b.outcome),
-  );
-  uses.sort((a, b) => a.keyId.localeCompare(b.keyId) || a.generation - b.generation);
-  await db.transaction().execute(async (trx) => {
-    for (const chunk of chunks(batch)) {
-      await trx
-        .insertInto('api_key_usage')
-        .values(
-          chunk.map((c) => ({
-            key_id: c.keyId,
-            hour: c.hour,
-            deploy_target_id: c.deployTargetId,
-            generation: c.generation,
-            outcome: c.outcome,
-            requests: c.requests,
-          })),
-        )
-        .onConflict((oc) =>
-          oc.columns(['key_id', 'hour', 'deploy_target_id', 'generation', 'outcome']).doUpdateSet((eb) => ({
-            requests: eb('api_key_usage.requests', '+', eb.ref('excluded.requests')),
-          })),
-        )
-        .execute();
-    }
-    for (const chunk of chunks(uses)) {
-      await trx
-        .insertInto('api_key_last_use')
-        .values(
-          chunk.map((u) => ({
-            key_id: u.keyId,
-            generation: u.generation,
-            at: u.at,
-            deploy_target_id: u.deployTargetId,
-            client_address: u.clientAddress,
-            user_agent: u.userAgent,
-          })),
-        )
-        .onConflict((oc) =>
-          oc
-            .columns(['key_id', 'generation'])
-            .doUpdateSet((eb) => ({
-              at: eb.ref('excluded.at'),
-              deploy_target_id: eb.ref('excluded.deploy_target_id'),
-              client_address: eb.ref('excluded.client_address'),
-              user_agent: eb.ref('excluded.user_agent'),
-            }))
-            .where((eb) => eb('excluded.at', '>', eb.ref('api_key_last_use.at'))),
-        )
-        .execute();
-    }
-  });
 }
 
 /** The map under `key`, made when missing. */
@@ -359,10 +279,7 @@ export function createKeyUsageRecorder(
   async function prune(now: number): Promise<void> {
     if (now - prunedAt < HOUR) return;
     prunedAt = now;
-    await db
-      .deleteFrom('api_key_usage')
-      .where('hour', '<', hourOf(now - RETENTION))
-      .execute();
+    await pruneUsage(db, hourOf(now - RETENTION));
   }
 
   function flush(): Promise<void> {
@@ -397,41 +314,10 @@ export function createKeyUsageRecorder(
     starts: UsageWindows,
     builders: Map<string, UsageBuilder>,
   ) {
-    for (const ids of chunks(keyIds)) {
-      const rows = await db
-        .selectFrom('api_key_usage')
-        .select(['key_id', 'deploy_target_id', 'generation', 'outcome'])
-        .select((eb) => [
-          eb.fn
-            .sum<number>(eb.case().when('hour', '>=', starts.lastHour).then(eb.ref('requests')).else(0).end())
-            .as('last_hour'),
-          eb.fn
-            .sum<number>(eb.case().when('hour', '>=', starts.lastDay).then(eb.ref('requests')).else(0).end())
-            .as('last_day'),
-          eb.fn.sum<number>('requests').as('last_30_days'),
-        ])
-        .where('key_id', 'in', ids)
-        .where('hour', '>=', starts.last30Days)
-        .groupBy(['key_id', 'deploy_target_id', 'generation', 'outcome'])
-        .execute();
-      for (const row of rows) {
-        builders.get(row.key_id)?.add(row.deploy_target_id, row.generation, row.outcome, {
-          lastHour: Number(row.last_hour),
-          lastDay: Number(row.last_day),
-          last30Days: Number(row.last_30_days),
-        });
-      }
-      const uses = await db.selectFrom('api_key_last_use').selectAll().where('key_id', 'in', ids).execute();
-      for (const use of uses) {
-        builders.get(use.key_id)?.seen({
-          at: use.at,
-          deployTargetId: use.deploy_target_id,
-          clientAddress: use.client_address,
-          userAgent: use.user_agent,
-          generation: use.generation,
-        });
-      }
-    }
+    const { counts, uses } = await readUsage(db, keyIds, starts);
+    for (const row of counts)
+      builders.get(row.keyId)?.add(row.deployTargetId, row.generation, row.outcome, row);
+    for (const use of uses) builders.get(use.keyId)?.seen(use);
   }
 
   const flushMs = options.flushMs ?? 5_000;

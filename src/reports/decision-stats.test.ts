@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createTestApp, type TestApp } from '../../test/helpers/app.js';
-import { DAY_MS, dayOf } from '../events/event-store.js';
+import { dayOf } from '../events/event-store.js';
+import { DAY_MS } from '../kernel/days.js';
 import type { RewardItem, SelectionItem } from '../runtime/engine.js';
 import type { DecisionStatsReport } from './decision-stats.js';
 

@@ -14,8 +14,8 @@
  */
 import type { Kysely } from 'kysely';
 import type { SnapshotAgent, SnapshotGoal } from '../agents/snapshot.js';
-import { DAY_MS } from '../events/event-store.js';
-import { isoDay } from '../kernel/days.js';
+import { agentEverCounted, selectDailyStats } from '../events/daily-stats.js';
+import { DAY_MS, isoDay } from '../kernel/days.js';
 import { InvalidInputError, NotFoundError } from '../kernel/errors.js';
 import type { Database } from '../store/schema.js';
 import type { DeployTargetService } from '../targets/deploy-targets.js';
@@ -156,48 +156,17 @@ export function createDecisionStats(deps: {
       const snapshot = await definition(accountId, query.deployTargetId);
       const agent: SnapshotAgent | undefined = snapshot?.agents[agentCode];
 
-      let sessionsQuery = db
-        .selectFrom('agent_daily_stats')
-        .select((eb) => ['day', 'variation', eb.fn.sum<number>('sessions').as('sessions')])
-        .where('account_id', '=', accountId)
-        .where('agent', '=', agentCode)
-        .groupBy(['day', 'variation']);
-      let goalsQuery = db
-        .selectFrom('goal_daily_stats')
-        .select((eb) => [
-          'day',
-          'variation',
-          'goal',
-          eb.fn.sum<number>('conversions').as('conversions'),
-          eb.fn.sum<number>('value_sum').as('value_sum'),
-          eb.fn.sum<number>('value_sum_sq').as('value_sum_sq'),
-        ])
-        .where('account_id', '=', accountId)
-        .where('agent', '=', agentCode)
-        .groupBy(['day', 'variation', 'goal']);
-      if (query.deployTargetId !== undefined) {
-        sessionsQuery = sessionsQuery.where('deploy_target_id', '=', query.deployTargetId);
-        goalsQuery = goalsQuery.where('deploy_target_id', '=', query.deployTargetId);
-      }
-      if (query.from !== undefined) {
-        sessionsQuery = sessionsQuery.where('day', '>=', query.from);
-        goalsQuery = goalsQuery.where('day', '>=', query.from);
-      }
-      if (query.to !== undefined) {
-        sessionsQuery = sessionsQuery.where('day', '<=', query.to);
-        goalsQuery = goalsQuery.where('day', '<=', query.to);
-      }
-      const [sessionRows, goalRows] = await Promise.all([sessionsQuery.execute(), goalsQuery.execute()]);
+      const { sessions: sessionRows, goals: goalRows } = await selectDailyStats(db, {
+        accountId,
+        agent: agentCode,
+        deployTargetId: query.deployTargetId,
+        from: query.from,
+        to: query.to,
+      });
 
       if (!agent && sessionRows.length === 0 && goalRows.length === 0) {
         // Not deployed where asked and never counted: most likely a mistyped code.
-        const anywhere = await db
-          .selectFrom('agent_daily_stats')
-          .select('agent')
-          .where('account_id', '=', accountId)
-          .where('agent', '=', agentCode)
-          .limit(1)
-          .executeTakeFirst();
+        const anywhere = await agentEverCounted(db, accountId, agentCode);
         if (!anywhere)
           throw new NotFoundError('agent_not_found', `No agent ${agentCode} has been deployed or counted`);
       }

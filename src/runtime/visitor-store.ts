@@ -22,8 +22,9 @@
  * rewards, and they win over the state (`withCountedEvents`): what was counted is what later
  * requests see as sticky and credit.
  */
-import type { ExpressionBuilder, Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { LRUCache } from 'lru-cache';
+import { type SessionRef, selectCountedEvents, selectVisitorStates } from '../events/session-events.js';
 import { createKeyedLock } from '../kernel/keyed-lock.js';
 import { chunks } from '../store/chunks.js';
 import type { Database } from '../store/schema.js';
@@ -130,24 +131,14 @@ export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOp
         const reads = chunk.map((key) => batch.get(key) as PendingRead);
         // A shared store's counted events are read beside the states, not after them: the merge
         // only adds what was counted, so the two reads need no order between them.
+        const refs = reads.map(({ accountId, session }) => ({ accountId, session }));
+        // A shared store's counted events are read beside the states, not after them: the merge
+        // only adds what was counted, so the two reads need no order between them.
         const [rows, counted] = await Promise.all([
-          db
-            .selectFrom('visitors')
-            .select(['account_id', 'session', 'state'])
-            .where(({ eb, refTuple, tuple }) =>
-              eb(
-                refTuple('account_id', 'session'),
-                'in',
-                chunk.map((key) => {
-                  const read = batch.get(key) as PendingRead;
-                  return tuple(read.accountId, read.session);
-                }),
-              ),
-            )
-            .execute(),
-          cacheStates ? null : readCountedEvents(reads),
+          selectVisitorStates(db, refs),
+          cacheStates ? null : readCountedEvents(refs),
         ]);
-        const found = new Map(rows.map((row) => [keyOf(row.account_id, row.session), row.state]));
+        const found = new Map(rows.map((row) => [keyOf(row.accountId, row.session), row.state]));
         for (const key of chunk) {
           const text = found.get(key);
           const stored = text === undefined ? null : parseVisitorState(text);
@@ -165,34 +156,9 @@ export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOp
 
   /** The counted selections and rewards of the sessions read, by session (a shared store only). */
   async function readCountedEvents(
-    reads: PendingRead[],
+    refs: SessionRef[],
   ): Promise<Map<string, { selections: CountedSelection[]; rewards: CountedReward[] }>> {
-    const sessions = ({
-      eb,
-      refTuple,
-      tuple,
-    }: ExpressionBuilder<Database, 'selection_events' | 'reward_events'>) =>
-      eb(
-        refTuple('account_id', 'session'),
-        'in',
-        reads.map((read) => tuple(read.accountId, read.session)),
-      );
-    const [selections, rewards] = await Promise.all([
-      db
-        .selectFrom('selection_events')
-        .select(['account_id', 'session', 'agent', 'variation'])
-        .where(sessions)
-        // In the order they were counted: selections recovered for a session are listed so in
-        // its rewards' `rs`, as its own are.
-        .orderBy('at')
-        .orderBy('agent')
-        .execute(),
-      db
-        .selectFrom('reward_events')
-        .select(['account_id', 'session', 'agent', 'goal'])
-        .where(sessions)
-        .execute(),
-    ]);
+    const { selections, rewards } = await selectCountedEvents(db, refs);
     const bySession = new Map<string, { selections: CountedSelection[]; rewards: CountedReward[] }>();
     const entry = (accountId: string, session: string) => {
       const key = keyOf(accountId, session);
@@ -203,8 +169,8 @@ export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOp
       }
       return found;
     };
-    for (const row of selections) entry(row.account_id, row.session).selections.push(row);
-    for (const row of rewards) entry(row.account_id, row.session).rewards.push(row);
+    for (const row of selections) entry(row.accountId, row.session).selections.push(row);
+    for (const row of rewards) entry(row.accountId, row.session).rewards.push(row);
     return bySession;
   }
 

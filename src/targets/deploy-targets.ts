@@ -5,10 +5,9 @@
  */
 import type { Kysely } from 'kysely';
 import { LRUCache } from 'lru-cache';
-import { type ActorLike, recordAudit } from '../audit/audit-log.js';
+import type { ActorLike, AuditRecorder } from '../audit/audit-log.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../kernel/errors.js';
 import { newDeployTargetId } from '../kernel/ids.js';
-import type { KeyStore } from '../keys/key-store.js';
 import type { ChangeFeed } from '../store/changes.js';
 import type { Database } from '../store/schema.js';
 
@@ -81,12 +80,20 @@ export interface DeployTargetService {
   remove(accountId: string, id: string, by?: ActorLike): Promise<DeployTarget>;
 }
 
-export function createDeployTargetService(
-  db: Kysely<Database>,
-  keys: KeyStore,
-  changes: ChangeFeed,
-  deployer?: TargetDeployer,
-): DeployTargetService {
+export interface DeployTargetDeps {
+  changes: ChangeFeed;
+  audit: AuditRecorder;
+  /**
+   * The keys associated with a target (the keys module owns that association): a target in use
+   * is not deleted.
+   */
+  keysUsing(deployTargetId: string): Promise<Array<{ id: string; name: string }>>;
+  /** gives new and switched-to-automatic targets their deployments (absent: targets are written as they are) */
+  deployer?: TargetDeployer;
+}
+
+export function createDeployTargetService(db: Kysely<Database>, deps: DeployTargetDeps): DeployTargetService {
+  const { changes, audit, keysUsing, deployer } = deps;
   // Runtime lookups by id, and the default REST target by account. Undefined answers are not cached.
   const byId = new LRUCache<string, DeployTarget>({ max: 50_000 });
   const defaultByAccount = new LRUCache<string, string>({ max: 50_000 });
@@ -202,7 +209,7 @@ export function createDeployTargetService(
             created_at: target.createdAt,
           })
           .execute();
-        await recordAudit(trx, by, {
+        await audit.record(trx, by, {
           accountId,
           action: 'deploy-target.create',
           targetType: 'deploy-target',
@@ -235,7 +242,7 @@ export function createDeployTargetService(
           .where('account_id', '=', accountId)
           .where('id', '=', id)
           .execute();
-        await recordAudit(trx, by, {
+        await audit.record(trx, by, {
           accountId,
           action: 'deploy-target.update',
           targetType: 'deploy-target',
@@ -255,7 +262,7 @@ export function createDeployTargetService(
           `${id} is the account's default REST deploy target (used by /v3/agent-api without a target) and cannot be deleted`,
         );
       }
-      const using = await keys.keysUsingDeployTarget(id);
+      const using = await keysUsing(id);
       if (using.length > 0) {
         const names = using.map((k) => `"${k.name}" (${k.id})`).join(', ');
         throw new ConflictError(
@@ -269,7 +276,7 @@ export function createDeployTargetService(
           .where('account_id', '=', accountId)
           .where('id', '=', id)
           .execute();
-        await recordAudit(trx, by, {
+        await audit.record(trx, by, {
           accountId,
           action: 'deploy-target.delete',
           targetType: 'deploy-target',

@@ -19,9 +19,10 @@
  */
 import type { Kysely } from 'kysely';
 import { type Agent, selectAgents } from '../agents/agent-store.js';
+import type { ConfigurationChanges } from '../agents/configuration.js';
 import { type Goal, selectGoals } from '../agents/goal-store.js';
 import type { Snapshot, SnapshotAgent, SnapshotGoal } from '../agents/snapshot.js';
-import { type ActorLike, recordAudit } from '../audit/audit-log.js';
+import type { ActorLike, AuditRecorder } from '../audit/audit-log.js';
 import { NotFoundError } from '../kernel/errors.js';
 import type { ChangeFeed, Publish } from '../store/changes.js';
 import type { Database } from '../store/schema.js';
@@ -35,16 +36,9 @@ export interface Deployment {
   deployedAt: number;
 }
 
-export interface DeploymentService extends TargetDeployer {
+export interface DeploymentService extends TargetDeployer, ConfigurationChanges {
   /** The account's configuration version: 0 until its agents or goals first change. */
   configurationVersion(accountId: string): Promise<number>;
-  /**
-   * Runs one change of the account's agents or goals: `apply` runs in a transaction that holds
-   * the account's configuration lock (so checks against other agents and goals cannot race) and
-   * receives the new version; the change is then deployed to every `automatic` target in the same
-   * transaction, and announced with its commit. If `apply` throws, nothing changes.
-   */
-  change<T>(accountId: string, apply: (trx: Kysely<Database>, version: number) => Promise<T>): Promise<T>;
   /**
    * "Deploy now": points the target at the current configuration. A target already serving it is
    * left as it is (its `deployedAt` keeps the time it was deployed).
@@ -75,7 +69,11 @@ export function toSnapshot(version: number, agents: Agent[], goals: Goal[]): Sna
   return snapshot;
 }
 
-export function createDeploymentService(db: Kysely<Database>, changes: ChangeFeed): DeploymentService {
+export function createDeploymentService(
+  db: Kysely<Database>,
+  changes: ChangeFeed,
+  audit: AuditRecorder,
+): DeploymentService {
   /**
    * Takes the account's configuration lock for the rest of the transaction (a row update blocks
    * other writers of the row on PostgreSQL; SQLite runs one write transaction at a time anyway)
@@ -213,7 +211,7 @@ export function createDeploymentService(db: Kysely<Database>, changes: ChangeFee
           return { accountId, deployTargetId, version, deployedAt: target.deployed_at };
         }
         const deployments = await deployTo(trx, accountId, [deployTargetId], version, now);
-        await recordAudit(
+        await audit.record(
           trx,
           by,
           {

@@ -11,9 +11,9 @@ import { authorize } from '../access/authorizer.js';
 import type { Permission } from '../access/permissions.js';
 import type { Principal } from '../access/principal.js';
 import { SESSION_COOKIE } from '../accounts/sessions.js';
-import type { Services } from '../app/services.js';
 import type { DeployTarget } from '../targets/deploy-targets.js';
 import { sendError } from './errors.js';
+import type { Services } from './services.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -1,7 +1,7 @@
 /** Prometheus metrics: requests by route and status, refused credentials by reason, cache sizes, event batches. */
 import type { FastifyInstance } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
-import type { Services } from '../app/services.js';
+import type { Services } from './services.js';
 
 export interface Metrics {
   registry: Registry;
