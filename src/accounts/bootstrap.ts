@@ -30,6 +30,8 @@ export function createBootstrap(
   users: UserService,
   /** the store's named lock: servers starting together on an empty database take turns */
   exclusively: <T>(lock: string, work: () => Promise<T>) => Promise<T>,
+  /** the clock that decides when a setup link has expired */
+  now: () => number = Date.now,
 ): Bootstrap {
   async function firstAccount(): Promise<Account> {
     const [existing] = await accounts.list();
@@ -48,14 +50,14 @@ export function createBootstrap(
       return { kind: 'admin-created', email: member.email, account };
     }
     const token = randomBytes(24).toString('base64url');
-    const now = Date.now();
+    const at = now();
     await db
       .insertInto('setup_tokens')
       .values({
         token_hash: tokenHash(token),
         account_id: account.id,
-        created_at: now,
-        expires_at: now + SETUP_LIFETIME_MS,
+        created_at: at,
+        expires_at: at + SETUP_LIFETIME_MS,
         used_at: null,
       })
       .execute();
@@ -69,13 +71,13 @@ export function createBootstrap(
       return exclusively('first-start', () => firstStart(admin));
     },
     async completeSetup(token, email, password) {
-      const now = Date.now();
+      const at = now();
       const row = await db
         .selectFrom('setup_tokens')
         .selectAll()
         .where('token_hash', '=', tokenHash(token))
         .executeTakeFirst();
-      if (!row || row.used_at !== null || row.expires_at <= now) {
+      if (!row || row.used_at !== null || row.expires_at <= at) {
         throw new InvalidInputError('token', 'This setup link is not valid (already used or expired)');
       }
       if ((await users.count()) > 0)
@@ -84,7 +86,7 @@ export function createBootstrap(
       checkPassword(password);
       const claimed = await db
         .updateTable('setup_tokens')
-        .set({ used_at: now })
+        .set({ used_at: at })
         .where('token_hash', '=', row.token_hash)
         .where('used_at', 'is', null)
         .executeTakeFirst();

@@ -22,20 +22,21 @@ export interface SessionService {
   end(sessionHash: string): Promise<void>;
 }
 
-export function createSessionService(db: Kysely<Database>): SessionService {
+/** `now`: the clock that decides when a sign-in session has expired. */
+export function createSessionService(db: Kysely<Database>, now: () => number = Date.now): SessionService {
   return {
     async start(userId) {
       const token = randomBytes(32).toString('base64url');
       const csrfToken = randomBytes(24).toString('base64url');
-      const now = Date.now();
-      const expiresAt = now + SESSION_LIFETIME_MS;
+      const startedAt = now();
+      const expiresAt = startedAt + SESSION_LIFETIME_MS;
       await db
         .insertInto('login_sessions')
         .values({
           token_hash: tokenHash(token),
           user_id: userId,
           csrf_token: csrfToken,
-          created_at: now,
+          created_at: startedAt,
           expires_at: expiresAt,
         })
         .execute();
@@ -43,7 +44,7 @@ export function createSessionService(db: Kysely<Database>): SessionService {
       await db
         .deleteFrom('login_sessions')
         .where('user_id', '=', userId)
-        .where('expires_at', '<', now)
+        .where('expires_at', '<', startedAt)
         .execute();
       return { token, csrfToken, expiresAt };
     },
@@ -56,7 +57,7 @@ export function createSessionService(db: Kysely<Database>): SessionService {
         .select(['users.id', 'users.email', 'login_sessions.csrf_token', 'login_sessions.expires_at'])
         .where('login_sessions.token_hash', '=', sessionHash)
         .executeTakeFirst();
-      if (!row || row.expires_at <= Date.now()) return undefined;
+      if (!row || row.expires_at <= now()) return undefined;
       const memberships = await db
         .selectFrom('memberships')
         .select(['account_id', 'role'])
