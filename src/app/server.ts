@@ -61,6 +61,16 @@ export const DEFAULT_CLIENT_TIMEOUTS: ClientTimeouts = {
   checkEveryMs: 1_000,
 };
 
+// Swagger UI sets inline style attributes: 'unsafe-inline' for styles only, never scripts.
+const DOCS_HEADERS = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+    "font-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
 /** The largest request body accepted (413 beyond it); runtime and admin bodies are far smaller. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
@@ -116,7 +126,20 @@ export async function buildServer(services: Services, options: ServerOptions = {
     transform: jsonSchemaTransform,
   });
   registerAuthentication(app, services);
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // The page loads only its own scripts and styles, fetches only this server's OpenAPI document
+  // (and "try it out" requests), and may not be framed (clickjacking a signed-in person's
+  // "Execute"). In a scope of its own, so the headers reach its static assets too.
+  await app.register(async (docs) => {
+    docs.addHook('onRequest', (_request, reply, done) => {
+      reply.headers(DOCS_HEADERS);
+      done();
+    });
+    await docs.register(swaggerUi, {
+      routePrefix: '/docs',
+      // No third-party validator badge: it would send the document's address elsewhere.
+      uiConfig: { validatorUrl: null },
+    });
+  });
 
   const metrics = registerMetrics(app, services);
   registerHealthRoutes(app, services, metrics);

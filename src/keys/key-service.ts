@@ -265,6 +265,14 @@ export function createKeyService(
         const locked = await trx.lockLive(accountId, keyId);
         if (!locked) throw new NotFoundError('api_key_not_found', `No API key ${keyId}`);
         const { secretHash, ...current } = locked;
+        // Expiry is an end, like deletion: whoever set it meant the key to stop, and nobody can
+        // know who has held its secret since. A new expiry would revive it: refused.
+        if (checked.expiresAt !== undefined && current.expiresAt !== null && current.expiresAt <= now) {
+          throw new ConflictError(
+            'key_expired',
+            `This key expired at ${iso(current.expiresAt)} and stays expired: create a new key instead`,
+          );
+        }
         const next: KeyDetails = {
           ...current,
           name: checked.name ?? current.name,

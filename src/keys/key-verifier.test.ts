@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createLocalChangeFeed } from '../store/changes.js';
-import { type ApiKey, firstSecret } from './api-key.js';
+import { type ChangeFeed, createLocalChangeFeed } from '../store/changes.js';
+import { type ApiKey, firstSecret, type KeySecret } from './api-key.js';
 import type { KeyStore } from './key-store.js';
 import { createKeyCache, type Verification } from './key-verifier.js';
 import { generateToken, hashToken, type KeyKind, maskToken } from './token.js';
@@ -209,6 +209,72 @@ describe('key cache', () => {
     assert.deepEqual(await before, { ok: false, code: 'key_unknown' });
     assert.equal(cache.stats().unknown, 0);
     assert.equal((await cache.verify(token)).ok, true);
+  });
+
+  test('a lookup of a previous secret in flight when the key changes is not joined after the change', async () => {
+    // A rolled key: its previous secret is still in its grace, its current secret is another.
+    const previous = generateToken('rest');
+    const current = generateToken('rest');
+    const key: ApiKey = {
+      id: 'key-rolled',
+      accountId: 'acc-1',
+      kind: 'rest',
+      name: 'k',
+      masked: maskToken(current),
+      deployTargets: [],
+      createdAt: 1,
+      createdBy: 'a@example.com',
+      expiresAt: null,
+      deletedAt: null,
+      publicToken: null,
+      allowedOrigins: [],
+    };
+    const secret: KeySecret = { generation: 1, masked: maskToken(previous), issuedAt: 1, validUntil: 10_000 };
+    // Each lookup answers when the test says so, with the row the test gives.
+    const lookups: ((row: (ApiKey & { secret: KeySecret }) | undefined) => void)[] = [];
+    const store: Pick<KeyStore, 'findBySecretHash'> = {
+      findBySecretHash: () => new Promise((resolve) => lookups.push(resolve)),
+    };
+    const changes = createLocalChangeFeed();
+    const cache = createKeyCache(store, changes);
+    const first = cache.verify(previous, 100);
+    assert.equal(lookups.length, 1);
+    // The key is deleted: the change names the key and its current secret only.
+    changes.publish({
+      type: 'api-key',
+      accountId: key.accountId,
+      keyId: key.id,
+      secretHash: hashToken(current),
+    });
+    const second = cache.verify(previous, 100);
+    // The first lookup read the row from before the deletion.
+    lookups[0]({ ...key, secret });
+    lookups[1]?.({ ...key, deletedAt: 50, secret });
+    assert.equal((await first).ok, true, 'the request from before the deletion answers what it read');
+    assert.deepEqual(await second, { ok: false, code: 'key_deleted' });
+    assert.equal(lookups.length, 2, 'the request after the deletion read for itself');
+  });
+
+  test('while the feed is not live, nothing is answered from memory', async () => {
+    const { fake } = setup();
+    let live = true;
+    const local = createLocalChangeFeed();
+    const changes: ChangeFeed = { ...local, isLive: () => live };
+    const cache = createKeyCache(fake.store, changes);
+    const { token, secretHash } = fake.add('rest');
+    assert.equal((await cache.verify(token)).ok, true);
+    assert.ok(isSync(cache.verify(token)), 'cached while live');
+    // A deletion this server has not heard of (its notification connection is silent).
+    fake.change(secretHash, { deletedAt: 2 });
+    live = false;
+    const answer = cache.verify(token);
+    assert.ok(!isSync(answer), 'not live: the store is asked');
+    assert.deepEqual(await answer, { ok: false, code: 'key_deleted' });
+    const unknown = generateToken('rest');
+    await cache.verify(unknown);
+    const lookups = fake.lookups();
+    await cache.verify(unknown);
+    assert.equal(fake.lookups(), lookups + 1, 'nor is an unknown token remembered');
   });
 
   test('resync drops everything', async () => {

@@ -8,7 +8,7 @@
  * Each entry is one secret of a key (a rolled key has several, each with its own end). Changes
  * published on the change feed evict at once every secret of the key they name, so a key deleted,
  * edited or rolled on this server (or, with the PostgreSQL feed, on any server) is judged anew on
- * the very next request.
+ * the very next request. While the feed is not live, nothing is answered from memory.
  */
 import { LRUCache } from 'lru-cache';
 import type { ChangeFeed } from '../store/changes.js';
@@ -90,6 +90,10 @@ export function createKeyCache(
       generation++;
       forget(change.secretHash);
       for (const secretHash of [...(hashesByKey.get(change.keyId) ?? [])]) forget(secretHash);
+      // A lookup in flight may be of a secret of this key not cached yet (a previous secret still
+      // in its grace): which key it is is known only once it answers, so after any change no
+      // request joins a lookup that started before it.
+      inFlight.clear();
     } else if (change.type === 'resync') {
       generation++;
       known.clear();
@@ -153,6 +157,8 @@ export function createKeyCache(
     verify(token, now = clock()) {
       if (parseToken(token) === null) return MALFORMED;
       const secretHash = hashToken(token);
+      // A feed that cannot prove it is live may have missed a deletion: ask the store.
+      if (!changes.isLive()) return load(secretHash).then((entry) => (entry ? judge(entry, now) : UNKNOWN));
       const cached = known.get(secretHash);
       if (cached) return judge(cached, now);
       if (unknown.has(secretHash)) return UNKNOWN;

@@ -72,8 +72,13 @@ describe('the PostgreSQL feed', { skip: !available }, () => {
   let store: Store;
   const feeds: PostgresChangeFeed[] = [];
 
-  async function feed(): Promise<{ feed: PostgresChangeFeed; heard: Change[] }> {
-    const created = createPostgresChangeFeed({ url: postgresUrl, schema, reconnectDelayMs: 50 });
+  async function feed(applicationName?: string): Promise<{ feed: PostgresChangeFeed; heard: Change[] }> {
+    const created = createPostgresChangeFeed({
+      url: postgresUrl,
+      schema,
+      reconnectDelayMs: 50,
+      applicationName,
+    });
     feeds.push(created);
     await created.ready;
     const heard: Change[] = [];
@@ -150,6 +155,39 @@ describe('the PostgreSQL feed', { skip: !available }, () => {
     await eventually(
       () => heard.some((c) => c.type === 'api-key' && c.keyId === 'k-9'),
       'hears changes again',
+    );
+  });
+
+  test('a listening connection gone silent: not live within the beat window, resynced once it speaks again', async () => {
+    const name = `feed-test-${process.pid}-${schema}`;
+    const { feed: f, heard } = await feed(name);
+    assert.equal(f.isLive(), true);
+    const admin = new pg.Client({ connectionString: postgresUrl });
+    await admin.connect();
+    const { rows } = await admin.query<{ pid: number }>(
+      'select pid from pg_stat_activity where application_name = $1',
+      [name],
+    );
+    await admin.end();
+    assert.equal(rows.length, 1, 'the listening connection was found by its name');
+    const backend = rows[0].pid;
+    const stoppedAt = performance.now();
+    // The backend stays connected but reads nothing: only the feed's own beats can tell.
+    process.kill(backend, 'SIGSTOP');
+    let silentFor: number;
+    try {
+      await eventually(() => !f.isLive(), 'not live once its beats stop coming back', 1000);
+      silentFor = performance.now() - stoppedAt;
+    } finally {
+      process.kill(backend, 'SIGCONT');
+    }
+    console.log(`# a silent listening connection made the feed not live after ${silentFor.toFixed(0)} ms`);
+    const resyncs = heard.filter((c) => c.type === 'resync').length;
+    await eventually(() => f.isLive(), 'live again once its beats come back');
+    assert.equal(
+      heard.filter((c) => c.type === 'resync').length,
+      resyncs + 1,
+      'caches resynced when it came back',
     );
   });
 });

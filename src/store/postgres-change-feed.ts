@@ -6,8 +6,16 @@
  * commit, as with the local feed; other servers within milliseconds.
  *
  * Notifications are not replayed, so while the listening connection is lost the feed is not live
- * (caches keep nothing they read), every cache is told to `resync` (forget everything) when it is
- * lost and again once LISTEN is back; a heartbeat on that connection notices a silent loss.
+ * (caches neither answer from nor keep what they hold), every cache is told to `resync` (forget
+ * everything) when it is lost and again once LISTEN is back.
+ *
+ * A connection can also go silent without closing (a frozen backend, a partition). So the feed
+ * proves itself: every `beatMs` it NOTIFYs a channel of its own, heard on the listening
+ * connection. PostgreSQL delivers notifications in commit order, so hearing a beat sent at time t
+ * means every change committed before t was heard. The feed is live only while the latest beat
+ * heard was sent less than `liveWindowMs` ago, judged when asked (at request time, not by a timer
+ * that could itself lag): a change is acted on within that window on every server, or the server
+ * stops answering from its caches. When beats come back after being overdue, caches resync.
  */
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
@@ -27,8 +35,14 @@ export interface PostgresChangeFeedOptions {
   /** where a lost connection is reported; the feed itself keeps reconnecting */
   onError?: (error: Error) => void;
   reconnectDelayMs?: number;
-  /** how often the listening connection is checked (default 5 s) */
+  /** how long a query on the listening connection may take before it is replaced (default 5 s) */
   heartbeatMs?: number;
+  /** how often the feed NOTIFYs itself to prove it is live (default 200 ms) */
+  beatMs?: number;
+  /** the feed is live while its latest beat heard was sent less than this ago (default 600 ms) */
+  liveWindowMs?: number;
+  /** the listening connection's application_name (default `tessera listen <process id>`) */
+  applicationName?: string;
 }
 
 interface Envelope {
@@ -60,6 +74,14 @@ export function envelopes(from: string, changes: Change[]): string[] {
 export function createPostgresChangeFeed(options: PostgresChangeFeedOptions): PostgresChangeFeed {
   const channel = `tessera_changes${options.schema ? `_${options.schema}` : ''}`.toLowerCase();
   const serverId = randomBytes(8).toString('hex');
+  // Only this feed sends and hears its beats: other servers are not woken by them.
+  const beatChannel = `tessera_beat_${serverId}`;
+  const beatMs = options.beatMs ?? 200;
+  const liveWindowMs = options.liveWindowMs ?? 600;
+  // When the latest beat heard was sent (performance.now() of this process); none yet.
+  let beatHeard = Number.NEGATIVE_INFINITY;
+  let beatPending = false;
+  let everLive = false;
   const listeners = new Set<ChangeListener>();
   // Changes published outside a transaction go over one connection, so they leave in order.
   const notifier = new pg.Pool({ connectionString: options.url, max: 1 });
@@ -89,10 +111,39 @@ export function createPostgresChangeFeed(options: PostgresChangeFeedOptions): Po
     }
   }
 
+  const beatsFresh = () => performance.now() - beatHeard < liveWindowMs;
+
+  function heardBeat(sentAt: number): void {
+    if (!(sentAt > beatHeard)) return;
+    // Back after being overdue: what was cached meanwhile was not trusted; start afresh.
+    const wasOverdue = !beatsFresh();
+    beatHeard = sentAt;
+    if (wasOverdue && everLive) dispatch({ type: 'resync' });
+    everLive = true;
+  }
+
+  function sendBeat(): void {
+    if (closed || beatPending || !client) return;
+    beatPending = true;
+    notifier
+      .query('select pg_notify($1, $2)', [beatChannel, String(performance.now())])
+      .catch((error: Error) => options.onError?.(error))
+      .finally(() => {
+        beatPending = false;
+      });
+  }
+
   async function connect(): Promise<void> {
-    const next = new pg.Client({ connectionString: options.url, keepAlive: true });
+    // Named with the process id, so an operator (or a test) can find this server's listener.
+    const next = new pg.Client({
+      connectionString: options.url,
+      keepAlive: true,
+      application_name: options.applicationName ?? `tessera listen ${process.pid}`,
+    });
     next.on('notification', (message) => {
       if (message.channel === channel && message.payload) receive(message.payload);
+      // Beats count only from the connection in use: an old one's could prove nothing about it.
+      else if (message.channel === beatChannel && client === next) heardBeat(Number(message.payload));
     });
     next.on('error', (error) => {
       options.onError?.(error);
@@ -101,6 +152,7 @@ export function createPostgresChangeFeed(options: PostgresChangeFeedOptions): Po
     next.on('end', () => void reconnect(next));
     try {
       await next.connect();
+      await next.query(`LISTEN "${beatChannel}"`);
       await next.query(`LISTEN "${channel}"`);
     } catch (error) {
       next.removeAllListeners('end');
@@ -117,6 +169,7 @@ export function createPostgresChangeFeed(options: PostgresChangeFeedOptions): Po
     // Changes made while this server was not listening were missed: forget what is cached.
     if (everConnected) dispatch({ type: 'resync' });
     everConnected = true;
+    sendBeat();
   }
 
   let reconnecting = false;
@@ -157,10 +210,17 @@ export function createPostgresChangeFeed(options: PostgresChangeFeedOptions): Po
       .finally(() => clearTimeout(timer));
   }
 
-  const ready = connect().then(() => {
-    heartbeat = setInterval(beat, heartbeatMs);
-    heartbeat.unref();
-  });
+  const beats = setInterval(sendBeat, beatMs);
+  beats.unref();
+  const ready = connect()
+    .then(() => {
+      heartbeat = setInterval(beat, heartbeatMs);
+      heartbeat.unref();
+    })
+    // Ready once live: the first beat has come back.
+    .then(async () => {
+      while (!closed && !beatsFresh()) await new Promise((resolve) => setTimeout(resolve, 5));
+    });
 
   return {
     ready,
@@ -190,10 +250,11 @@ export function createPostgresChangeFeed(options: PostgresChangeFeedOptions): Po
         },
       );
     },
-    isLive: () => client !== undefined && !closed,
+    isLive: () => client !== undefined && !closed && beatsFresh(),
     async close() {
       closed = true;
       clearInterval(heartbeat);
+      clearInterval(beats);
       await client?.end().catch(() => {});
       await notifier.end().catch(() => {});
     },

@@ -159,7 +159,9 @@ export function createDeployTargetService(db: Kysely<Database>, deps: DeployTarg
     },
     get,
     async resolve(accountId, id) {
-      const targetId = id ?? defaultByAccount.get(accountId);
+      // A feed that cannot prove it is live may have missed a change: nothing from memory.
+      const live = changes.isLive();
+      const targetId = id ?? (live ? defaultByAccount.get(accountId) : undefined);
       const startedAt = generation;
       if (targetId === undefined) {
         const row = await db
@@ -176,7 +178,7 @@ export function createDeployTargetService(db: Kysely<Database>, deps: DeployTarg
         }
         return target;
       }
-      const cached = byId.get(targetId);
+      const cached = live ? byId.get(targetId) : undefined;
       if (cached) return cached.accountId === accountId ? cached : undefined;
       const target = await find(accountId, targetId);
       if (target && mayCache(startedAt)) byId.set(target.id, target);

@@ -131,3 +131,17 @@ test('the cache is bounded', async () => {
   for (const target of targets) await snapshots.get(acc, target.id);
   assert.equal(snapshots.stats().targets, 2);
 });
+
+test('while the feed is not live, every read goes to the store', async () => {
+  let live = true;
+  const changes = { ...t.services.changes, isLive: () => live };
+  const snapshots = createDeployedSnapshots(t.services.store.db.withPlugin(counting), changes);
+  await snapshots.get(acc, restId);
+  queries = 0;
+  await snapshots.get(acc, restId);
+  assert.equal(queries, 0, 'cached while live');
+  live = false;
+  await snapshots.get(acc, restId);
+  await snapshots.get(acc, restId);
+  assert.equal(queries, 2, 'not live: nothing answered from memory');
+});

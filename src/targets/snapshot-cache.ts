@@ -94,6 +94,8 @@ export function createDeployedSnapshots(
   return {
     async get(accountId, deployTargetId) {
       const key = keyOf(accountId, deployTargetId);
+      // A feed that cannot prove it is live may have missed a deployment: read for this request.
+      if (!changes.isLive()) return (await load(accountId, deployTargetId)).snapshot;
       const hit = byTarget.get(key);
       if (hit) return hit.snapshot;
       let pending = inflight.get(key);

@@ -1,23 +1,75 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { InvalidInputError } from '../kernel/errors.js';
 
 type Done = (error: Error | null, body?: unknown) => void;
 /** Fastify's default JSON parser, which is the callback form of its declared union type. */
 type JsonParser = (request: FastifyRequest, body: string, done: Done) => void;
 
+// Bytes that are not UTF-8 are refused, not silently replaced by U+FFFD (a name or a session
+// stored changed would no longer match what the client sent).
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+// statusCode: for routes whose error handler answers by status (the script tag's plain text).
+const refuse = (field: string, message: string) =>
+  Object.assign(new InvalidInputError(field, message), { statusCode: 400 });
+
 /**
- * Fastify's JSON parsing (prototype-poisoning checks and all) with two changes: an empty body is
- * no body (clients that always send `Content-Type: application/json`, even on a DELETE or a
- * deploy, are not refused for it), and a body that is not JSON says just that, whatever content
- * type carried it.
+ * Where a JSON text that parses has a key the parser refuses (`__proto__`, or `constructor`
+ * holding `prototype`): JSON.parse keeps such keys as plain own properties, so they can be found.
+ * Walked with a stack of its own: a body nested a hundred thousand deep must not overflow.
+ */
+function forbiddenKey(text: string): { path: string; key: string } | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const pending: [unknown, string][] = [[value, 'body']];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [item, path] = next;
+    if (typeof item !== 'object' || item === null) continue;
+    if (!Array.isArray(item)) {
+      if (Object.hasOwn(item, '__proto__')) return { path, key: '__proto__' };
+      const ctor = Object.hasOwn(item, 'constructor') ? (item as { constructor: unknown }).constructor : null;
+      if (typeof ctor === 'object' && ctor !== null && Object.hasOwn(ctor, 'prototype')) {
+        return { path, key: 'constructor' };
+      }
+    }
+    for (const [name, child] of Object.entries(item)) pending.push([child, `${path}.${name}`]);
+  }
+  return null;
+}
+
+/**
+ * Fastify's JSON parsing (prototype-poisoning checks and all) with these changes: an empty body
+ * is no body (clients that always send `Content-Type: application/json`, even on a DELETE or a
+ * deploy, are not refused for it); a body that is not UTF-8 or not JSON says just that, whatever
+ * content type carried it; and one refused for a `__proto__` or `constructor.prototype` key names
+ * the key, since it is JSON and the client would not otherwise know what was wrong.
  */
 function jsonBody(parse: JsonParser) {
-  return (request: FastifyRequest, body: string, done: Done) => {
+  return (request: FastifyRequest, body: Buffer, done: Done) => {
     if (body.length === 0) {
       done(null, undefined);
       return;
     }
-    parse(request, body, (error, value) => {
+    let text: string;
+    try {
+      text = utf8.decode(body);
+    } catch {
+      done(refuse('body', 'must be UTF-8 text: it holds bytes that are not valid UTF-8'), undefined);
+      return;
+    }
+    parse(request, text, (error, value) => {
       if (error && (error as { code?: string }).code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+        const forbidden = forbiddenKey(text);
+        if (forbidden) {
+          const what =
+            forbidden.key === '__proto__' ? 'a key named __proto__' : 'a constructor key holding prototype';
+          done(refuse(forbidden.path, `${what} is not accepted`), undefined);
+          return;
+        }
         done(Object.assign(new Error('not valid JSON'), { statusCode: 400 }), undefined);
         return;
       }
@@ -36,7 +88,7 @@ export function parseJsonBodies(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser(
     'application/json',
-    { parseAs: 'string' },
+    { parseAs: 'buffer' },
     jsonBody(app.getDefaultJsonParser('error', 'error') as JsonParser),
   );
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body: Buffer, done: Done) => {
@@ -61,7 +113,7 @@ export function parseTextPlainAsJson(scope: FastifyInstance): void {
   scope.removeContentTypeParser('text/plain');
   scope.addContentTypeParser(
     'text/plain',
-    { parseAs: 'string' },
+    { parseAs: 'buffer' },
     jsonBody(scope.getDefaultJsonParser('error', 'ignore') as JsonParser),
   );
 }
