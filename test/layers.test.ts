@@ -72,7 +72,8 @@ describe('the lint holds the layer order', () => {
 
   test("the domain's own order: a lower module may not import a higher one, type-only included", () => {
     const { status, output } = cruise({
-      'src/audit/audit-log.ts': "import type { KeyKind } from '../keys/token.js';\nexport type A = KeyKind;\n",
+      'src/audit/audit-log.ts':
+        "import type { KeyKind } from '../keys/token.js';\nexport type A = KeyKind;\n",
       'src/keys/token.ts': "export type KeyKind = 'rest';\n",
     });
     assert.notEqual(status, 0);

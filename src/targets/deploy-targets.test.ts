@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createTestApp, type TestApp } from '../../test/helpers/app.js';
-import { createKeyStore } from '../keys/key-store.js';
 import { createDeployTargetService } from './deploy-targets.js';
 
 let t: TestApp;
@@ -18,7 +17,11 @@ test('while the feed is not live, resolve reads the store', async () => {
   let live = true;
   const changes = { ...t.services.changes, isLive: () => live };
   const db = t.services.store.db;
-  const targets = createDeployTargetService(db, createKeyStore(db, changes), changes);
+  const targets = createDeployTargetService(db, {
+    changes,
+    audit: t.services.audit,
+    keysUsing: () => Promise.resolve([]),
+  });
   const acc = t.account.id;
   const cached = await targets.resolve(acc, undefined);
   assert.ok(cached);
