@@ -109,13 +109,16 @@ function KeyFlags(props: { apiKey: KeyDetails; now: number }): JSX.Element {
 function LastUsed(props: { usage: KeyUsage | undefined; now: number; targets: Map<string, DeployTarget> }) {
   const lastUse = props.usage?.lastUse;
   if (!lastUse) return <span class="muted">never used</span>;
+  const lastOn = `last on ${targetLabel(lastUse.deployTargetId, props.targets)}`;
   return (
     <>
-      <span title={formatTime(lastUse.at)} safe>{`used ${timeAgo(lastUse.at, props.now)}`}</span>
-      <br />
-      <span class="muted" safe>{`${props.usage?.requests.lastDay ?? 0} requests in 24 h`}</span>
-      <br />
-      <span class="muted" safe>{`last on ${targetLabel(lastUse.deployTargetId, props.targets)}`}</span>
+      <span class="line">
+        <span title={formatTime(lastUse.at)} safe>{`used ${timeAgo(lastUse.at, props.now)}`}</span>
+        <span class="muted" safe>{`, ${props.usage?.requests.lastDay ?? 0} requests in 24 h`}</span>
+      </span>
+      <span class="line muted" title={lastOn} safe>
+        {lastOn}
+      </span>
     </>
   );
 }
@@ -278,7 +281,7 @@ function KeysPanel(props: {
                 <td data-label="Deploy targets">
                   <TargetNames apiKey={key} targets={targets} />
                 </td>
-                <td data-label="Last used">
+                <td data-label="Last used" class="last-used">
                   <LastUsed usage={state.usage.get(key.id)} now={state.now} targets={targets} />
                 </td>
                 <td data-label="Created">
@@ -360,7 +363,7 @@ function ApiKeysPage(props: {
   const base = `${CONSOLE}/${ctx.account.id}/settings/api-keys`;
   const restTarget = props.targets.find((t) => t.kind === 'rest' && t.isDefault);
   return (
-    <AccountPage ctx={ctx} title="API Keys / Info" modal={props.modal}>
+    <AccountPage ctx={ctx} title="API Keys / Info" modal={props.modal} wide>
       <h1>Settings</h1>
       <SettingsTabs ctx={ctx} />
       <section aria-labelledby="keys-title">

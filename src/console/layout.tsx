@@ -141,6 +141,8 @@ export function AccountPage(props: {
   /** a dialog to open at once (a dialog's own URL opened directly) */
   modal?: JSX.Element;
   charts?: boolean;
+  /** a page built around a wide table: it may use the whole window */
+  wide?: boolean;
 }): JSX.Element {
   const { ctx } = props;
   // Rendered by the console's own components, not text from a request.
@@ -168,7 +170,7 @@ export function AccountPage(props: {
         </div>
       </header>
       <div id="flash" class="flash-region" aria-live="polite"></div>
-      <main id="main" tabindex="-1">
+      <main id="main" class={props.wide ? 'wide' : undefined} tabindex="-1">
         {props.children}
       </main>
       <div id="modal">{safeModal}</div>
