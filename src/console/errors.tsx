@@ -7,8 +7,8 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ConflictError, InvalidInputError, NotFoundError } from '../kernel/errors.js';
 import type { Refusal } from '../web/authenticate.js';
-import { CONSOLE, isHtmx, sendHtml } from './html.js';
-import { PlainPage } from './layout.js';
+import { CONSOLE, isHtmx, sendHtml } from './kit/html.js';
+import { PlainPage } from './kit/layout.js';
 
 const TITLES: Record<number, string> = {
   400: 'That did not work',

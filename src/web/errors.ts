@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { sendConsoleError } from '../console/errors.js';
-import { CONSOLE, SECURITY_HEADERS } from '../console/html.js';
+import { CONSOLE, SECURITY_HEADERS } from '../console/kit/html.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../kernel/errors.js';
 import { isConcurrentConflict, isStoreUnavailable } from '../store/connect.js';
 

@@ -55,27 +55,27 @@ function measure(page: Page): Promise<Measures> {
         if ((node.textContent ?? '').trim() === '') continue;
         const range = document.createRange();
         range.selectNodeContents(node);
-        for (const rect of range.getClientRects()) if (rect.width > 0) tops.push(rect.top);
+        for (const rect of Array.from(range.getClientRects())) if (rect.width > 0) tops.push(rect.top);
       }
       tops.sort((a, b) => a - b);
       return tops.filter((top, i) => i === 0 || top - tops[i - 1] > 4).length;
     };
     const table = document.querySelector('#keys-panel table');
     if (!table) throw new Error('no keys table');
-    const rows = [...table.querySelectorAll('tbody tr')];
+    const rows = Array.from(table.querySelectorAll('tbody tr'));
     const panel = document.querySelector('#keys-panel');
     if (!panel) throw new Error('no keys panel');
     return {
       panel: box(panel),
       table: box(table),
-      buttons: [...table.querySelectorAll('button')].map((b) => ({
+      buttons: Array.from(table.querySelectorAll('button')).map((b) => ({
         label: `${b.closest('tr')?.id}: ${b.textContent?.trim()}`,
         box: box(b),
       })),
       rows: rows.map((row) => ({
         id: row.id,
         row: box(row),
-        cells: [...row.children].map((cell) => ({
+        cells: Array.from(row.children).map((cell) => ({
           label: cell.getAttribute('data-label') ?? 'actions',
           box: box(cell),
         })),
