@@ -21,7 +21,7 @@ import { registerReportRoutes } from '../api/reports.js';
 import { registerScriptRoutes } from '../api/script.js';
 import { registerUserRoutes } from '../api/users.js';
 import { renderConsoleFrameworkFailure } from '../console/errors.js';
-import { CONSOLE } from '../console/html.js';
+import { CONSOLE } from '../console/kit/html.js';
 import { registerConsole } from '../console/register.js';
 import { registerAuthentication } from '../web/authenticate.js';
 import { parseJsonBodies } from '../web/content-types.js';

@@ -6,8 +6,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Refusal } from '../web/authenticate.js';
 import { type FailureRenderer, failureHandler } from '../web/errors.js';
-import { CONSOLE, isHtmx, SECURITY_HEADERS, sendHtml } from './html.js';
-import { PlainPage } from './layout.js';
+import { CONSOLE, isHtmx, SECURITY_HEADERS, sendHtml } from './kit/html.js';
+import { PlainPage } from './kit/layout.js';
 
 const TITLES: Record<number, string> = {
   400: 'That did not work',

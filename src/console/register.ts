@@ -6,16 +6,21 @@
  */
 import formbody from '@fastify/formbody';
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Services } from '../web/services.js';
-import { registerAgentPages } from './agents-pages.js';
-import { registerApiKeyPages } from './api-keys-page.js';
+import { registerAgentPages } from './agents/routes.js';
 import { registerAssets } from './assets.js';
-import { registerAuditPages } from './audit-page.js';
-import { registerAuthPages } from './auth-pages.js';
+import { registerAuditPages } from './audit/routes.js';
+import { registerAuthPages } from './auth/routes.js';
 import { consoleErrorHandler, consoleRefusal, sendConsoleError } from './errors.js';
-import { CONSOLE, SECURITY_HEADERS } from './html.js';
-import { registerReportPages } from './reports-pages.js';
-import { registerSettingsPages } from './settings-pages.js';
+import { registerGoalPages } from './goals/routes.js';
+import { registerKeyPages } from './keys/routes.js';
+import { accountContext, type ContextServices } from './kit/context.js';
+import { CONSOLE, SECURITY_HEADERS } from './kit/html.js';
+import { AccountParams } from './kit/params.js';
+import { registerReportPages } from './reports/routes.js';
+import { registerTargetPages } from './targets/routes.js';
+import { registerUserPages } from './users/routes.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -71,14 +76,32 @@ export async function registerConsole(app: FastifyInstance, services: Services):
 
       registerAssets(scope);
       registerAuthPages(scope, services);
-      registerApiKeyPages(scope, services);
-      registerSettingsPages(scope, services);
+      registerSettingsIndex(scope, services);
+      registerKeyPages(scope, services);
+      registerTargetPages(scope, services);
+      registerUserPages(scope, services);
       registerAuditPages(scope, services);
       registerAgentPages(scope, services);
+      registerGoalPages(scope, services);
       registerReportPages(scope, services);
     },
     { prefix: CONSOLE },
   );
+}
+
+/** Settings opens on the first of its tabs the role may see. */
+function registerSettingsIndex(root: FastifyInstance, services: ContextServices): void {
+  root
+    .withTypeProvider<ZodTypeProvider>()
+    .get(
+      '/:acc/settings',
+      { config: { permission: 'read' }, schema: { params: AccountParams, hide: true } },
+      async (request, reply) => {
+        const ctx = await accountContext(services, request, request.params.acc);
+        const section = ctx.can('manage') ? 'api-keys' : 'deploy-targets';
+        return reply.redirect(`${CONSOLE}/${ctx.account.id}/settings/${section}`, 303);
+      },
+    );
 }
 
 function sameHost(origin: string, host: string): boolean {

@@ -350,7 +350,9 @@ describe('Settings > API Keys / Info in a browser', { skip }, () => {
     await shown.getByText('Copied to the clipboard.').waitFor();
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), secret);
     await page.keyboard.press('Escape');
-    await shown.waitFor({ state: 'detached' });
+    // The dialog leaves the page in its close handler, which then gives focus back; by role, it
+    // is gone as soon as it closes, before that handler has run.
+    await page.locator('dialog#new-key').waitFor({ state: 'detached' });
     assert.equal(await focused(), 'Create API Key', 'focus returns to the menu that opened the dialog');
 
     // New Admin Key, level chosen with the arrow keys, confirmed with Enter.

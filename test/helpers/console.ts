@@ -76,3 +76,42 @@ export function unescapeHtml(text: string): string {
     .replaceAll('&#39;', "'")
     .replaceAll('&amp;', '&');
 }
+
+/**
+ * The API keys screen as an account that uses it looks: one key of each kind, long names, several
+ * deploy targets, recent use, a rolled key in its grace period, an expiry soon and a rate limit.
+ * Layout tests and screenshots need every cell filled, as a real list is.
+ */
+export async function seedKeysScreen(t: TestApp): Promise<void> {
+  const acc = t.account.id;
+  const { services } = t;
+  const now = services.now();
+  const day = 86_400_000;
+  const staging = await services.deployTargets.create(acc, {
+    name: 'Staging',
+    kind: 'rest',
+    deployMode: 'automatic',
+  });
+  await services.deployTargets.create(acc, { name: 'Storefront (EU)', kind: 'js', deployMode: 'manual' });
+  const targets = await services.deployTargets.list(acc);
+  const production = targets.find((dt) => dt.kind === 'rest' && dt.isDefault) ?? staging;
+  const by = 'admin@example.com';
+  const checkout = await services.keys.createKey(
+    acc,
+    {
+      kind: 'rest',
+      name: 'Checkout service (payments team)',
+      deployTargets: [production.id, staging.id],
+      expiresAt: now + 3 * day,
+      rateLimit: { perSecond: 50 },
+    },
+    by,
+  );
+  const script = await services.keys.createKey(acc, { kind: 'js', name: 'Storefront script tag' }, by);
+  await services.keys.rollKey(acc, script.key.id, 86_400, by);
+  await services.keys.createKey(acc, { kind: 'admin-read', name: 'Reporting dashboard' }, by);
+  const bot = await services.keys.createKey(acc, { kind: 'admin-author', name: 'CI deploy bot' }, by);
+  services.keyUsage.used(checkout.key.id, 1, production.id, '203.0.113.7', 'curl/8.5.0', now - 180_000);
+  services.keyUsage.used(bot.key.id, 1, null, '198.51.100.20', 'ci-runner/2.1', now - 7_200_000);
+  await services.keyUsage.flush();
+}

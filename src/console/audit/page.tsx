@@ -3,17 +3,13 @@
  * deployments, agents and goals, newest first, read-only. A plain GET form filters by person (or
  * key), target and time; "Export" downloads the same selection as JSON lines from the Admin API.
  */
-import type { FastifyInstance } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
-import { AUDIT_TARGET_TYPES, type AuditEntry, type AuditQuery } from '../audit/audit-log.js';
-import { parseDay } from '../kernel/days.js';
-import type { Services } from '../web/services.js';
-import { type AccountContext, accountContext } from './context.js';
-import { CONSOLE, formatTime, sendHtml } from './html.js';
-import { AccountPage, SettingsTabs } from './layout.js';
+import { AUDIT_TARGET_TYPES, type AuditEntry } from '../../audit/audit-log.js';
+import type { AccountContext } from '../kit/context.js';
+import { CONSOLE, formatTime } from '../kit/html.js';
+import { AccountPage, SettingsTabs } from '../kit/layout.js';
+import { exportHref, type Query } from './forms.js';
 
-const PAGE_SIZE = 200;
+export const PAGE_SIZE = 200;
 
 const TYPE_LABELS: Record<(typeof AUDIT_TARGET_TYPES)[number], string> = {
   'api-key': 'API keys',
@@ -22,48 +18,6 @@ const TYPE_LABELS: Record<(typeof AUDIT_TARGET_TYPES)[number], string> = {
   agent: 'Agents',
   goal: 'Goals',
 };
-
-const Params = z.object({ acc: z.string().min(1).max(64) });
-/** Empty fields (a submitted form) are no filter. */
-const Field = (max: number) =>
-  z
-    .string()
-    .max(max)
-    .optional()
-    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
-const Query = z.object({
-  actor: Field(320),
-  target: Field(200),
-  type: z.union([z.literal(''), z.enum(AUDIT_TARGET_TYPES)]).optional(),
-  /** a day (YYYY-MM-DD, UTC): entries from its start */
-  since: z
-    .union([
-      z.literal(''),
-      z.string().refine((day) => parseDay(day) !== null, 'Since: a date like 2030-01-31'),
-    ])
-    .optional(),
-});
-type Query = z.infer<typeof Query>;
-
-function toAuditQuery(query: Query): AuditQuery {
-  return {
-    actor: query.actor,
-    target: query.target,
-    targetType: query.type || undefined,
-    since: query.since ? (parseDay(query.since) ?? undefined) : undefined,
-  };
-}
-
-/** The export address: the Admin API's JSON lines with the same filters. */
-function exportHref(accountId: string, query: Query): string {
-  const params = new URLSearchParams();
-  if (query.actor) params.set('actor', query.actor);
-  if (query.target) params.set('target', query.target);
-  if (query.type) params.set('type', query.type);
-  if (query.since) params.set('since', `${query.since}T00:00:00Z`);
-  const search = params.toString();
-  return `/admin/${accountId}/audit.jsonl${search ? `?${search}` : ''}`;
-}
 
 function Change(props: { entry: AuditEntry }): JSX.Element {
   const { before, after } = props.entry;
@@ -78,7 +32,7 @@ function Change(props: { entry: AuditEntry }): JSX.Element {
   );
 }
 
-function AuditPage(props: { ctx: AccountContext; entries: AuditEntry[]; query: Query }): JSX.Element {
+export function AuditPage(props: { ctx: AccountContext; entries: AuditEntry[]; query: Query }): JSX.Element {
   const { ctx, entries, query } = props;
   return (
     <AccountPage ctx={ctx} title="Audit log">
@@ -176,18 +130,5 @@ function AuditPage(props: { ctx: AccountContext; entries: AuditEntry[]; query: Q
         )}
       </section>
     </AccountPage>
-  );
-}
-
-export function registerAuditPages(root: FastifyInstance, services: Services): void {
-  const app = root.withTypeProvider<ZodTypeProvider>();
-  app.get(
-    '/:acc/settings/audit',
-    { config: { permission: 'manage' }, schema: { params: Params, querystring: Query, hide: true } },
-    async (request, reply) => {
-      const ctx = await accountContext(services, request, request.params.acc);
-      const entries = await services.audit.list(ctx.account.id, toAuditQuery(request.query), PAGE_SIZE);
-      return sendHtml(reply, <AuditPage ctx={ctx} entries={entries} query={request.query} />);
-    },
   );
 }

@@ -1,12 +1,12 @@
 /// <reference types="@kitajs/html/htmx.d.ts" />
 /**
- * The console's page frame and shared pieces: header with navigation and account switcher,
- * flash region, modal slot, dialogs. Server-rendered; htmx swaps fragments; console.js only opens
+ * The console's page frame: header with navigation and account switcher, flash region, modal
+ * slot, and the Settings tabs. Server-rendered; htmx swaps fragments; console.js only opens
  * dialogs, copies secrets and closes menus.
  */
 import type { Children } from '@kitajs/html';
-import type { Role } from '../access/permissions.js';
-import { ROLE_LABELS } from '../access/permissions.js';
+import type { Role } from '../../access/permissions.js';
+import { ROLE_LABELS } from '../../access/permissions.js';
 import type { AccountContext, Viewer } from './context.js';
 import { CONSOLE } from './html.js';
 
@@ -141,6 +141,8 @@ export function AccountPage(props: {
   /** a dialog to open at once (a dialog's own URL opened directly) */
   modal?: JSX.Element;
   charts?: boolean;
+  /** a page built around a wide table: it may use the whole window */
+  wide?: boolean;
 }): JSX.Element {
   const { ctx } = props;
   // Rendered by the console's own components, not text from a request.
@@ -168,7 +170,7 @@ export function AccountPage(props: {
         </div>
       </header>
       <div id="flash" class="flash-region" aria-live="polite"></div>
-      <main id="main" tabindex="-1">
+      <main id="main" class={props.wide ? 'wide' : undefined} tabindex="-1">
         {props.children}
       </main>
       <div id="modal">{safeModal}</div>
@@ -220,58 +222,5 @@ export function SettingsTabs(props: { ctx: AccountContext }): JSX.Element {
           ))}
       </ul>
     </nav>
-  );
-}
-
-/**
- * A modal dialog the server sends: console.js opens it with showModal() (focus stays inside, Escape
- * closes it), and removes it when closed so nothing it showed stays in the page.
- */
-export function Dialog(props: {
-  id: string;
-  title: string;
-  children?: Children;
-  wide?: boolean;
-}): JSX.Element {
-  return (
-    <dialog
-      id={props.id}
-      class={props.wide ? 'dialog wide' : 'dialog'}
-      aria-labelledby={`${props.id}-title`}
-      data-autoshow
-    >
-      <h2 id={`${props.id}-title`} safe>
-        {props.title}
-      </h2>
-      {props.children}
-    </dialog>
-  );
-}
-
-/** Where a form shows what the server refused (console.js puts error answers here). */
-export function FormError(): JSX.Element {
-  return <div class="form-error" role="alert" data-form-error></div>;
-}
-
-export function CancelButton(props: { label?: string }): JSX.Element {
-  return (
-    <button type="button" class="button" data-close-dialog safe>
-      {props.label ?? 'Cancel'}
-    </button>
-  );
-}
-
-/** An answer for an htmx request that empties the modal slot, with whatever else it carries. */
-export function CloseModal(): JSX.Element {
-  return <div id="modal" hx-swap-oob="innerHTML"></div>;
-}
-
-export function Flash(props: { message: string; kind?: 'ok' | 'error' }): JSX.Element {
-  return (
-    <div id="flash" class="flash-region" aria-live="polite" hx-swap-oob="true">
-      <p class={`flash ${props.kind ?? 'ok'}`} safe>
-        {props.message}
-      </p>
-    </div>
   );
 }

@@ -7,15 +7,22 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { SESSION_COOKIE, SESSION_LIFETIME_MS } from '../accounts/sessions.js';
-import { checkSignIn } from '../accounts/sign-in.js';
-import { normalizeEmail } from '../accounts/users.js';
-import { ConflictError, InvalidInputError } from '../kernel/errors.js';
-import type { Services } from '../web/services.js';
-import { viewerOf } from './context.js';
-import { loginPath } from './errors.js';
-import { CONSOLE, isHtmx, safeNext, sendHtml } from './html.js';
-import { PlainPage } from './layout.js';
+import { SESSION_COOKIE, SESSION_LIFETIME_MS } from '../../accounts/sessions.js';
+import { checkSignIn } from '../../accounts/sign-in.js';
+import { normalizeEmail } from '../../accounts/users.js';
+import { ConflictError, InvalidInputError } from '../../kernel/errors.js';
+import type { Services } from '../../web/services.js';
+import { loginPath } from '../errors.js';
+import { viewerOf } from '../kit/context.js';
+import { CONSOLE, isHtmx, safeNext, sendHtml } from '../kit/html.js';
+import { PlainPage } from '../kit/layout.js';
+import { LoginForm, SetupForm } from './forms.js';
+import { LoginPage, SetupPage } from './pages.js';
+
+export type AuthPageServices = Pick<
+  Services,
+  'accounts' | 'users' | 'sessions' | 'loginThrottle' | 'bootstrap'
+>;
 
 /** The section an account opens on. */
 export const accountHome = (accountId: string) => `${CONSOLE}/${accountId}/agents`;
@@ -30,111 +37,7 @@ function startSessionCookie(reply: FastifyReply, token: string): void {
   });
 }
 
-function LoginPage(props: { next: string; email?: string; error?: string }): JSX.Element {
-  return (
-    <PlainPage title="Sign in">
-      <h1>Sign in to Tessera</h1>
-      {props.error ? (
-        <p class="flash error" role="alert" safe>
-          {props.error}
-        </p>
-      ) : (
-        ''
-      )}
-      <form method="post" action={`${CONSOLE}/login`} class="stack">
-        <input type="hidden" name="next" value={props.next} />
-        <label for="login-email">Email</label>
-        <input
-          id="login-email"
-          name="email"
-          type="email"
-          autocomplete="username"
-          required
-          value={props.email}
-          autofocus
-        />
-        <label for="login-password">Password</label>
-        <input id="login-password" name="password" type="password" autocomplete="current-password" required />
-        <button type="submit" class="button primary">
-          Sign in
-        </button>
-      </form>
-    </PlainPage>
-  );
-}
-
-function SetupPage(props: { token: string; email?: string; error?: string; done?: boolean }): JSX.Element {
-  return (
-    <PlainPage title="Set up Tessera">
-      <h1>Set up Tessera</h1>
-      {props.done ? (
-        <p>
-          Setup is complete. <a href={`${CONSOLE}/login`}>Sign in</a> instead.
-        </p>
-      ) : (
-        <>
-          <p>Choose the email and password of the first Account Admin. This link works once.</p>
-          {props.error ? (
-            <p class="flash error" role="alert" safe>
-              {props.error}
-            </p>
-          ) : (
-            ''
-          )}
-          <form method="post" action={`${CONSOLE}/setup`} class="stack">
-            <input type="hidden" name="token" value={props.token} />
-            <label for="setup-email">Email</label>
-            <input
-              id="setup-email"
-              name="email"
-              type="email"
-              autocomplete="username"
-              required
-              value={props.email}
-              autofocus
-            />
-            <label for="setup-password">Password (at least 10 characters)</label>
-            <input
-              id="setup-password"
-              name="password"
-              type="password"
-              autocomplete="new-password"
-              minlength="10"
-              required
-            />
-            <label for="setup-confirm">Password again</label>
-            <input
-              id="setup-confirm"
-              name="confirm"
-              type="password"
-              autocomplete="new-password"
-              minlength="10"
-              required
-            />
-            <button type="submit" class="button primary">
-              Create the Account Admin
-            </button>
-          </form>
-        </>
-      )}
-    </PlainPage>
-  );
-}
-
-const LoginForm = z.object({
-  email: z.string().max(254).default(''),
-  password: z.string().max(1024).default(''),
-  next: z.string().max(2000).optional(),
-});
-
-const SetupForm = z.object({
-  token: z.string().max(200).default(''),
-  email: z.string().max(254).default(''),
-  password: z.string().max(1024).default(''),
-  confirm: z.string().max(1024).default(''),
-});
-
-export function registerAuthPages(root: FastifyInstance, services: Services): void {
+export function registerAuthPages(root: FastifyInstance, services: AuthPageServices): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const hide = true;
 

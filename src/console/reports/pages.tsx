@@ -4,74 +4,21 @@
  * interval, and the confidence that the difference is real) and charts of the daily series drawn
  * by uPlot (served by the console). Filters are a plain GET form: deploy target and days.
  */
-import type { FastifyInstance } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
-import type { Agent } from '../agents/agents.js';
-import { parseDay } from '../kernel/days.js';
-import { NotFoundError } from '../kernel/errors.js';
-import type { DecisionStatsReport, GoalStats } from '../reports/decision-stats.js';
-import type { DeployTarget } from '../targets/deploy-targets.js';
-import type { Services } from '../web/services.js';
-import { StatusMarker } from './agents-pages.js';
-import { type AccountContext, accountContext } from './context.js';
-import { CONSOLE, sendHtml } from './html.js';
-import { AccountPage } from './layout.js';
+import type { Agent } from '../../agents/agents.js';
+import type { DecisionStatsReport, GoalStats } from '../../reports/decision-stats.js';
+import type { DeployTarget } from '../../targets/deploy-targets.js';
+import { StatusMarker } from '../agents/status.js';
+import type { AccountContext } from '../kit/context.js';
+import { CONSOLE } from '../kit/html.js';
+import { AccountPage } from '../kit/layout.js';
+import { chartsOf, embeddedJson } from './charts.js';
 
 const percent = (x: number | null, digits = 1) => (x === null ? '—' : `${(x * 100).toFixed(digits)}%`);
+
 const signedPercent = (x: number | null) =>
   x === null ? '—' : `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+
 const number = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(2));
-
-/** JSON to embed in a page inside <script type="application/json">: nothing in it can end the tag. */
-export function embeddedJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
-}
-
-interface ChartData {
-  yLabel: string;
-  /** seconds since the epoch (uPlot's time scale) */
-  x: number[];
-  series: { label: string; values: (number | null)[] }[];
-}
-
-/** The daily series as charts: sessions per variation, then each goal's conversion rate per variation. */
-export function chartsOf(report: DecisionStatsReport): { id: string; title: string; data: ChartData }[] {
-  const x = report.daily.map((row) => Date.parse(`${row.day}T00:00:00Z`) / 1000);
-  const codes = report.variations.map((v) => v.code);
-  const charts: { id: string; title: string; data: ChartData }[] = [
-    {
-      id: 'chart-sessions',
-      title: 'Sessions per day',
-      data: {
-        yLabel: 'sessions',
-        x,
-        series: codes.map((code, i) => ({
-          label: code,
-          values: report.daily.map((row) => row.variations[i]?.sessions ?? 0),
-        })),
-      },
-    },
-  ];
-  report.goals.forEach((goal, g) => {
-    charts.push({
-      id: `chart-goal-${g}`,
-      title: `${goal.name ?? goal.code}: conversion rate per day (%)`,
-      data: {
-        yLabel: '%',
-        x,
-        series: codes.map((code, i) => ({
-          label: code,
-          values: report.daily.map((row) => {
-            const day = row.variations[i];
-            return day && day.sessions > 0 ? Math.round((day.goals[g]?.rate ?? 0) * 10000) / 100 : null;
-          }),
-        })),
-      },
-    });
-  });
-  return charts;
-}
 
 function Confidence(props: { value: number | null }): JSX.Element {
   if (props.value === null) return <span>—</span>;
@@ -158,7 +105,7 @@ function GoalTable(props: { report: DecisionStatsReport; goalIndex: number }): J
   );
 }
 
-function ReportPage(props: {
+export function ReportPage(props: {
   ctx: AccountContext;
   agent: Agent | undefined;
   code: string;
@@ -280,7 +227,7 @@ function ReportPage(props: {
   );
 }
 
-function ReportsIndex(props: { ctx: AccountContext; agents: Agent[] }): JSX.Element {
+export function ReportsIndex(props: { ctx: AccountContext; agents: Agent[] }): JSX.Element {
   const base = `${CONSOLE}/${props.ctx.account.id}`;
   return (
     <AccountPage ctx={props.ctx} title="Reports">
@@ -303,76 +250,5 @@ function ReportsIndex(props: { ctx: AccountContext; agents: Agent[] }): JSX.Elem
         </ul>
       )}
     </AccountPage>
-  );
-}
-
-const Params = z.object({ acc: z.string().min(1).max(64) });
-const Day = z
-  .string()
-  .max(10)
-  .refine((day) => day === '' || parseDay(day) !== null, 'must be a day, YYYY-MM-DD')
-  .optional();
-const ReportQuery = z.object({ dt: z.string().max(64).optional(), from: Day, to: Day });
-
-const dayMs = (day: string | undefined) => (day ? (parseDay(day) ?? undefined) : undefined);
-
-export function registerReportPages(root: FastifyInstance, services: Services): void {
-  const app = root.withTypeProvider<ZodTypeProvider>();
-  const read = { config: { permission: 'read' } } as const;
-  const hide = true;
-
-  app.get('/:acc/reports', { ...read, schema: { params: Params, hide } }, async (request, reply) => {
-    const ctx = await accountContext(services, request, request.params.acc);
-    return sendHtml(reply, <ReportsIndex ctx={ctx} agents={await services.agents.list(ctx.account.id)} />);
-  });
-
-  app.get(
-    '/:acc/reports/:a',
-    {
-      ...read,
-      schema: { params: Params.extend({ a: z.string().min(1).max(100) }), querystring: ReportQuery, hide },
-    },
-    async (request, reply) => {
-      const ctx = await accountContext(services, request, request.params.acc);
-      const code = request.params.a;
-      const query = {
-        dt: request.query.dt || undefined,
-        from: request.query.from || undefined,
-        to: request.query.to || undefined,
-      };
-      const agents = await services.agents.list(ctx.account.id);
-      const agent = agents.find((a) => a.code === code);
-      let report: DecisionStatsReport;
-      try {
-        report = await services.reports.report(ctx.account.id, code, {
-          deployTargetId: query.dt,
-          from: dayMs(query.from),
-          to: dayMs(query.to),
-        });
-      } catch (error) {
-        // An agent defined but not deployed or counted yet has an empty report, not a missing one.
-        if (!(error instanceof NotFoundError && error.code === 'agent_not_found' && agent)) throw error;
-        report = {
-          agent: code,
-          name: agent.name,
-          deployTarget: query.dt ?? null,
-          from: null,
-          to: null,
-          goals: [],
-          variations: agent.variations.map((v) => ({
-            code: v.code,
-            name: v.name ?? null,
-            sessions: 0,
-            goals: [],
-          })),
-          daily: [],
-        };
-      }
-      const targets = await services.deployTargets.list(ctx.account.id);
-      return sendHtml(
-        reply,
-        <ReportPage ctx={ctx} agent={agent} code={code} report={report} targets={targets} query={query} />,
-      );
-    },
   );
 }

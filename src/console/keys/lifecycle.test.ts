@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ADMIN_EMAIL, createTestApp, type TestApp } from '../../test/helpers/app.js';
-import { fieldValue, getPage, postForm } from '../../test/helpers/console.js';
+import { ADMIN_EMAIL, createTestApp, type TestApp } from '../../../test/helpers/app.js';
+import { fieldValue, getPage, postForm } from '../../../test/helpers/console.js';
 
 const MINUTE = 60_000;
 let clock = Date.UTC(2031, 5, 1, 8, 0);

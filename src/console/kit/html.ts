@@ -71,12 +71,12 @@ const dateFormat = new Intl.DateTimeFormat('en-GB', {
   timeZone: 'UTC',
 });
 
-/** Times are shown in UTC, named as such, so every reader sees the same moment. */
 /** `1 request`, `2 requests`. */
 export function plural(count: number, noun: string): string {
   return `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : 's'}`;
 }
 
+/** Times are shown in UTC, named as such, so every reader sees the same moment. */
 export function formatTime(ms: number | null): string {
   if (ms === null) return 'never';
   return `${dateFormat.format(new Date(ms))} UTC`;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { InvalidInputError } from '../kernel/errors.js';
-import { agentInputFromForm } from './agents-pages.js';
+import { InvalidInputError } from '../../kernel/errors.js';
+import { agentInputFromForm } from './forms.js';
 
 test('the agent editor’s fields become the Admin API’s agent input; blank rows are ignored', () => {
   const input = agentInputFromForm({

@@ -3,9 +3,12 @@
  * the account the URL addresses, and what that role may do (pages hide what it may not).
  */
 import type { FastifyRequest } from 'fastify';
-import { type AccountPermission, type Role, roleGrants } from '../access/permissions.js';
-import type { SignedInUser } from '../access/principal.js';
-import type { Services } from '../web/services.js';
+import { type AccountPermission, type Role, roleGrants } from '../../access/permissions.js';
+import type { SignedInUser } from '../../access/principal.js';
+import type { Services } from '../../web/services.js';
+
+/** What finding the viewer's accounts needs. */
+export type ContextServices = Pick<Services, 'accounts'>;
 
 export interface Membership {
   id: string;
@@ -35,7 +38,7 @@ export function signedInUser(request: FastifyRequest): SignedInUser {
   return principal.user;
 }
 
-export async function viewerOf(services: Services, request: FastifyRequest): Promise<Viewer> {
+export async function viewerOf(services: ContextServices, request: FastifyRequest): Promise<Viewer> {
   const user = signedInUser(request);
   const accounts: Membership[] = [];
   for (const [id, role] of user.roles) {
@@ -53,7 +56,7 @@ export function originOf(request: FastifyRequest): string {
 }
 
 export async function accountContext(
-  services: Services,
+  services: ContextServices,
   request: FastifyRequest,
   accountId: string,
 ): Promise<AccountContext> {

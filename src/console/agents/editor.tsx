@@ -1,0 +1,331 @@
+/**
+ * The agent editor. It needs no script: it shows every variation, metadata key and condition with
+ * a couple of blank rows to fill in; blank rows are ignored, and saving shows fresh blank rows. It
+ * is shown disabled, without its Save button, to those who may not change agents.
+ */
+import { AGENT_STATUSES } from '../../agents/agents.js';
+import type { Goal } from '../../agents/goals.js';
+import type { ConditionClause } from '../../agents/snapshot.js';
+import type { AccountContext } from '../kit/context.js';
+import { FormError } from '../kit/dialog.js';
+import { CONSOLE } from '../kit/html.js';
+import { STATUS_HINTS, STATUS_LABELS } from './status.js';
+
+const BLANK_VARIATIONS = 2;
+
+const BLANK_META_KEYS = 2;
+
+const BLANK_CONDITIONS = 1;
+
+const BLANK_CLAUSES = 1;
+
+/** What the editor shows: an agent, or the start of a new one. */
+export interface Draft {
+  code: string;
+  name: string;
+  status: string;
+  pausedAt: string | null;
+  metaKeys: string[];
+  variations: { code: string; name?: string; weight: number; meta: Record<string, string> }[];
+  conditions: { when: ConditionClause[]; then: string }[];
+  goals: string[] | null;
+}
+
+export const NEW_AGENT: Draft = {
+  code: '',
+  name: '',
+  status: 'running',
+  pausedAt: null,
+  metaKeys: [],
+  variations: [
+    { code: 'A', name: 'Control', weight: 1, meta: {} },
+    { code: 'B', weight: 1, meta: {} },
+  ],
+  conditions: [],
+  goals: null,
+};
+
+/** A trait clause shown as name and value (`cust/F` and `1`), as the form takes it back. */
+function clauseParts(clause: ConditionClause): { kind: 'input' | 'trait'; name: string; value: string } {
+  if ('input' in clause) return { kind: 'input', name: clause.input, value: clause.is };
+  const at = clause.trait.indexOf(':');
+  return at < 0
+    ? { kind: 'trait', name: clause.trait, value: '' }
+    : { kind: 'trait', name: clause.trait.slice(0, at), value: clause.trait.slice(at + 1) };
+}
+
+export function AgentEditor(props: {
+  ctx: AccountContext;
+  draft: Draft;
+  goals: Goal[];
+  isNew: boolean;
+  version?: number;
+}): JSX.Element {
+  const { ctx, draft, isNew } = props;
+  const base = `${CONSOLE}/${ctx.account.id}/agents`;
+  const canChange = ctx.can('change');
+  const variationRows = [...draft.variations, ...Array.from({ length: BLANK_VARIATIONS }, () => undefined)];
+  const metaKeyRows = [...draft.metaKeys, ...Array.from({ length: BLANK_META_KEYS }, () => '')];
+  const conditionRows = [...draft.conditions, ...Array.from({ length: BLANK_CONDITIONS }, () => undefined)];
+  const codes = draft.variations.map((v) => v.code);
+  return (
+    <form
+      id="agent-editor"
+      class="stack"
+      hx-post={isNew ? base : `${base}/${draft.code}`}
+      hx-target="#agent-editor"
+      hx-swap="outerHTML"
+    >
+      <fieldset disabled={!canChange} class="plain">
+        <div class="card stack">
+          <h2>Basics</h2>
+          {isNew ? (
+            <>
+              <label for="agent-code">Code</label>
+              <input
+                id="agent-code"
+                name="code"
+                type="text"
+                required
+                maxlength="100"
+                pattern="a-[A-Za-z0-9_\-]+"
+                placeholder="a-checkout-button"
+                aria-describedby="agent-code-hint"
+              />
+              <span class="hint" id="agent-code-hint">
+                a- followed by letters, digits, - or _. Your code uses it; it cannot be changed later.
+              </span>
+            </>
+          ) : (
+            ''
+          )}
+          <label for="agent-name">Name</label>
+          <input id="agent-name" name="name" type="text" maxlength="100" value={draft.name} />
+          <fieldset>
+            <legend>Status</legend>
+            {AGENT_STATUSES.map((status) => (
+              <label class="choice">
+                <input type="radio" name="status" value={status} checked={draft.status === status} />
+                <span>
+                  <strong safe>{STATUS_LABELS[status]}</strong>{' '}
+                  <span class="hint" safe>
+                    {STATUS_HINTS[status]}
+                  </span>
+                </span>
+              </label>
+            ))}
+          </fieldset>
+          <label for="agent-paused-at">Paused at</label>
+          <select id="agent-paused-at" name="pausedAt">
+            <option value="" selected={draft.pausedAt === null}>
+              The first variation
+            </option>
+            {codes.map((code) => (
+              <option value={code} selected={draft.pausedAt === code} safe>
+                {code}
+              </option>
+            ))}
+          </select>
+        </div>
+
+        <div class="card stack">
+          <h2>Metadata keys</h2>
+          <p class="hint">
+            Every answer carries each key (as <code>md</code>), with this variation's value or "". Values are
+            set per variation below; a new key gets its column once saved.
+          </p>
+          <div class="grid-2">
+            {metaKeyRows.map((key, j) => (
+              <label class="stack-label">
+                <span class="visually-hidden" safe>{`Metadata key ${j + 1}`}</span>
+                <input type="text" name={`mk${j}`} value={key} maxlength="100" placeholder="new key" />
+              </label>
+            ))}
+          </div>
+        </div>
+
+        <div class="card stack">
+          <h2>Variations</h2>
+          <p class="hint">
+            The first variation is the baseline of reports. Weights share random allocation; 0 keeps a
+            variation out of it (a condition can still choose it). Leave a row's code empty to ignore or
+            remove it.
+          </p>
+          <div class="table-scroll">
+            <table class="table keep-table editor-table">
+              <thead>
+                <tr>
+                  <th scope="col">Code</th>
+                  <th scope="col">Name</th>
+                  <th scope="col">Weight</th>
+                  {draft.metaKeys.map((key) => (
+                    <th scope="col" safe>
+                      {key}
+                    </th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                {variationRows.map((v, i) => (
+                  <tr>
+                    <td>
+                      <input
+                        type="text"
+                        name={`v${i}.code`}
+                        value={v?.code}
+                        maxlength="64"
+                        aria-label={`Variation ${i + 1} code`}
+                        class="short"
+                      />
+                    </td>
+                    <td>
+                      <input
+                        type="text"
+                        name={`v${i}.name`}
+                        value={v?.name}
+                        maxlength="100"
+                        aria-label={`Variation ${i + 1} name`}
+                      />
+                    </td>
+                    <td>
+                      <input
+                        type="number"
+                        name={`v${i}.weight`}
+                        value={v === undefined ? '' : String(v.weight)}
+                        min="0"
+                        step="any"
+                        aria-label={`Variation ${i + 1} weight`}
+                        class="short"
+                      />
+                    </td>
+                    {draft.metaKeys.map((key, j) => (
+                      <td>
+                        <input
+                          type="text"
+                          name={`v${i}.meta.${j}`}
+                          value={v?.meta[key]}
+                          aria-label={`Variation ${i + 1} ${key}`}
+                        />
+                      </td>
+                    ))}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </div>
+
+        <div class="card stack">
+          <h2>Conditions</h2>
+          <p class="hint">
+            Tried in order; the first whose clauses all hold answers its variation (policy "f"). A condition
+            with no clause always holds. An input is sent in the request's <code>inputs</code>; a trait is
+            like <code>cust/F</code> = <code>1</code> (from <code>traits=F:1</code>) or <code>ua/mo</code> ={' '}
+            <code>y</code>.
+          </p>
+          {conditionRows.map((c, i) => {
+            const clauses = [...(c?.when ?? []), ...Array.from({ length: BLANK_CLAUSES }, () => undefined)];
+            return (
+              <fieldset class="condition">
+                <legend safe>{c === undefined ? `New condition` : `Condition ${i + 1}`}</legend>
+                {clauses.map((clause, k) => {
+                  const parts = clause === undefined ? undefined : clauseParts(clause);
+                  return (
+                    <div class="clause">
+                      <select
+                        name={`c${i}.w${k}.kind`}
+                        aria-label={`Condition ${i + 1}, clause ${k + 1}: kind`}
+                      >
+                        <option value="input" selected={parts?.kind !== 'trait'}>
+                          Input
+                        </option>
+                        <option value="trait" selected={parts?.kind === 'trait'}>
+                          Trait
+                        </option>
+                      </select>
+                      <input
+                        type="text"
+                        name={`c${i}.w${k}.name`}
+                        value={parts?.name}
+                        placeholder="name"
+                        aria-label={`Condition ${i + 1}, clause ${k + 1}: name`}
+                      />
+                      <span aria-hidden="true">=</span>
+                      <input
+                        type="text"
+                        name={`c${i}.w${k}.value`}
+                        value={parts?.value}
+                        placeholder="value"
+                        aria-label={`Condition ${i + 1}, clause ${k + 1}: value`}
+                      />
+                    </div>
+                  );
+                })}
+                <label class="then">
+                  <span>Then answer</span>
+                  <select name={`c${i}.then`}>
+                    <option value="" selected={c === undefined}>
+                      — (no condition)
+                    </option>
+                    {codes.map((code) => (
+                      <option value={code} selected={c?.then === code} safe>
+                        {code}
+                      </option>
+                    ))}
+                  </select>
+                </label>
+              </fieldset>
+            );
+          })}
+        </div>
+
+        <div class="card stack">
+          <h2>Goals</h2>
+          <label class="choice">
+            <input type="radio" name="goalsMode" value="all" checked={draft.goals === null} />
+            <span>Every goal of the account</span>
+          </label>
+          <label class="choice">
+            <input type="radio" name="goalsMode" value="some" checked={draft.goals !== null} />
+            <span>Only these goals:</span>
+          </label>
+          {props.goals.length === 0 ? (
+            <p class="hint">
+              There is no goal yet: <a href={`${CONSOLE}/${ctx.account.id}/goals`}>create one</a>.
+            </p>
+          ) : (
+            <div class="grid-2">
+              {props.goals.map((g) => (
+                <label class="choice">
+                  <input
+                    type="checkbox"
+                    name="goals"
+                    value={g.code}
+                    checked={draft.goals?.includes(g.code) ?? false}
+                  />
+                  <span>
+                    <span safe>{g.name}</span>{' '}
+                    <code class="muted" safe>
+                      {g.code}
+                    </code>
+                  </span>
+                </label>
+              ))}
+            </div>
+          )}
+        </div>
+      </fieldset>
+      <FormError />
+      {canChange ? (
+        <div class="form-actions">
+          <button type="submit" class="button primary">
+            {isNew ? 'Create agent' : 'Save agent'}
+          </button>
+          {props.version === undefined ? '' : <span class="hint" safe>{`Version ${props.version}`}</span>}
+        </div>
+      ) : (
+        ''
+      )}
+    </form>
+  );
+}

@@ -1,0 +1,23 @@
+/** An agent's status as the console names it: a marker in lists, headings and reports. */
+
+export const STATUS_LABELS: Record<string, string> = {
+  running: 'Running',
+  paused: 'Paused',
+  stopped: 'Stopped',
+  archived: 'Archived',
+};
+
+export const STATUS_HINTS: Record<string, string> = {
+  running: 'selects variations and counts sessions',
+  paused: 'always answers the "paused at" variation, not counted',
+  stopped: 'answers nothing (clients use their default)',
+  archived: 'answers nothing, kept for its reports',
+};
+
+export function StatusMarker(props: { status: string }): JSX.Element {
+  return (
+    <span class={`tag status-${props.status}`} safe>
+      {STATUS_LABELS[props.status] ?? props.status}
+    </span>
+  );
+}
