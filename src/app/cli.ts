@@ -65,7 +65,7 @@ async function serve(): Promise<void> {
     keyRateLimiter: limits?.keyRateLimiter,
     loginThrottle: limits?.loginThrottle,
   });
-  const app = await buildServer(services, { logLevel: config.LOG_LEVEL });
+  const app = await buildServer(services, { logLevel: config.LOG_LEVEL, config });
   // Before listening: once /health answers 200, the first Account Admin can sign in.
   const first = await services.bootstrap.run({
     email: config.TESSERA_ADMIN_EMAIL,

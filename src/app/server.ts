@@ -29,6 +29,7 @@ import { frameworkErrorHandler, handleClientError, registerErrorHandling } from 
 import { lazyRequestLogger, loggerOptions } from '../web/log.js';
 import { registerMetrics } from '../web/metrics.js';
 import { refuseMalformedText } from '../web/text-input.js';
+import { type Config, loadConfig } from './config.js';
 import type { Services } from './services.js';
 
 export interface ServerOptions {
@@ -39,6 +40,8 @@ export interface ServerOptions {
   onRoute?: (route: RouteOptions) => void;
   /** where log lines go instead of stdout (tests capture them) */
   logStream?: NodeJS.WritableStream;
+  /** the configuration (default: read from the environment, as `serve` does) */
+  config?: Config;
   /** how long a client may take (ms); the defaults suit clients behind a load balancer */
   timeouts?: Partial<ClientTimeouts>;
 }
@@ -76,6 +79,7 @@ export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 export async function buildServer(services: Services, options: ServerOptions = {}): Promise<FastifyInstance> {
   const timeouts = { ...DEFAULT_CLIENT_TIMEOUTS, ...options.timeouts };
+  const config = options.config ?? loadConfig();
   const app = Fastify({
     logger: loggerOptions(options.logLevel ?? 'info', options.logStream),
     childLoggerFactory: lazyRequestLogger,
@@ -91,7 +95,7 @@ export async function buildServer(services: Services, options: ServerOptions = {
     // longer ones with a bare 414.
     routerOptions: { maxParamLength: 1000 },
     return503OnClosing: true,
-    trustProxy: process.env.TESSERA_TRUST_PROXY === 'true',
+    trustProxy: config.TESSERA_TRUST_PROXY === 'true',
     // A URL that cannot be decoded is bad input too, and answers in the same shape.
     frameworkErrors: frameworkErrorHandler([{ prefix: CONSOLE, render: renderConsoleFrameworkFailure }]),
     clientErrorHandler: handleClientError,
@@ -158,7 +162,7 @@ export async function buildServer(services: Services, options: ServerOptions = {
   registerAgentApiRoutes(app, services);
   registerScriptRoutes(app, services);
   registerReportRoutes(app, services);
-  await registerConsole(app, services);
+  await registerConsole(app, services, { publicUrl: config.TESSERA_PUBLIC_URL });
   options.extend?.(app);
   await app.ready();
   return app;

@@ -27,9 +27,19 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** Sec-Fetch-Site values of a request the console's own pages made (or a person typed). */
 const OWN_SITE = new Set(['same-origin', 'none']);
 
-export async function registerConsole(app: FastifyInstance, services: Services): Promise<void> {
+export interface ConsoleOptions {
+  /** the address people reach the server at, for script tags and API examples (default: the request's own) */
+  publicUrl?: string;
+}
+
+export async function registerConsole(
+  app: FastifyInstance,
+  services: Services,
+  options: ConsoleOptions = {},
+): Promise<void> {
   await app.register(
     async (scope) => {
+      scope.decorate('consolePublicUrl', options.publicUrl ?? null);
       scope.addHook('onRoute', (route) => {
         route.config = { ...(route.config ?? {}), onRefusal: consoleRefusal };
       });

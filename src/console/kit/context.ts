@@ -49,8 +49,15 @@ export async function viewerOf(services: ContextServices, request: FastifyReques
   return { user, accounts };
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** the address people reach the server at (TESSERA_PUBLIC_URL), set on the console's scope */
+    consolePublicUrl?: string | null;
+  }
+}
+
 export function originOf(request: FastifyRequest): string {
-  const configured = process.env.TESSERA_PUBLIC_URL;
+  const configured = request.server.consolePublicUrl;
   if (configured) return configured.replace(/\/+$/, '');
   return `${request.protocol}://${request.host}`;
 }
