@@ -134,6 +134,17 @@ describe('studentTQuantile', () => {
     close(studentTQuantile(0.975, 1e8), 1.959963984540054, 1e-6, 'df 1e8');
   });
 
+  test('stays at the normal quantile for astronomically large df, where t and normal coincide', () => {
+    // Welch df grows with the group sizes; the answer must not collapse to 0 (or hang) there.
+    for (const df of [1e15, 1e16, 1e17, 1e300, Number.POSITIVE_INFINITY]) {
+      close(studentTQuantile(0.975, df), 1.959963984540054, 1e-12, `df ${df}`);
+      close(studentTCdf(-1.96, df), normalCdf(-1.96), 1e-12, `CDF df ${df}`);
+    }
+    const welch = welchTTest(0, 1, 1e20, 1, 1, 1e20);
+    assertAllFiniteOrNull(welch, 'groups of 1e20');
+    assert.ok((welch.diffLow ?? 0) < 1 && (welch.diffHigh ?? 2) > 1, 'interval around the difference');
+  });
+
   test('refuses p outside (0, 1), whose answers would be infinite', () => {
     assert.throws(() => studentTQuantile(0, 5), RangeError);
     assert.throws(() => studentTQuantile(1, 5), RangeError);

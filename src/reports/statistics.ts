@@ -1,8 +1,14 @@
 /**
  * Pure statistics for experiment reports: interval estimates for conversion rates, the
  * two-proportion z test with a relative-lift interval, Welch's t test for value goals, and the
- * distribution functions they rest on (normal, Student t) implemented here so the report has no
- * numeric dependency.
+ * normal and Student t distribution functions they rest on.
+ *
+ * The distributions come from stdlib (stdlib.io), a maintained numerical library:
+ * - @stdlib/stats-base-dists-normal-cdf: Φ, for z-test p-values (through erfc, so the lower tail
+ *   keeps relative accuracy);
+ * - @stdlib/stats-base-dists-normal-quantile: Φ⁻¹, the t quantile at (effectively) infinite df;
+ * - @stdlib/stats-base-dists-t-cdf: the Student t CDF, for Welch p-values;
+ * - @stdlib/stats-base-dists-t-quantile: the Student t quantile, for the interval of a difference.
  *
  * Conventions, because a report page must never show "NaN" or "Infinity":
  * - every statistic that is undefined for the data (no trials, zero baseline, no spread) is
@@ -14,14 +20,20 @@
  *   higher than A.
  */
 
+import normalDistributionCdf from '@stdlib/stats-base-dists-normal-cdf';
+import normalDistributionQuantile from '@stdlib/stats-base-dists-normal-quantile';
+import studentTDistributionCdf from '@stdlib/stats-base-dists-t-cdf';
+import studentTDistributionQuantile from '@stdlib/stats-base-dists-t-quantile';
+
 /** z for a two-sided 95% interval, Φ⁻¹(0.975); a literal so every caller agrees to the last digit. */
 export const Z_95 = 1.959963984540054;
 
-/** Relative convergence target of the continued fractions and series below. */
-const EPSILON = 1e-15;
-/** Guards Lentz's method against dividing by an exact zero. */
-const TINY = 1e-300;
-const LN_SQRT_2PI = 0.9189385332046728;
+/**
+ * From here on Student's t and the normal distribution agree to double precision, and the stdlib t
+ * quantile stops converging (it returns 0 from df ≈ 1e17), so the normal distribution stands in.
+ * Also covers df = Infinity, which the stdlib t functions do not treat as the normal limit.
+ */
+const NORMAL_LIMIT_DF = 1e16;
 
 export interface WilsonInterval {
   /** successes / trials, 0 when there were no trials */
@@ -97,173 +109,29 @@ function finiteOrNull(value: number | null): number | null {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Special functions
-// ---------------------------------------------------------------------------------------------
-
-const LANCZOS_G = 7;
-const LANCZOS_COEFFICIENTS = [
-  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-  12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
-];
-
-/**
- * ln Γ(x) for x > 0 by the Lanczos approximation (g = 7, 9 terms, ~1e-15 relative), with the
- * reflection formula below 0.5. The beta and gamma integrals below need it for their prefactors.
- */
-export function lnGamma(x: number): number {
-  if (!(x > 0) || !Number.isFinite(x)) throw new RangeError(`lnGamma needs a positive finite x, got ${x}`);
-  if (x < 0.5) {
-    // Γ(x) Γ(1 - x) = π / sin(πx); sin(πx) > 0 for 0 < x < 0.5.
-    return Math.log(Math.PI / Math.sin(Math.PI * x)) - lnGamma(1 - x);
-  }
-  const z = x - 1;
-  let series = LANCZOS_COEFFICIENTS[0];
-  for (let i = 1; i < LANCZOS_COEFFICIENTS.length; i++) series += LANCZOS_COEFFICIENTS[i] / (z + i);
-  const t = z + LANCZOS_G + 0.5;
-  return LN_SQRT_2PI + (z + 0.5) * Math.log(t) - t + Math.log(series);
-}
-
-/**
- * Regularized lower incomplete gamma P(a, x) by its power series; converges quickly for x < a + 1.
- * (Numerical Recipes, 2nd ed., §6.2 `gser`.)
- */
-function gammaPSeries(a: number, x: number): number {
-  if (x <= 0) return 0;
-  let term = 1 / a;
-  let sum = term;
-  for (let n = 1; n < 10_000; n++) {
-    term *= x / (a + n);
-    sum += term;
-    if (Math.abs(term) < Math.abs(sum) * EPSILON) break;
-  }
-  return sum * Math.exp(-x + a * Math.log(x) - lnGamma(a));
-}
-
-/**
- * Regularized upper incomplete gamma Q(a, x) by its continued fraction (modified Lentz);
- * converges quickly for x > a + 1 and keeps full relative accuracy deep in the tail, which is
- * what tiny p-values need. (Numerical Recipes, 2nd ed., §6.2 `gcf`.)
- */
-function gammaQContinuedFraction(a: number, x: number): number {
-  let b = x + 1 - a;
-  let c = 1 / TINY;
-  let d = 1 / b;
-  let h = d;
-  for (let i = 1; i < 10_000; i++) {
-    const an = -i * (i - a);
-    b += 2;
-    d = an * d + b;
-    if (Math.abs(d) < TINY) d = TINY;
-    c = b + an / c;
-    if (Math.abs(c) < TINY) c = TINY;
-    d = 1 / d;
-    const delta = d * c;
-    h *= delta;
-    if (Math.abs(delta - 1) < EPSILON) break;
-  }
-  return Math.exp(-x + a * Math.log(x) - lnGamma(a)) * h;
-}
-
-/**
- * erfc(x) for x ≥ 0 as Q(1/2, x²). Going through the incomplete gamma function rather than a
- * short rational fit gives ~1e-15 accuracy and keeps relative accuracy in the far tail.
- */
-function erfcNonNegative(x: number): number {
-  // erfc(27) is already below the smallest double; past that (and at Infinity, where the
-  // continued fraction would compute Infinity · 0) the answer is 0.
-  if (x >= 40) return 0;
-  const x2 = x * x;
-  if (x2 < 1.5) return 1 - gammaPSeries(0.5, x2);
-  return gammaQContinuedFraction(0.5, x2);
-}
-
-/**
- * Continued fraction for the incomplete beta function by the modified Lentz method
- * (Numerical Recipes, 2nd ed., §6.4 `betacf`). It needs about O(√max(a, b)) terms, so the
- * iteration cap grows with the parameters instead of being a fixed 100 as in the book.
- */
-function betaContinuedFraction(a: number, b: number, x: number): number {
-  const maxIterations = 1000 + Math.ceil(20 * Math.sqrt(Math.max(a, b)));
-  const qab = a + b;
-  const qap = a + 1;
-  const qam = a - 1;
-  let c = 1;
-  let d = 1 - (qab * x) / qap;
-  if (Math.abs(d) < TINY) d = TINY;
-  d = 1 / d;
-  let h = d;
-  for (let m = 1; m <= maxIterations; m++) {
-    const m2 = 2 * m;
-    // Even step.
-    let aa = (m * (b - m) * x) / ((qam + m2) * (a + m2));
-    d = 1 + aa * d;
-    if (Math.abs(d) < TINY) d = TINY;
-    c = 1 + aa / c;
-    if (Math.abs(c) < TINY) c = TINY;
-    d = 1 / d;
-    h *= d * c;
-    // Odd step.
-    aa = (-(a + m) * (qab + m) * x) / ((a + m2) * (qap + m2));
-    d = 1 + aa * d;
-    if (Math.abs(d) < TINY) d = TINY;
-    c = 1 + aa / c;
-    if (Math.abs(c) < TINY) c = TINY;
-    d = 1 / d;
-    const delta = d * c;
-    h *= delta;
-    if (Math.abs(delta - 1) < EPSILON) break;
-  }
-  return h;
-}
-
-/**
- * Regularized incomplete beta I_x(a, b). `y` is 1 - x supplied by the caller, because the
- * callers can compute it without the cancellation that `1 - x` suffers when x is close to 1
- * (a small t with many degrees of freedom).
- */
-export function regularizedIncompleteBeta(a: number, b: number, x: number, y: number = 1 - x): number {
-  if (!(a > 0) || !(b > 0)) throw new RangeError(`incomplete beta needs a > 0 and b > 0, got ${a}, ${b}`);
-  if (!(x >= 0 && x <= 1) || !(y >= 0 && y <= 1)) throw new RangeError(`x must lie in [0, 1], got ${x}`);
-  if (x === 0) return 0;
-  if (y === 0) return 1;
-  const lnFront = lnGamma(a + b) - lnGamma(a) - lnGamma(b) + a * Math.log(x) + b * Math.log(y);
-  const front = Math.exp(lnFront);
-  // The continued fraction converges fast only on one side of the mean; use the symmetry
-  // I_x(a, b) = 1 - I_{1-x}(b, a) on the other.
-  if (x < (a + 1) / (a + b + 2)) return (front * betaContinuedFraction(a, b, x)) / a;
-  return 1 - (front * betaContinuedFraction(b, a, y)) / b;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Distributions
 // ---------------------------------------------------------------------------------------------
 
-/** Standard normal upper tail 1 - Φ(z), accurate in relative terms far into the tail. */
-function normalUpperTail(z: number): number {
-  if (z >= 0) return 0.5 * erfcNonNegative(z / Math.SQRT2);
-  return 1 - 0.5 * erfcNonNegative(-z / Math.SQRT2);
+function standardNormalCdf(z: number): number {
+  return normalDistributionCdf(z, 0, 1);
 }
 
 /**
- * Standard normal CDF Φ(z) = ½ erfc(-z/√2), accurate to ~1e-15 (absolute, and relative in the
- * lower tail). Used for z-test p-values; ±Infinity give 0 and 1.
+ * Standard normal CDF Φ(z), accurate to ~1e-15 (absolute, and relative in the lower tail). Used
+ * for z-test p-values; ±Infinity give 0 and 1.
  */
 export function normalCdf(z: number): number {
   if (Number.isNaN(z)) throw new RangeError('normalCdf needs a number, got NaN');
-  return normalUpperTail(-z);
+  return standardNormalCdf(z);
 }
 
 /**
- * Two-sided tail P(|T| ≥ |t|) for Student's t with `df` degrees of freedom, I_{df/(df+t²)}(df/2, ½).
- * Computed directly rather than as 2(1 - CDF) so small p-values keep their digits.
+ * Two-sided tail P(|T| ≥ |t|) for Student's t with `df` degrees of freedom. Doubles the lower
+ * tail at -|t| rather than computing 2(1 - CDF), so small p-values keep their digits.
  */
 function studentTTwoSided(t: number, df: number): number {
-  if (df === Number.POSITIVE_INFINITY) return 2 * normalUpperTail(Math.abs(t));
-  if (!Number.isFinite(t)) return 0;
-  const t2 = t * t;
-  const denominator = df + t2;
-  if (!Number.isFinite(denominator)) return 0;
-  return regularizedIncompleteBeta(df / 2, 0.5, df / denominator, t2 / denominator);
+  const negative = -Math.abs(t);
+  return 2 * (df >= NORMAL_LIMIT_DF ? standardNormalCdf(negative) : studentTDistributionCdf(negative, df));
 }
 
 /**
@@ -274,44 +142,21 @@ function studentTTwoSided(t: number, df: number): number {
 export function studentTCdf(t: number, df: number): number {
   if (Number.isNaN(t)) throw new RangeError('studentTCdf needs a number, got NaN');
   requireDegreesOfFreedom(df);
-  const tail = 0.5 * studentTTwoSided(t, df);
-  return t >= 0 ? 1 - tail : tail;
-}
-
-/**
- * The t with upper tail probability `q` (0 < q ≤ ½), found by bisection on the tail function.
- * Bisection rather than Newton because it cannot diverge for tiny df or extreme q, and 60-odd
- * halvings are cheap next to a report query.
- */
-function studentTUpperQuantile(q: number, df: number): number {
-  const upperTail = (t: number) => 0.5 * studentTTwoSided(t, df);
-  let low = 0;
-  let high = 1;
-  while (upperTail(high) > q) {
-    low = high;
-    high *= 2;
-    if (!Number.isFinite(high)) return Number.MAX_VALUE;
-  }
-  for (let i = 0; i < 200; i++) {
-    const mid = low + (high - low) / 2;
-    if (mid === low || mid === high) break;
-    if (upperTail(mid) > q) low = mid;
-    else high = mid;
-  }
-  return low + (high - low) / 2;
+  return df >= NORMAL_LIMIT_DF ? standardNormalCdf(t) : studentTDistributionCdf(t, df);
 }
 
 /**
  * Inverse of `studentTCdf`: the t with P(T ≤ t) = p, for 0 < p < 1 and df > 0. Gives the critical
  * values for confidence intervals on mean differences (e.g. p = 0.975 for a two-sided 95% interval).
- * p = 0 or 1 would be ∓Infinity, so they throw instead.
+ * p = 0 or 1 would be ∓Infinity, so they throw instead; a quantile beyond the double range (only
+ * with df far below 1) is returned as ±Number.MAX_VALUE so the answer is always finite.
  */
 export function studentTQuantile(p: number, df: number): number {
   if (!(p > 0 && p < 1)) throw new RangeError(`studentTQuantile needs 0 < p < 1, got ${p}`);
   requireDegreesOfFreedom(df);
   if (p === 0.5) return 0;
-  // For p > ½, 1 - p is exact in floating point (Sterbenz), so no digits are lost here.
-  return p > 0.5 ? studentTUpperQuantile(1 - p, df) : -studentTUpperQuantile(p, df);
+  const t = df >= NORMAL_LIMIT_DF ? normalDistributionQuantile(p, 0, 1) : studentTDistributionQuantile(p, df);
+  return Math.max(-Number.MAX_VALUE, Math.min(Number.MAX_VALUE, t));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -408,8 +253,8 @@ export function twoProportionTest(convA: number, nA: number, convB: number, nB: 
   // Pooled rate 0 or 1 (nobody or everybody converted in both groups) leaves z = 0/0.
   if (standardError > 0) {
     z = (pB - pA) / standardError;
-    // Two-sided: P(|Z| ≥ |z|) = erfc(|z|/√2), computed from the tail so tiny p keeps its digits.
-    pValue = Math.min(1, 2 * normalUpperTail(Math.abs(z)));
+    // Two-sided: P(|Z| ≥ |z|) = 2Φ(-|z|), taken from the lower tail so tiny p keeps its digits.
+    pValue = Math.min(1, 2 * standardNormalCdf(-Math.abs(z)));
   }
 
   const p = finiteOrNull(pValue);
