@@ -13,7 +13,7 @@ import { createEventWriter, type EventWriter } from '../events/event-writer.js';
 import { createKeyService, type KeyService } from '../keys/key-service.js';
 import { createKeyStore } from '../keys/key-store.js';
 import { createKeyUsageRecorder, type KeyUsageRecorder } from '../keys/key-usage.js';
-import { createKeyCache, type KeyVerifier } from '../keys/key-verifier.js';
+import { createKeyVerifier, type KeyVerifier } from '../keys/key-verifier.js';
 import { redactTokens } from '../keys/token.js';
 import { createMemoryRateLimiter, type KeyRateLimiter } from '../limits/key-rate-limiter.js';
 import { createLoginThrottle, type LoginThrottle } from '../limits/login-throttle.js';
@@ -25,8 +25,8 @@ import { type ChangeFeed, createLocalChangeFeed } from '../store/changes.js';
 import type { Store } from '../store/connect.js';
 import { createDeployTargetService, type DeployTargetService } from '../targets/deploy-targets.js';
 import type { DeployedSnapshots } from '../targets/deployed-snapshots.js';
+import { createDeployedSnapshots } from '../targets/deployed-snapshots.js';
 import { createDeploymentService, type DeploymentService } from '../targets/deployments.js';
-import { createDeployedSnapshots } from '../targets/snapshot-cache.js';
 import type { Services } from '../web/services.js';
 
 export type { Services };
@@ -88,7 +88,7 @@ export function createServices(store: Store, options: ServiceOptions = {}): Serv
     deployments,
     snapshots,
     keys: createKeyService(keyStore, deployTargets, { usage: keyUsage, now }),
-    keyVerifier: createKeyCache(keyStore, changes, { now }),
+    keyVerifier: createKeyVerifier(keyStore, changes, { now }),
     keyUsage,
     keyRateLimiter: options.keyRateLimiter ?? createMemoryRateLimiter(),
     audit,

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { type ChangeFeed, createLocalChangeFeed } from '../store/changes.js';
 import { type ApiKey, firstSecret, type KeySecret } from './api-key.js';
 import type { KeyStore } from './key-store.js';
-import { createKeyCache, type Verification } from './key-verifier.js';
+import { createKeyVerifier, type Verification } from './key-verifier.js';
 import { generateToken, hashToken, type KeyKind, maskToken } from './token.js';
 
 /** A KeyStore in memory that counts lookups and can hold one lookup until the test releases it. */
@@ -77,7 +77,7 @@ function fakeStore() {
 function setup(options?: { maxKeys?: number; maxUnknown?: number }) {
   const fake = fakeStore();
   const changes = createLocalChangeFeed();
-  const cache = createKeyCache(fake.store, changes, options);
+  const cache = createKeyVerifier(fake.store, changes, options);
   return { fake, changes, cache };
 }
 
@@ -236,7 +236,7 @@ describe('key cache', () => {
       findBySecretHash: () => new Promise((resolve) => lookups.push(resolve)),
     };
     const changes = createLocalChangeFeed();
-    const cache = createKeyCache(store, changes);
+    const cache = createKeyVerifier(store, changes);
     const first = cache.verify(previous, 100);
     assert.equal(lookups.length, 1);
     // The key is deleted: the change names the key and its current secret only.
@@ -260,7 +260,7 @@ describe('key cache', () => {
     let live = true;
     const local = createLocalChangeFeed();
     const changes: ChangeFeed = { ...local, isLive: () => live };
-    const cache = createKeyCache(fake.store, changes);
+    const cache = createKeyVerifier(fake.store, changes);
     const { token, secretHash } = fake.add('rest');
     assert.equal((await cache.verify(token)).ok, true);
     assert.ok(isSync(cache.verify(token)), 'cached while live');
@@ -309,7 +309,7 @@ describe('key cache', () => {
       findBySecretHash: (hash) =>
         fail ? Promise.reject(new Error('store down')) : store.findBySecretHash(hash),
     };
-    const cache = createKeyCache(flaky, changes);
+    const cache = createKeyVerifier(flaky, changes);
     await assert.rejects(async () => cache.verify(token), /store down/);
     fail = false;
     assert.equal((await cache.verify(token)).ok, true);

@@ -43,7 +43,7 @@ const UNKNOWN: Verification = { ok: false, code: 'key_unknown' };
 const DELETED: Verification = { ok: false, code: 'key_deleted' };
 const EXPIRED: Verification = { ok: false, code: 'key_expired' };
 
-export interface KeyCacheOptions {
+export interface KeyVerifierOptions {
   maxKeys?: number;
   maxUnknown?: number;
   /** the clock verifications are judged by when none is given (tests move it) */
@@ -57,10 +57,10 @@ interface Entry {
   accepted: Verification;
 }
 
-export function createKeyCache(
+export function createKeyVerifier(
   store: Pick<KeyStore, 'findBySecretHash'>,
   changes: ChangeFeed,
-  options: KeyCacheOptions = {},
+  options: KeyVerifierOptions = {},
 ): KeyVerifier {
   const clock = options.now ?? Date.now;
   // Which cached secrets belong to each key, so a change of the key evicts all of them.

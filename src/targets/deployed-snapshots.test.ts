@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { KyselyPlugin } from 'kysely';
 import { createTestApp, type TestApp } from '../../test/helpers/app.js';
-import { createDeployedSnapshots } from './snapshot-cache.js';
+import { createDeployedSnapshots } from './deployed-snapshots.js';
 
 let t: TestApp;
 let acc: string;
