@@ -7,19 +7,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import { registerAgentApiRoutes } from '../api/agent-api.js';
-import { registerAgentRoutes } from '../api/agents.js';
-import { registerApiKeyRoutes } from '../api/api-keys.js';
-import { registerAuditRoutes } from '../api/audit.js';
-import { registerAuthRoutes } from '../api/auth.js';
-import { registerDeployTargetRoutes } from '../api/deploy-targets.js';
-import { registerDeploymentRoutes } from '../api/deployments.js';
-import { registerGoalRoutes } from '../api/goals.js';
-import { registerHealthRoutes } from '../api/health.js';
-import { registerKeySelfRoutes } from '../api/keys-self.js';
-import { registerReportRoutes } from '../api/reports.js';
-import { registerScriptRoutes } from '../api/script.js';
-import { registerUserRoutes } from '../api/users.js';
+import { registerApi } from '../api/register.js';
 import { registerConsole } from '../console/register.js';
 import { registerAuthentication } from '../web/authenticate.js';
 import { parseJsonBodies } from '../web/content-types.js';
@@ -117,22 +105,10 @@ export async function buildServer(services: Services, options: ServerOptions = {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   const metrics = registerMetrics(app, services);
-  registerHealthRoutes(app, services, metrics);
   app.get('/openapi.json', { config: { permission: 'public' }, schema: { hide: true } }, async () =>
     app.swagger(),
   );
-  registerAuthRoutes(app, services);
-  registerApiKeyRoutes(app, services);
-  registerKeySelfRoutes(app, services);
-  registerAuditRoutes(app, services);
-  registerDeployTargetRoutes(app, services);
-  registerDeploymentRoutes(app, services);
-  registerAgentRoutes(app, services);
-  registerGoalRoutes(app, services);
-  registerUserRoutes(app, services);
-  registerAgentApiRoutes(app, services);
-  registerScriptRoutes(app, services);
-  registerReportRoutes(app, services);
+  registerApi(app, services, metrics);
   await registerConsole(app, services);
   options.extend?.(app);
   await app.ready();
