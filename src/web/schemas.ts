@@ -29,6 +29,13 @@ export const Answer = <Data extends z.ZodType, Status extends 200 | 201 = 200>(
   status: Status = 200 as Status,
 ) => z.object({ status: z.literal(status), data });
 
+/**
+ * \`true\` when what a schema accepts and a domain type have the same fields, each assignable to the
+ * other: a required field the domain adds and an answer's schema does not name fails to compile,
+ * instead of being dropped from answers by the serializer.
+ */
+export type SameFields<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+
 /** Times in answers (what `iso` makes): checked as strings, so no time can fail an answer. */
 export const IsoTime = z.string().describe('ISO-8601 date-time, UTC');
 export const NullableIsoTime = IsoTime.nullable();

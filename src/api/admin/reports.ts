@@ -9,7 +9,8 @@ import { z } from 'zod';
 import type { Services } from '../../app/services.js';
 import { dayOf } from '../../events/event-store.js';
 import { parseDay } from '../../kernel/days.js';
-import { AccountParams, fieldsIn } from '../../web/schemas.js';
+import type { DecisionStatsReport } from '../../reports/decision-stats.js';
+import { AccountParams, fieldsIn, type SameFields } from '../../web/schemas.js';
 
 const Day = z
   .string()
@@ -96,6 +97,8 @@ const DecisionStatsAnswer = z.object({
       .describe('every day shown, sessions counted that day and the conversions of those sessions'),
   }),
 });
+
+true satisfies SameFields<z.input<typeof DecisionStatsAnswer>['data'], DecisionStatsReport>;
 
 export function registerReportRoutes(root: FastifyInstance, services: Pick<Services, 'reports'>): void {
   const app = root.withTypeProvider<ZodTypeProvider>();

@@ -23,11 +23,15 @@ import { z } from 'zod';
 import { RewardValue } from '../../agents/goals.js';
 import type { Services } from '../../app/services.js';
 import type { Command } from '../../runtime/engine.js';
-import { MAX_SESSION_LENGTH, StoreUnavailableError } from '../../runtime/runtime-service.js';
+import {
+  MAX_SESSION_LENGTH,
+  type RuntimeAnswer as RuntimeAnswerData,
+  StoreUnavailableError,
+} from '../../runtime/runtime-service.js';
 import { parseTextPlainAsJson } from '../../web/content-types.js';
 import { answerPreflight } from '../../web/cors.js';
 import { sendError } from '../../web/errors.js';
-import { AccountParams, Answer, ok } from '../../web/schemas.js';
+import { AccountParams, Answer, ok, type SameFields } from '../../web/schemas.js';
 
 const Code = z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
 const CodeList = z.array(z.string().max(256, 'must be at most 256 characters')).max(1000);
@@ -81,7 +85,7 @@ function stringInputs(inputs: RuntimeBody['inputs']): Record<string, string> {
 const SelectionItem = z.object({
   a: z.string().describe('agent'),
   c: z.string().describe('variation'),
-  p: z.enum(['r', 'a', 's', 'f', 'p', 'x']).describe('policy'),
+  p: z.enum(['r', 's', 'f', 'p', 'x']).describe('policy'),
   s: z.enum(['ok', 'p']).describe('ok: confirmed, p: provisional'),
   md: z
     .record(z.string(), z.string())
@@ -100,6 +104,8 @@ const RuntimeAnswer = Answer(
     log: z.array(z.string()).optional().describe('with debug=true: why each decision was made'),
   }),
 );
+
+true satisfies SameFields<z.input<typeof RuntimeAnswer>['data'], RuntimeAnswerData>;
 
 const TargetParams = AccountParams.extend({ dt: z.string().min(1).max(64) });
 

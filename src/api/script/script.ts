@@ -26,14 +26,21 @@ import { loadConfig } from '../../app/config.js';
 import type { Services } from '../../app/services.js';
 import { originAllowed } from '../../keys/origins.js';
 import { MAX_SESSION_LENGTH, StoreUnavailableError } from '../../runtime/runtime-service.js';
-import { DEVICE_FORMAT, type DeviceEvent, eventsPath, toDeviceSnapshot } from '../../script/device-config.js';
+import {
+  DEVICE_FORMAT,
+  type DeviceAgent as DeviceAgentData,
+  type DeviceEvent,
+  eventsPath,
+  toDeviceSnapshot,
+} from '../../script/device-config.js';
+import type { DeviceEventOutcome } from '../../script/device-events.js';
 import { buildScript } from '../../script/script-builder.js';
 import { presentedKey, type Refusal } from '../../web/authenticate.js';
 import { parseTextPlainAsJson } from '../../web/content-types.js';
 import { answerPreflight } from '../../web/cors.js';
 import { sendError } from '../../web/errors.js';
 import { Representation, sendRepresentation } from '../../web/representation.js';
-import { AccountParams, Answer, ok } from '../../web/schemas.js';
+import { AccountParams, Answer, ok, type SameFields } from '../../web/schemas.js';
 
 const TargetParams = AccountParams.extend({ dt: z.string().min(1).max(64) });
 const KeyQuery = z.object({ apikey: z.string().optional() });
@@ -93,6 +100,9 @@ const EventsOutcome = z.object({
   accepted: z.number().describe('events recorded (replays included)'),
   ignored: z.number().describe('events that do not match the deployed configuration'),
 });
+
+true satisfies SameFields<z.input<typeof DeviceAgent>, DeviceAgentData>;
+true satisfies SameFields<z.input<typeof EventsOutcome>, DeviceEventOutcome>;
 
 /** Refusals meaning "this key does not exist (any more)": the CDN's "Not Found". */
 const KEY_GONE = new Set([
