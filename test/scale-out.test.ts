@@ -62,7 +62,7 @@ test('a key deleted on server A is refused by server B within a second', { skip:
     const first = await b.services.keyVerifier.verify(secret);
     assert.equal(first.ok, true, 'a key created on A works on B');
     const deletedAt = performance.now();
-    await a.services.keys.revokeKey(account.id, key.id, 'test');
+    await a.services.keys.deleteKey(account.id, key.id, 'test');
     let delay = Number.POSITIVE_INFINITY;
     while (performance.now() - deletedAt < 1000) {
       const v = await b.services.keyVerifier.verify(secret);
@@ -105,7 +105,7 @@ test('while the feed may miss changes, no cache keeps what it reads: a key delet
     assert.equal((await reader.deployTargets.resolve(account.id, target.id))?.deployedVersion, 0);
     assert.equal((await reader.snapshots.get(account.id, target.id))?.version, 0);
     // Changed by another server; this one hears nothing of it.
-    await writer.keys.revokeKey(account.id, key.id, 'test');
+    await writer.keys.deleteKey(account.id, key.id, 'test');
     await writer.agents.put(account.id, 'a-new', { variations: [{ code: 'A' }] });
     const refused = await reader.keyVerifier.verify(secret);
     assert.equal(refused.ok, false, 'the deleted key is refused on the next request');

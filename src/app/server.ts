@@ -7,19 +7,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import { registerAgentApiRoutes } from '../api/agent-api.js';
-import { registerAgentRoutes } from '../api/agents.js';
-import { registerApiKeyRoutes } from '../api/api-keys.js';
-import { registerAuditRoutes } from '../api/audit.js';
-import { registerAuthRoutes } from '../api/auth.js';
-import { registerDeployTargetRoutes } from '../api/deploy-targets.js';
-import { registerDeploymentRoutes } from '../api/deployments.js';
-import { registerGoalRoutes } from '../api/goals.js';
-import { registerHealthRoutes } from '../api/health.js';
-import { registerKeySelfRoutes } from '../api/keys-self.js';
-import { registerReportRoutes } from '../api/reports.js';
-import { registerScriptRoutes } from '../api/script.js';
-import { registerUserRoutes } from '../api/users.js';
+import { registerApi } from '../api/register.js';
 import { renderConsoleFrameworkFailure } from '../console/errors.js';
 import { CONSOLE } from '../console/kit/html.js';
 import { registerConsole } from '../console/register.js';
@@ -146,22 +134,12 @@ export async function buildServer(services: Services, options: ServerOptions = {
   });
 
   const metrics = registerMetrics(app, services);
-  registerHealthRoutes(app, services, metrics);
   app.get('/openapi.json', { config: { permission: 'public' }, schema: { hide: true } }, async () =>
     app.swagger(),
   );
-  registerAuthRoutes(app, services);
-  registerApiKeyRoutes(app, services);
-  registerKeySelfRoutes(app, services);
-  registerAuditRoutes(app, services);
-  registerDeployTargetRoutes(app, services);
-  registerDeploymentRoutes(app, services);
-  registerAgentRoutes(app, services);
-  registerGoalRoutes(app, services);
-  registerUserRoutes(app, services);
-  registerAgentApiRoutes(app, services);
-  registerScriptRoutes(app, services);
-  registerReportRoutes(app, services);
+  registerApi(app, services, metrics, {
+    script: { maxAge: config.TESSERA_SCRIPT_MAX_AGE, publicUrl: config.TESSERA_PUBLIC_URL },
+  });
   await registerConsole(app, services, { publicUrl: config.TESSERA_PUBLIC_URL });
   options.extend?.(app);
   await app.ready();

@@ -75,7 +75,7 @@ export interface KeyService {
    * Deletes the key. With a `guard` (a person's request), a key used in the last 24 hours is
    * deleted only if the guard names it; without one (the CLI, start-up tasks) it is not checked.
    */
-  revokeKey(accountId: string, keyId: string, by: ActorLike, guard?: DeleteGuard): Promise<KeyDetails>;
+  deleteKey(accountId: string, keyId: string, by: ActorLike, guard?: DeleteGuard): Promise<KeyDetails>;
 }
 
 export interface KeyServiceOptions {
@@ -391,13 +391,13 @@ export function createKeyService(
       return key;
     },
 
-    async revokeKey(accountId, keyId, by, guard) {
+    async deleteKey(accountId, keyId, by, guard) {
       const now = clock();
       const { secretHash, ...key } = await getLive(accountId, keyId);
       if (guard) await checkNotInUse(key, guard, now);
       // The tombstone, its audit entry and its announcement commit together.
       await store.announced(async (trx, publish) => {
-        const deleted = await trx.markDeleted(accountId, keyId, toActor(by).name, now);
+        const deleted = await trx.deleteKey(accountId, keyId, toActor(by).name, now);
         if (!deleted) throw new NotFoundError('api_key_not_found', `No API key ${keyId}`);
         await trx.audit(
           by,

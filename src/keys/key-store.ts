@@ -37,7 +37,8 @@ export interface KeyStore {
   list(accountId: string): Promise<KeyDetails[]>;
   insert(key: ApiKey, secretHash: string): Promise<void>;
   update(key: ApiKey): Promise<void>;
-  markDeleted(accountId: string, keyId: string, deletedBy: string, at: number): Promise<boolean>;
+  /** Deletes a key: its row and every secret stay as tombstones, so no secret is ever valid again. */
+  deleteKey(accountId: string, keyId: string, deletedBy: string, at: number): Promise<boolean>;
   /** Issues the next secret of a key; answers it. */
   roll(key: ApiKey, next: RolledSecret): Promise<KeySecret>;
   /** Ends every previous secret still valid at `at`; answers how many were. */
@@ -249,7 +250,7 @@ export function createKeyStore(db: Kysely<Database>, changes: ChangeFeed, audit:
         }
       });
     },
-    async markDeleted(accountId, keyId, deletedBy, at) {
+    async deleteKey(accountId, keyId, deletedBy, at) {
       // The secret hash stays (a tombstone), so the deleted secret is recognised and refused forever.
       const result = await db
         .updateTable('api_keys')

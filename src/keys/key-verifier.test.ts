@@ -31,7 +31,7 @@ function fakeStore() {
     list: () => Promise.reject(new Error('not used')),
     insert: () => Promise.reject(new Error('not used')),
     update: () => Promise.reject(new Error('not used')),
-    markDeleted: () => Promise.reject(new Error('not used')),
+    deleteKey: () => Promise.reject(new Error('not used')),
     keysUsingDeployTarget: () => Promise.reject(new Error('not used')),
     announced: () => Promise.reject(new Error('not used')),
     roll: () => Promise.reject(new Error('not used')),

@@ -48,7 +48,7 @@ test('--server says which tokens are live, deleted, expired or unknown; only a l
   const acc = t.account.id;
   const live = await t.key('rest', { name: 'live' });
   const deleted = await t.key('admin-read', { name: 'deleted' });
-  await t.services.keys.revokeKey(acc, deleted.id, 'test');
+  await t.services.keys.deleteKey(acc, deleted.id, 'test');
   const expiring = await t.services.keys.createKey(
     acc,
     { kind: 'admin-author', name: 'expired', expiresAt: clock + 1000 },
@@ -86,7 +86,7 @@ test('--server says which tokens are live, deleted, expired or unknown; only a l
   const usage = (await t.services.keyUsage.usageOf([live.id])).get(live.id);
   assert.equal(usage?.lastUse, null);
 
-  await t.services.keys.revokeKey(acc, live.id, 'test');
+  await t.services.keys.deleteKey(acc, live.id, 'test');
   const clean = await scan(dir, '--server', server);
   assert.equal(clean.status, 0, clean.stdout);
   assert.equal(stateOf(clean.stdout, 'live.env'), 'deleted');

@@ -207,7 +207,7 @@ export async function createPrincipals(t: TestApp): Promise<Principals> {
     member(other.id, `sec${n}-other-admin@example.com`, 'account-admin'),
     member(accountId, `sec${n}-expired@example.com`, 'account-admin'),
   ]);
-  for (const kind of KEY_KINDS) await services.keys.revokeKey(accountId, doomed[kind].id, 'test');
+  for (const kind of KEY_KINDS) await services.keys.deleteKey(accountId, doomed[kind].id, 'test');
   const expiredSession = await newSession(expiredUser);
   await services.store.db
     .updateTable('login_sessions')

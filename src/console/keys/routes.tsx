@@ -215,7 +215,7 @@ export function registerKeyPages(root: FastifyInstance, services: KeyPageService
       const ctx = await accountContext(services, request, request.params.acc);
       // An empty field is no confirmation (the person typed nothing).
       const confirmName = request.body?.confirm || undefined;
-      const key = await services.keys.revokeKey(ctx.account.id, request.params.id, auditActor(request), {
+      const key = await services.keys.deleteKey(ctx.account.id, request.params.id, auditActor(request), {
         confirmName,
       });
       return replies.changed(reply, ctx, `Deleted API key "${key.name}". It no longer works.`);

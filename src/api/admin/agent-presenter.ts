@@ -1,0 +1,49 @@
+/** The agent resource of spec 3.3 as answered: what a person wrote, plus the server's version and timestamps. */
+import { z } from 'zod';
+import { AGENT_STATUSES, type Agent } from '../../agents/agents.js';
+import { IsoTime, iso } from '../../web/schemas.js';
+
+const Variation = z.object({
+  code: z.string(),
+  name: z.string().optional(),
+  weight: z.number(),
+  meta: z.record(z.string(), z.string()),
+});
+
+const Clause = z.union([z.object({ input: z.string(), is: z.string() }), z.object({ trait: z.string() })]);
+
+const Condition = z.object({
+  when: z.array(Clause),
+  // biome-ignore lint/suspicious/noThenProperty: the spec names the field; a string is never a thenable
+  then: z.string(),
+});
+
+export const AgentRecord = z.object({
+  code: z.string(),
+  name: z.string(),
+  status: z.enum(AGENT_STATUSES),
+  pausedAt: z.string().nullable().describe('variation answered while paused; null: the first'),
+  metaKeys: z.array(z.string()),
+  variations: z.array(Variation),
+  conditions: z.array(Condition),
+  goals: z.array(z.string()).nullable().describe('goals the agent tracks; null: every goal'),
+  version: z.number(),
+  createdAt: IsoTime,
+  updatedAt: IsoTime,
+});
+
+export function agentRecord(agent: Agent): z.input<typeof AgentRecord> {
+  return {
+    code: agent.code,
+    name: agent.name,
+    status: agent.status,
+    pausedAt: agent.pausedAt,
+    metaKeys: agent.metaKeys,
+    variations: agent.variations,
+    conditions: agent.conditions,
+    goals: agent.goals,
+    version: agent.version,
+    createdAt: iso(agent.createdAt),
+    updatedAt: iso(agent.updatedAt),
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * Reports (permission `read`: admin keys and every role). `from` and `to` are UTC days
+ * (`YYYY-MM-DD`, or a date-time, whose UTC day is used), inclusive; `dt` limits the report to
+ * the sessions counted on one deploy target.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { dayOf } from '../../events/event-store.js';
+import { parseDay } from '../../kernel/days.js';
+import type { DecisionStatsReport } from '../../reports/decision-stats.js';
+import { AccountParams, fieldsIn, type SameFields } from '../../web/schemas.js';
+import type { Services } from '../../web/services.js';
+
+const Day = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}([T ].*)?$/, 'must be a day, YYYY-MM-DD')
+  .transform((s, ctx) => {
+    const date = s.slice(0, 10);
+    const midnight = parseDay(date);
+    const ms = s.length === 10 ? midnight : Date.parse(s);
+    if (midnight === null || ms === null || Number.isNaN(ms)) {
+      ctx.addIssue({ code: 'custom', message: `must be a day, YYYY-MM-DD (${date} is not one)` });
+      return z.NEVER;
+    }
+    return dayOf(ms);
+  });
+
+const ReportQuery = z.object({
+  dt: z.string().min(1).max(64).optional(),
+  from: Day.optional(),
+  to: Day.optional(),
+});
+
+const nullableNumber = z.number().nullable();
+
+const GoalStats = z.object({
+  goal: z.string(),
+  conversions: z.number().describe('sessions that reached the goal'),
+  rate: z.number().describe('conversions / sessions'),
+  rateLow: z.number().describe('Wilson 95% interval, low end'),
+  rateHigh: z.number().describe('Wilson 95% interval, high end'),
+  valueTotal: z.number(),
+  valueMean: z.number().describe('value per session (sessions that did not convert count 0)'),
+  vsFirst: z
+    .object({
+      lift: nullableNumber.describe('(rate - first variation rate) / first variation rate'),
+      liftLow: nullableNumber.describe('95% interval of the lift (log-ratio method)'),
+      liftHigh: nullableNumber,
+      confidence: nullableNumber.describe('1 - p of the two-proportion z test'),
+      valueDiff: nullableNumber.describe('value per session minus the first variation'),
+      valueDiffLow: nullableNumber.describe("95% interval of valueDiff (Welch's t)"),
+      valueDiffHigh: nullableNumber,
+      valueConfidence: nullableNumber.describe("1 - p of Welch's t test on value per session"),
+    })
+    .nullable()
+    .describe('comparison with the first variation; null for the first variation itself'),
+});
+
+const DecisionStatsAnswer = z.object({
+  status: z.literal(200),
+  data: z.object({
+    agent: z.string(),
+    name: z.string().nullable(),
+    deployTarget: z.string().nullable(),
+    from: z.string().nullable().describe('first day shown, YYYY-MM-DD (UTC)'),
+    to: z.string().nullable().describe('last day shown, YYYY-MM-DD (UTC)'),
+    goals: z.array(z.object({ code: z.string(), name: z.string().nullable() })),
+    variations: z.array(
+      z.object({
+        code: z.string(),
+        name: z.string().nullable(),
+        sessions: z.number().describe('sessions counted (first confirmed selection) in the days shown'),
+        goals: z.array(GoalStats),
+      }),
+    ),
+    daily: z
+      .array(
+        z.object({
+          day: z.string(),
+          variations: z.array(
+            z.object({
+              code: z.string(),
+              sessions: z.number(),
+              goals: z.array(
+                z.object({
+                  goal: z.string(),
+                  conversions: z.number(),
+                  rate: z.number(),
+                  valueTotal: z.number(),
+                }),
+              ),
+            }),
+          ),
+        }),
+      )
+      .describe('every day shown, sessions counted that day and the conversions of those sessions'),
+  }),
+});
+
+true satisfies SameFields<z.input<typeof DecisionStatsAnswer>['data'], DecisionStatsReport>;
+
+export function registerReportRoutes(root: FastifyInstance, services: Pick<Services, 'reports'>): void {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  app.get(
+    '/admin/:acc/reports/decision-stats/:a',
+    {
+      config: { permission: 'read' },
+      schema: {
+        tags: ['reports'],
+        description:
+          'Per variation: sessions; per goal: conversions, rate with its Wilson 95% interval, value total and mean, and the comparison with the first variation; plus a daily series. A session and its conversions belong to the UTC day and deploy target it was first counted on.',
+        params: AccountParams.extend({ a: z.string().min(1).max(256) }),
+        querystring: ReportQuery,
+        response: { 200: DecisionStatsAnswer },
+      },
+    },
+    async (request) => {
+      const { dt, from, to } = request.query;
+      // The report's range refusals name its from/to: here they are query parameters.
+      const report = await fieldsIn(
+        'querystring',
+        services.reports.report(request.params.acc, request.params.a, { deployTargetId: dt, from, to }),
+      );
+      return { status: 200 as const, data: report };
+    },
+  );
+}
