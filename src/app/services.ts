@@ -2,31 +2,31 @@
  * The composition function: builds every service over one store and one change feed. The HTTP
  * layer, the CLI and the tests all start from here, so there is one wiring of the product.
  */
-import { type AccountService, createAccountService } from '../accounts/accounts.js';
-import { type Bootstrap, createBootstrap } from '../accounts/bootstrap.js';
-import { createSessionService, type SessionService } from '../accounts/sessions.js';
-import { createUserService, type UserService } from '../accounts/users.js';
-import { type AgentService, createAgentService } from '../agents/agents.js';
-import { createGoalService, type GoalService } from '../agents/goals.js';
-import { type AuditLog, createAuditLog } from '../audit/audit-log.js';
-import { createEventWriter, type EventWriter } from '../events/event-writer.js';
-import { createKeyService, type KeyService } from '../keys/key-service.js';
+import { createAccountService } from '../accounts/accounts.js';
+import { createBootstrap } from '../accounts/bootstrap.js';
+import { createSessionService } from '../accounts/sessions.js';
+import { createUserService } from '../accounts/users.js';
+import { createAgentService } from '../agents/agents.js';
+import { createGoalService } from '../agents/goals.js';
+import { createAuditLog } from '../audit/audit-log.js';
+import { createEventWriter } from '../events/event-writer.js';
+import { createKeyService } from '../keys/key-service.js';
 import { createKeyStore } from '../keys/key-store.js';
-import { createKeyUsageRecorder, type KeyUsageRecorder } from '../keys/key-usage.js';
-import { createKeyVerifier, type KeyVerifier } from '../keys/key-verifier.js';
+import { createKeyUsageRecorder } from '../keys/key-usage.js';
+import { createKeyVerifier } from '../keys/key-verifier.js';
 import { redactTokens } from '../keys/token.js';
 import { createMemoryRateLimiter, type KeyRateLimiter } from '../limits/key-rate-limiter.js';
 import { createLoginThrottle, type LoginThrottle } from '../limits/login-throttle.js';
-import { createDecisionStats, type DecisionStatsService } from '../reports/decision-stats.js';
-import { createRuntimeService, type RuntimeService } from '../runtime/runtime-service.js';
-import { createVisitorStore, type VisitorStore } from '../runtime/visitor-store.js';
-import { createDeviceEvents, type DeviceEvents } from '../script/device-events.js';
+import { createDecisionStats } from '../reports/decision-stats.js';
+import { createRuntimeService } from '../runtime/runtime-service.js';
+import { createVisitorStore } from '../runtime/visitor-store.js';
+import { createDeviceEvents } from '../script/device-events.js';
 import { type ChangeFeed, createLocalChangeFeed } from '../store/changes.js';
 import type { Store } from '../store/connect.js';
-import { createDeployTargetService, type DeployTargetService } from '../targets/deploy-targets.js';
+import { createDeployTargetService } from '../targets/deploy-targets.js';
 import type { DeployedSnapshots } from '../targets/deployed-snapshots.js';
 import { createDeployedSnapshots } from '../targets/deployed-snapshots.js';
-import { createDeploymentService, type DeploymentService } from '../targets/deployments.js';
+import { createDeploymentService } from '../targets/deployments.js';
 import type { Services } from '../web/services.js';
 
 export type { Services };

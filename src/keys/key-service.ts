@@ -1,8 +1,11 @@
 /**
  * The key lifecycle: create (the secret is returned once), list, edit (name, deploy targets,
  * expiry, rate limit, allowed origins; never kind, account or secret), roll (a new secret for the
- * same key, the previous ones valid for a grace period), end a grace period early, and revoke (a
+ * same key, the previous ones valid for a grace period), end a grace period early, and delete (a
  * tombstone: every secret the key ever had is refused forever).
+ *
+ * Over 400 lines on purpose: every rule about a key's lifecycle reads in this one file, and each
+ * operation is short; split, a reader would chase one key's rules across several.
  *
  * Every change is audited and announced on the change feed from inside its transaction, so the
  * entry commits with the change and every server's cache judges the key anew at once.
