@@ -25,6 +25,9 @@ after(() => t.close());
 
 const scriptUrl = (k: string, dt = jsTarget) =>
   `/${acc}/v3/agent-api/js/${dt}?apikey=${encodeURIComponent(k)}`;
+/** The path Conductrics tags are pasted with. */
+const pastedUrl = (k: string, dt = jsTarget) =>
+  `/${acc}/v3/agent-api/js/f-tag1/${dt}?apikey=${encodeURIComponent(k)}`;
 const bundleUrl = (k: string, dt = jsTarget) =>
   `/${acc}/v3/agent-api/bundle/${dt}?apikey=${encodeURIComponent(k)}`;
 const eventsUrl = (k = key) => `/${acc}/v3/agent-api/js/${jsTarget}/events?apikey=${encodeURIComponent(k)}`;
@@ -42,11 +45,12 @@ function expectPlain(res: LightMyRequestResponse, status: number, text: RegExp):
 describe('script tag and bundle: refused keys answer short plain text, never cached', () => {
   test('a deleted key is 404 Not Found from the very next request', async () => {
     const doomed = await t.key('js');
-    for (const url of [scriptUrl(doomed.secret), bundleUrl(doomed.secret)]) {
+    const urls = [scriptUrl(doomed.secret), pastedUrl(doomed.secret), bundleUrl(doomed.secret)];
+    for (const url of urls) {
       assert.equal((await t.call({ url })).statusCode, 200);
     }
     await t.services.keys.deleteKey(acc, doomed.id, 'test');
-    for (const url of [scriptUrl(doomed.secret), bundleUrl(doomed.secret)]) {
+    for (const url of urls) {
       expectPlain(await t.call({ url }), 404, /^Not Found: The API key has been deleted/);
     }
   });
@@ -106,10 +110,17 @@ describe('script tag and bundle: refused keys answer short plain text, never cac
   test('a target that is not a JS target of this account is 404', async () => {
     expectPlain(await t.call({ url: scriptUrl(key, restTarget) }), 404, /^Not Found/);
     expectPlain(await t.call({ url: bundleUrl(key, 'dt-missing0') }), 404, /^Not Found/);
+    expectPlain(await t.call({ url: pastedUrl(key, 'dt-missing0') }), 404, /^Not Found/);
   });
 
   test('a malformed request is a plain-text 400', async () => {
     expectPlain(await t.call({ url: `${scriptUrl(key)}&apikey=${key}` }), 400, /^Bad Request: querystring/);
+    // a pasted path whose file segment is not `f-…`
+    expectPlain(
+      await t.call({ url: `/${acc}/v3/agent-api/js/x-tag1/${jsTarget}?apikey=${key}` }),
+      400,
+      /^Bad Request: params\/file must be f-/,
+    );
   });
 });
 

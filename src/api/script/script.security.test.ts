@@ -18,6 +18,14 @@ securitySuite('script tag and on-device', [
     ok: 200,
   },
   {
+    // the path Conductrics tags are pasted with
+    method: 'GET',
+    path: '/:acc/v3/agent-api/js/:file/:dt',
+    permission: 'script',
+    params: { file: () => 'f-a1B2c3', dt: jsTargetOf },
+    ok: 200,
+  },
+  {
     method: 'GET',
     path: '/:acc/v3/agent-api/bundle/:dt',
     permission: 'script',

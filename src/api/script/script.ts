@@ -1,6 +1,7 @@
 /**
  * JavaScript / On-Device (spec 3.2), with a JS key (`?apikey=` as script tags send it):
  *   GET  /{acc}/v3/agent-api/js/{dt}         the script tag: client + the target's deployed configuration
+ *   GET  /{acc}/v3/agent-api/js/f-{id}/{dt}  the same, as Conductrics tags are pasted (f- ignored)
  *   GET  /{acc}/v3/agent-api/bundle/{dt}     the same configuration as JSON, for native apps
  *   POST /{acc}/v3/agent-api/js/{dt}/events  selections and rewards decided on the device
  *
@@ -197,33 +198,49 @@ export function registerScriptRoutes(
       response: { 200: { description: 'OK', content: { [contentType]: { schema: answer } } } },
     });
 
+    async function serveScript(request: FastifyRequest, reply: FastifyReply) {
+      const found = await deployed(request, reply);
+      if (!found) return reply;
+      const { target, snapshot } = found;
+      const key = presentedKey(request) ?? '';
+      const representation = await cached(`js ${target.id} ${key}`, snapshot, async () => {
+        const text = await buildScript({
+          account: target.accountId,
+          target: target.id,
+          key,
+          origin: publicUrl,
+          snapshot: toDeviceSnapshot(snapshot),
+        });
+        return new Representation(text, 'application/javascript; charset=utf-8');
+      });
+      return sendRepresentation(request, reply, representation, maxAge);
+    }
+
+    const scriptDescription =
+      "The script tag: `window.Tessera.ClientApi` (also added to `window.Conductrics`) deciding locally on the deploy target's deployed configuration, as application/javascript.";
     app.get(
       '/:acc/v3/agent-api/js/:dt',
+      { config, schema: schema(scriptDescription, 'application/javascript', z.string()) },
+      serveScript,
+    );
+    // Conductrics tags are pasted as `/js/f-{file}/{dt}`: the file segment names a build of the
+    // tag on their side; here the script is always the target's current one, so it is ignored.
+    app.get(
+      '/:acc/v3/agent-api/js/:file/:dt',
       {
         config,
-        schema: schema(
-          "The script tag: `window.Tessera.ClientApi` (also `window.Conductrics`) deciding locally on the deploy target's deployed configuration, as application/javascript.",
-          'application/javascript',
-          z.string(),
-        ),
+        schema: {
+          ...schema(
+            `${scriptDescription} The same script as \`/js/{dt}\`, at the path Conductrics tags are pasted with; the \`f-…\` segment is accepted and ignored.`,
+            'application/javascript',
+            z.string(),
+          ),
+          params: TargetParams.extend({
+            file: z.string().regex(/^f-[A-Za-z0-9_-]{1,64}$/, 'must be f- followed by letters or digits'),
+          }),
+        },
       },
-      async (request, reply) => {
-        const found = await deployed(request, reply);
-        if (!found) return reply;
-        const { target, snapshot } = found;
-        const key = presentedKey(request) ?? '';
-        const representation = await cached(`js ${target.id} ${key}`, snapshot, async () => {
-          const text = await buildScript({
-            account: target.accountId,
-            target: target.id,
-            key,
-            origin: publicUrl,
-            snapshot: toDeviceSnapshot(snapshot),
-          });
-          return new Representation(text, 'application/javascript; charset=utf-8');
-        });
-        return sendRepresentation(request, reply, representation, maxAge);
-      },
+      serveScript,
     );
 
     app.get(
