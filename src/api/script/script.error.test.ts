@@ -124,6 +124,48 @@ describe('script tag and bundle: refused keys answer short plain text, never cac
   });
 });
 
+describe('refusals are readable by the page that asked (CORS), so it tells them from network failures', () => {
+  const origin = 'https://shop.example';
+
+  test('events with a deleted key: 403 key_deleted, with Access-Control-Allow-Origin', async () => {
+    const doomed = await t.key('js');
+    await t.services.keys.deleteKey(acc, doomed.id, 'test');
+    const res = await t.call({
+      method: 'POST',
+      url: eventsUrl(doomed.secret),
+      headers: { origin, 'content-type': 'text/plain' },
+      body: JSON.stringify({ session: 's-1', events: [] }),
+    });
+    expectError(res, 403, 'key_deleted');
+    assert.equal(res.headers['access-control-allow-origin'], '*');
+    assert.equal(res.headers['cache-control'], 'no-store');
+  });
+
+  test('events without a key, or with bad input: readable too', async () => {
+    const missing = await t.call({
+      method: 'POST',
+      url: `/${acc}/v3/agent-api/js/${jsTarget}/events`,
+      headers: { origin },
+      body: { session: 's-1', events: [] },
+    });
+    expectError(missing, 401, 'credential_missing');
+    assert.equal(missing.headers['access-control-allow-origin'], '*');
+    const bad = await t.call({ method: 'POST', url: eventsUrl(), headers: { origin }, body: { events: [] } });
+    expectError(bad, 400, 'invalid_input', 'body.session');
+    assert.equal(bad.headers['access-control-allow-origin'], '*');
+  });
+
+  test("the script's and the bundle's 404 for a deleted key carry Access-Control-Allow-Origin", async () => {
+    const doomed = await t.key('js');
+    await t.services.keys.deleteKey(acc, doomed.id, 'test');
+    for (const url of [scriptUrl(doomed.secret), pastedUrl(doomed.secret), bundleUrl(doomed.secret)]) {
+      const res = await t.call({ url, headers: { origin } });
+      expectPlain(res, 404, /^Not Found/);
+      assert.equal(res.headers['access-control-allow-origin'], '*');
+    }
+  });
+});
+
 describe('browser events: bad input is 400 naming the field', () => {
   const post = (body: unknown, headers: Record<string, string> = {}) =>
     t.call({ method: 'POST', url: eventsUrl(), body, headers });

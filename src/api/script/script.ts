@@ -14,7 +14,8 @@
  *
  * Browser events answer CORS for the key's allowed origins (any origin when it has none; a request
  * without `Origin` is no browser's and is not restricted) and refuse other origins with 403
- * `origin_not_allowed`, preflight included. They are JSON sent as `text/plain` (a beacon's type,
+ * `origin_not_allowed`, preflight included. Every answer but a preflight's is readable by the page
+ * (`Access-Control-Allow-Origin`), refusals too, so the client tells a refusal from a network failure. They are JSON sent as `text/plain` (a beacon's type,
  * which needs no preflight) or `application/json`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
@@ -117,6 +118,8 @@ function plainText(reply: FastifyReply, status: number, text: string): FastifyRe
   return reply
     .code(status)
     .header('cache-control', 'no-store')
+    // readable by any page, as the script itself is: a refusal is then told from a network failure
+    .header('access-control-allow-origin', '*')
     .header('x-content-type-options', 'nosniff')
     .type('text/plain; charset=utf-8')
     .send(`${text}\n`);
@@ -278,6 +281,21 @@ export function registerScriptRoutes(
   // Browser and native events: JSON answers, CORS for the key's allowed origins.
   root.register(async (scope) => {
     parseTextPlainAsJson(scope);
+
+    // Every answer to a page is readable by it, refusals included (a deleted key, an origin the key
+    // does not allow, bad input): the client drops events that were refused and retries only those
+    // that failed to arrive, which a page cannot tell apart without this. It grants nothing: the
+    // events were refused, and a refused preflight stays unreadable, so no other request follows.
+    scope.addHook('onSend', async (request, reply, payload) => {
+      if (
+        request.method !== 'OPTIONS' &&
+        request.headers.origin !== undefined &&
+        !reply.hasHeader('access-control-allow-origin')
+      ) {
+        reply.header('access-control-allow-origin', '*');
+      }
+      return payload;
+    });
 
     /** After authentication: refuses origins the key does not allow, and answers CORS for the others. */
     const cors: onRequestAsyncHookHandler = async (request, reply) => {
