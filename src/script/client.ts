@@ -2,7 +2,7 @@
  * The script tag's client: bundled (with the decision engine itself) into the script that
  * `GET /{acc}/v3/agent-api/js/{dt}` serves, around the target's deployed configuration.
  *
- *   new Tessera.ClientApi(options).exec(commands, (err, data) => ...)   (also window.Conductrics)
+ *   new Tessera.ClientApi(options).exec(commands, (err, data) => ...)   (also added to window.Conductrics)
  *
  * decides locally with the server's own engine, so a session gets the variation the runtime API
  * would give it. Visitor state (session id, selections, rewards, traits) lives in localStorage,
@@ -315,7 +315,17 @@ export class ClientApi {
 const api = { ClientApi, flush, version: config.snapshot.version };
 const page = window as unknown as Record<string, unknown>;
 page.Tessera = api;
-page.Conductrics = api;
+// Pages written for Conductrics may have put their own things on window.Conductrics (settings,
+// handlers, another script's API): ClientApi is added beside them, and nothing there is replaced.
+const existing = page.Conductrics;
+if ((typeof existing === 'object' && existing !== null) || typeof existing === 'function') {
+  const shared = existing as Record<string, unknown>;
+  for (const [name, value] of Object.entries(api)) {
+    if (!(name in shared)) shared[name] = value;
+  }
+} else {
+  page.Conductrics = api;
+}
 
 addEventListener('pagehide', flush);
 document.addEventListener('visibilitychange', () => {

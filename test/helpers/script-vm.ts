@@ -32,6 +32,8 @@ export interface PageOptions {
    * (a vm context's global lookups make each decision several times slower).
    */
   realm?: 'vm' | 'this';
+  /** what the page put on window before the script ran (e.g. its own `Conductrics` object) */
+  globals?: Record<string, unknown>;
 }
 
 export interface FakePage {
@@ -89,6 +91,7 @@ export function loadScript(code: string, options: PageOptions = {}): FakePage {
     };
   }
   const sandbox: Record<string, unknown> = {
+    ...options.globals,
     document,
     navigator,
     location: { href: options.pageUrl ?? 'https://shop.example/' },
