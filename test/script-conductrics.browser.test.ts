@@ -5,6 +5,9 @@
  * the key is deleted, an events request the page sends is refused, and the page can read that
  * refusal (403 key_deleted), which it could not if the answer lacked CORS: it would look like a
  * network failure, and a client would retry it forever.
+ *
+ * On a target that honours privacy signals, a browser sending Global Privacy Control (set by an
+ * init script, as the extensions that send it do) gets a variation and nothing reaches the reports.
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
@@ -60,6 +63,15 @@ describe('a page written for Conductrics, in a browser', { skip }, () => {
   let acc: string;
   let keyId: string;
   let eventsUrl: string;
+  let html = '';
+
+  async function sessionsCounted(): Promise<number> {
+    const res = await server.t.call({
+      url: `/admin/${acc}/reports/decision-stats/a-hero`,
+      as: { session: server.t.admin },
+    });
+    return (res.json().data.variations as { sessions: number }[]).reduce((n, v) => n + v.sessions, 0);
+  }
 
   before(async () => {
     server = await startServer();
@@ -72,7 +84,6 @@ describe('a page written for Conductrics, in a browser', { skip }, () => {
       ],
     });
     const jsTarget = (await t.services.deployTargets.list(acc)).find((d) => d.kind === 'js')?.id;
-    let html = '';
     pages = createServer((request, response) => {
       if (request.url === '/favicon.ico') {
         response.writeHead(204).end();
@@ -136,5 +147,31 @@ describe('a page written for Conductrics, in a browser', { skip }, () => {
       }
     }, eventsUrl);
     assert.deepEqual(answer, { status: 403, code: 'key_deleted' });
+  });
+
+  test('on a target that honours privacy signals, a GPC browser gets a variation and nothing is counted', async () => {
+    const { t } = server;
+    const jsTarget = (await t.services.deployTargets.list(acc)).find((d) => d.kind === 'js')?.id as string;
+    await t.services.deployTargets.update(acc, jsTarget, { honourPrivacySignals: true });
+    const { secret } = await t.services.keys.createKey(acc, { kind: 'js', name: 'Private pages' }, 'test');
+    html = conductricsPage(`${server.baseURL}/${acc}/v3/agent-api/js/f-Ab12Cd/${jsTarget}?apikey=${secret}`);
+    const privateVisitor = await openPage(browser, { baseURL: pageUrl });
+    // as source text: a function would be serialised with the test's own transpiler helpers
+    await privateVisitor.context.addInitScript(
+      "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: function () { return true; } });",
+    );
+    const before = await sessionsCounted();
+    await privateVisitor.page.goto(pageUrl);
+    await privateVisitor.page.waitForFunction(
+      () => document.getElementById('variation')?.textContent !== 'default',
+    );
+    assert.equal(await privateVisitor.page.locator('#variation').textContent(), 'A', 'the first variation');
+    // leaving the page is when queued events would be sent
+    await privateVisitor.page.goto('about:blank');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal(await sessionsCounted(), before);
+    const stored = await privateVisitor.context.storageState();
+    assert.deepEqual(stored.origins, [], 'nothing in localStorage');
+    assert.deepEqual(privateVisitor.problems, []);
   });
 });

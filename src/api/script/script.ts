@@ -115,14 +115,16 @@ const KEY_GONE = new Set([
 ]);
 
 function plainText(reply: FastifyReply, status: number, text: string): FastifyReply {
-  return reply
-    .code(status)
-    .header('cache-control', 'no-store')
-    // readable by any page, as the script itself is: a refusal is then told from a network failure
-    .header('access-control-allow-origin', '*')
-    .header('x-content-type-options', 'nosniff')
-    .type('text/plain; charset=utf-8')
-    .send(`${text}\n`);
+  return (
+    reply
+      .code(status)
+      .header('cache-control', 'no-store')
+      // readable by any page, as the script itself is: a refusal is then told from a network failure
+      .header('access-control-allow-origin', '*')
+      .header('x-content-type-options', 'nosniff')
+      .type('text/plain; charset=utf-8')
+      .send(`${text}\n`)
+  );
 }
 
 /** The script tag and the bundle answer refusals as short plain text, never cached. */
@@ -206,13 +208,16 @@ export function registerScriptRoutes(
       if (!found) return reply;
       const { target, snapshot } = found;
       const key = presentedKey(request) ?? '';
-      const representation = await cached(`js ${target.id} ${key}`, snapshot, async () => {
+      // The target's settings are in the script too: a change of them is another script.
+      const privacy = target.honourPrivacySignals;
+      const representation = await cached(`js ${target.id} ${privacy} ${key}`, snapshot, async () => {
         const text = await buildScript({
           account: target.accountId,
           target: target.id,
           key,
           origin: publicUrl,
           snapshot: toDeviceSnapshot(snapshot),
+          honourPrivacySignals: privacy,
         });
         return new Representation(text, 'application/javascript; charset=utf-8');
       });
