@@ -84,6 +84,7 @@ const ROUTES: Record<string, Permission> = {
   'POST /:acc/v3/agent-api': 'runtime',
   'POST /:acc/v3/agent-api/:dt': 'runtime',
   'GET /:acc/v3/agent-api/js/:dt': 'script',
+  'GET /:acc/v3/agent-api/js/:file/:dt': 'script',
   'POST /:acc/v3/agent-api/js/:dt/events': 'script',
   'OPTIONS /:acc/v3/agent-api/js/:dt/events': 'script',
   'GET /:acc/v3/agent-api/bundle/:dt': 'script',
@@ -194,6 +195,8 @@ function fillParam(name: string, url: string, permission: Permission, p: Princip
       return permission === 'runtime' ? f.restTarget : permission === 'script' ? f.jsTarget : f.spareTarget;
     case 'id':
       return url.includes('/users/') ? f.userId : f.keyId;
+    case 'file':
+      return 'f-tag1';
     case 'a':
       return 'a-example';
     case 'g':

@@ -99,6 +99,7 @@ async function exercise(app: FastifyInstance, services: Services): Promise<Trust
       ];
       for (const url of urls) {
         await app.inject({ url, headers: { authorization: `Bearer ${token}` } });
+        await app.inject({ url, headers: { 'x-conductrics-apikey': token } });
         await app.inject({ url: `${url}?apikey=${token}&session=s1` });
         await app.inject({
           method: 'POST',

@@ -18,6 +18,7 @@ function target(id: string, kind: 'rest' | 'js', accountId = ACC): DeployTarget 
     kind,
     deployMode: 'automatic',
     isDefault: false,
+    honourPrivacySignals: false,
     deployedVersion: null,
     deployedAt: null,
     createdAt: 0,

@@ -37,7 +37,8 @@ import type { SnapshotCondition, SnapshotVariation } from './snapshot.js';
 
 export type { Agent, AgentDefinition } from './agent-store.js';
 
-export const AGENT_STATUSES = ['running', 'paused', 'stopped', 'archived'] as const;
+/** In the order an agent goes through them; a draft is being prepared and answers nothing yet. */
+export const AGENT_STATUSES = ['draft', 'running', 'paused', 'stopped', 'archived'] as const;
 
 export const AGENT_CODE = /^a-[A-Za-z0-9_-]+$/;
 export const AgentCode = z

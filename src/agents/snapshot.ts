@@ -6,7 +6,7 @@
  * script tag and to native apps as the bundle), so it holds no classes, dates or maps.
  */
 
-export type AgentStatus = 'running' | 'paused' | 'stopped' | 'archived';
+export type AgentStatus = 'draft' | 'running' | 'paused' | 'stopped' | 'archived';
 
 export interface SnapshotVariation {
   code: string;

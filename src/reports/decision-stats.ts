@@ -25,10 +25,16 @@ import { meanAndVariance, twoProportionTest, welchTTest, wilsonInterval } from '
 export interface DecisionStatsQuery {
   /** one deploy target; absent = every target of the account */
   deployTargetId?: string;
-  /** first and last day (UTC midnight, epoch ms), inclusive; absent = unbounded */
-  from?: number;
-  to?: number;
+  /**
+   * first and last day (UTC midnight, epoch ms), inclusive; absent = unbounded; `first` / `last`:
+   * the first / last day with data for this agent (on the target asked for)
+   */
+  from?: number | DataDay;
+  to?: number | DataDay;
 }
+
+/** The Conductrics report bounds `first` and `last`: a day of the agent's own data. */
+export type DataDay = 'first' | 'last';
 
 export interface GoalComparison {
   /** (rate - first variation's rate) / first variation's rate */
@@ -128,6 +134,17 @@ function goalCounts(counts: Counts, goal: string) {
   return g;
 }
 
+/** A bound as a day: `first` / `last` become the first / last day with data (none: unbounded). */
+function dataDay(
+  bound: number | DataDay | undefined,
+  rows: { sessions: { day: number }[]; goals: { day: number }[] },
+): number | undefined {
+  if (typeof bound !== 'string') return bound;
+  const days = [...rows.sessions, ...rows.goals].map((row) => Number(row.day));
+  if (days.length === 0) return undefined;
+  return bound === 'first' ? Math.min(...days) : Math.max(...days);
+}
+
 export function createDecisionStats(deps: {
   db: Kysely<Database>;
   snapshots: DeployedSnapshots;
@@ -149,20 +166,27 @@ export function createDecisionStats(deps: {
   }
 
   return {
-    async report(accountId, agentCode, query = {}) {
+    async report(accountId, agentCode, asked = {}) {
+      const snapshot = await definition(accountId, asked.deployTargetId);
+      const agent: SnapshotAgent | undefined = snapshot?.agents[agentCode];
+
+      const rows = await selectDailyStats(db, {
+        accountId,
+        agent: agentCode,
+        deployTargetId: asked.deployTargetId,
+        // A bound named by the data is known once all of it is read.
+        from: typeof asked.from === 'number' && typeof asked.to !== 'string' ? asked.from : undefined,
+        to: typeof asked.to === 'number' && typeof asked.from !== 'string' ? asked.to : undefined,
+      });
+      const query = { ...asked, from: dataDay(asked.from, rows), to: dataDay(asked.to, rows) };
       if (query.from !== undefined && query.to !== undefined && query.to < query.from) {
         throw new InvalidInputError('to', `must not be before from (${isoDay(query.from)})`);
       }
-      const snapshot = await definition(accountId, query.deployTargetId);
-      const agent: SnapshotAgent | undefined = snapshot?.agents[agentCode];
-
-      const { sessions: sessionRows, goals: goalRows } = await selectDailyStats(db, {
-        accountId,
-        agent: agentCode,
-        deployTargetId: query.deployTargetId,
-        from: query.from,
-        to: query.to,
-      });
+      const within = (row: { day: number }) =>
+        (query.from === undefined || Number(row.day) >= query.from) &&
+        (query.to === undefined || Number(row.day) <= query.to);
+      const sessionRows = rows.sessions.filter(within);
+      const goalRows = rows.goals.filter(within);
 
       if (!agent && sessionRows.length === 0 && goalRows.length === 0) {
         // Not deployed where asked and never counted: most likely a mistyped code.

@@ -300,7 +300,7 @@ class Run {
     const agent = (agents as Record<string, SnapshotAgent>)[agentCode];
     const { variations } = shapeOf(agent);
     const status = agent.status;
-    if (status === 'stopped' || status === 'archived') {
+    if (status === 'draft' || status === 'stopped' || status === 'archived') {
       this.say(`${who}: agent is ${status}, no item (the client falls back to its default)`);
       return;
     }

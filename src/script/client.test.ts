@@ -41,6 +41,27 @@ describe('the script tag in a page', () => {
     assert.equal(tessera.version, 1, 'the deployed configuration version it carries');
   });
 
+  test('adds ClientApi to an existing window.Conductrics, keeping everything already on it', () => {
+    const handler = () => 'the page handler';
+    const theirs = { settings: { debug: true }, handler, flush: 'the page flush' };
+    const page = open({ globals: { Conductrics: theirs } });
+    const conductrics = page.global('Conductrics') as Record<string, unknown>;
+    assert.ok(conductrics === (theirs as unknown), 'the same object, not a new one');
+    assert.deepEqual(conductrics.settings, { debug: true });
+    assert.equal(conductrics.handler, handler);
+    assert.equal(conductrics.flush, 'the page flush', 'what was there is never replaced');
+    const tessera = page.global('Tessera') as { ClientApi: unknown };
+    assert.equal(conductrics.ClientApi, tessera.ClientApi);
+    const Api = conductrics.ClientApi as new () => {
+      exec(c: unknown, cb: (e: unknown, d: { sels: object }) => void): void;
+    };
+    let sels: object | undefined;
+    new Api().exec([{ a: 'a-example' }], (_err, data) => {
+      sels = data.sels;
+    });
+    assert.deepEqual(Object.keys(sels ?? {}), ['a-example']);
+  });
+
   test("answers like the runtime API's data: items, sels, traits, session", () => {
     const page = open();
     const data = page.exec([{ a: 'a-example' }, { a: 'a-paused' }, { a: 'a-stopped' }, { a: 'a-unknown' }], {

@@ -2,7 +2,7 @@
  * The script tag's client: bundled (with the decision engine itself) into the script that
  * `GET /{acc}/v3/agent-api/js/{dt}` serves, around the target's deployed configuration.
  *
- *   new Tessera.ClientApi(options).exec(commands, (err, data) => ...)   (also window.Conductrics)
+ *   new Tessera.ClientApi(options).exec(commands, (err, data) => ...)   (also added to window.Conductrics)
  *
  * decides locally with the server's own engine, so a session gets the variation the runtime API
  * would give it. Visitor state (session id, selections, rewards, traits) lives in localStorage,
@@ -59,6 +59,40 @@ interface PendingEvent extends DeviceEvent {
 
 const config = __TESSERA_CONFIG__;
 const snapshot = engineSnapshot(config.snapshot);
+
+/** Whether this browser asks not to be tracked: Do-Not-Track (DNT: 1) or Global Privacy Control. */
+function asksNotToBeTracked(): boolean {
+  try {
+    const nav = navigator as Navigator & { globalPrivacyControl?: boolean; msDoNotTrack?: string };
+    const page = window as unknown as { doNotTrack?: string };
+    return (
+      nav.globalPrivacyControl === true ||
+      nav.doNotTrack === '1' ||
+      nav.msDoNotTrack === '1' ||
+      page.doNotTrack === '1'
+    );
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * On a target that honours privacy signals, a visitor who sends one is answered as if every agent
+ * were paused (its paused-at or first variation, policy `p`), and nothing about them is counted,
+ * sent or stored: no session is kept, no event queued.
+ */
+const UNTRACKED = config.honourPrivacySignals === true && asksNotToBeTracked();
+const untrackedSnapshot = UNTRACKED
+  ? {
+      ...snapshot,
+      agents: Object.fromEntries(
+        Object.entries(snapshot.agents).map(([code, agent]) => [
+          code,
+          agent.status === 'running' ? { ...agent, status: 'paused' as const } : agent,
+        ]),
+      ),
+    }
+  : snapshot;
 const STORAGE_KEY = `tessera:${config.account}`;
 const PENDING_KEY = `${STORAGE_KEY}:pending`;
 const FLUSH_DELAY_MS = 250;
@@ -207,6 +241,7 @@ function send(body: string, events: PendingEvent[]): void {
 
 /** Sends every queued event now (also on pagehide and when the page is hidden). */
 function flush(): void {
+  if (UNTRACKED) return; // events queued before the visitor asked not to be tracked are not sent
   if (timer !== undefined) clearTimeout(timer);
   timer = undefined;
   const pending = readPending();
@@ -251,12 +286,8 @@ function run(options: ClientOptions, request: ClientRequest): ClientAnswer {
   if (given !== undefined && (typeof given !== 'string' || given.length > MAX_SESSION_LENGTH)) {
     throw new TypeError(`session must be a string of at most ${MAX_SESSION_LENGTH} characters`);
   }
-  const saved = readState();
-  const session = given || saved?.session || newSession();
-  const state = saved && saved.session === session ? saved.state : emptyVisitorState();
   const traits = options.traits;
-  const result = execute(snapshot, state, {
-    session,
+  const asked = {
     commands,
     inputs: {
       ...stringInputs(options.inputs),
@@ -265,7 +296,26 @@ function run(options: ClientOptions, request: ClientRequest): ClientAnswer {
     queryTraits: typeof traits === 'string' ? traits.split(',') : Array.isArray(traits) ? traits : [],
     userAgent: typeof options.ua === 'string' ? options.ua : navigator.userAgent,
     debug: options.debug === true,
-  });
+  };
+  if (UNTRACKED) {
+    const result = execute(untrackedSnapshot, emptyVisitorState(), {
+      ...asked,
+      session: given || 'untracked',
+    });
+    const answer: ClientAnswer = {
+      session: given || '',
+      items: result.items,
+      sels: result.sels,
+      traits: result.traits,
+    };
+    if (result.log)
+      answer.log = ['The browser asks not to be tracked: nothing is counted or stored', ...result.log];
+    return answer;
+  }
+  const saved = readState();
+  const session = given || saved?.session || newSession();
+  const state = saved && saved.session === session ? saved.state : emptyVisitorState();
+  const result = execute(snapshot, state, { ...asked, session });
   if (result.changed || saved?.session !== session) {
     stateSlot.write(JSON.stringify({ session, state: result.state }));
   }
@@ -315,7 +365,17 @@ export class ClientApi {
 const api = { ClientApi, flush, version: config.snapshot.version };
 const page = window as unknown as Record<string, unknown>;
 page.Tessera = api;
-page.Conductrics = api;
+// Pages written for Conductrics may have put their own things on window.Conductrics (settings,
+// handlers, another script's API): ClientApi is added beside them, and nothing there is replaced.
+const existing = page.Conductrics;
+if ((typeof existing === 'object' && existing !== null) || typeof existing === 'function') {
+  const shared = existing as Record<string, unknown>;
+  for (const [name, value] of Object.entries(api)) {
+    if (!(name in shared)) shared[name] = value;
+  }
+} else {
+  page.Conductrics = api;
+}
 
 addEventListener('pagehide', flush);
 document.addEventListener('visibilitychange', () => {

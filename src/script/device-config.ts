@@ -51,6 +51,8 @@ export interface ScriptConfig {
   /** where to send events (TESSERA_PUBLIC_URL); null: the origin the script was loaded from */
   origin: string | null;
   snapshot: DeviceSnapshot;
+  /** the target's setting: a visitor sending Do-Not-Track or Global Privacy Control is not tracked */
+  honourPrivacySignals?: boolean;
 }
 
 export function toDeviceSnapshot(snapshot: Snapshot | null): DeviceSnapshot {

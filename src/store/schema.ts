@@ -3,6 +3,7 @@
  * (PostgreSQL's int8 is parsed to a number in `connect.ts`, the one place that knows about it).
  * JSON values are stored as TEXT so one set of migrations serves SQLite and PostgreSQL.
  */
+import type { ColumnType } from 'kysely';
 
 export interface AccountsTable {
   id: string;
@@ -52,6 +53,8 @@ export interface DeployTargetsTable {
   deployed_version: number | null;
   deployed_at: number | null;
   created_at: number;
+  /** JS targets: 1 = visitors sending Do-Not-Track or Global Privacy Control are not tracked */
+  honour_privacy_signals: ColumnType<number, number | undefined, number>;
 }
 
 export interface ApiKeysTable {

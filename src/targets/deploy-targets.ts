@@ -3,7 +3,7 @@
  * tag and native bundle. The runtime resolves a target on every request, so lookups are cached
  * and evicted through the change feed; every write announces itself from inside its transaction.
  */
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import type { ActorLike, AuditRecorder } from '../audit/audit-log.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../kernel/errors.js';
@@ -26,9 +26,14 @@ export interface DeployTarget {
   deployedVersion: number | null;
   deployedAt: number | null;
   createdAt: number;
+  /**
+   * JS targets: the script answers a visitor whose browser sends Do-Not-Track or Global Privacy
+   * Control as if every agent were paused, and counts and stores nothing about them
+   */
+  honourPrivacySignals: boolean;
 }
 
-type Row = Database['deploy_targets'];
+type Row = Selectable<Database['deploy_targets']>;
 
 function toDeployTarget(row: Row): DeployTarget {
   return {
@@ -41,6 +46,7 @@ function toDeployTarget(row: Row): DeployTarget {
     deployedVersion: row.deployed_version,
     deployedAt: row.deployed_at,
     createdAt: row.created_at,
+    honourPrivacySignals: row.honour_privacy_signals === 1,
   };
 }
 
@@ -49,6 +55,7 @@ export interface NewDeployTarget {
   kind: DeployTargetKind;
   deployMode: DeployMode;
   isDefault?: boolean;
+  honourPrivacySignals?: boolean;
 }
 
 /**
@@ -74,7 +81,12 @@ export interface DeployTargetService {
     accountId: string,
     id: string,
     /** `kind` never changes: present, it must be the target's own (a record read back is accepted) */
-    patch: { name?: string; deployMode?: DeployMode; kind?: DeployTargetKind },
+    patch: {
+      name?: string;
+      deployMode?: DeployMode;
+      kind?: DeployTargetKind;
+      honourPrivacySignals?: boolean;
+    },
     by?: ActorLike,
   ): Promise<DeployTarget>;
   remove(accountId: string, id: string, by?: ActorLike): Promise<DeployTarget>;
@@ -195,7 +207,9 @@ export function createDeployTargetService(db: Kysely<Database>, deps: DeployTarg
         deployedVersion: null,
         deployedAt: null,
         createdAt: Date.now(),
+        honourPrivacySignals: input.honourPrivacySignals === true,
       };
+      jsOnly(target.kind, input.honourPrivacySignals);
       const created = await writeTarget(accountId, async (trx) => {
         await trx
           .insertInto('deploy_targets')
@@ -209,6 +223,7 @@ export function createDeployTargetService(db: Kysely<Database>, deps: DeployTarg
             deployed_version: null,
             deployed_at: null,
             created_at: target.createdAt,
+            honour_privacy_signals: target.honourPrivacySignals ? 1 : 0,
           })
           .execute();
         await audit.record(trx, by, {
@@ -237,10 +252,15 @@ export function createDeployTargetService(db: Kysely<Database>, deps: DeployTarg
             `a deploy target's kind never changes (${id} is ${target.kind}): create a ${kind} target instead`,
           );
         }
+        jsOnly(target.kind, changes.honourPrivacySignals);
         const updated = { ...target, ...definedOnly(changes) };
         await trx
           .updateTable('deploy_targets')
-          .set({ name: updated.name, deploy_mode: updated.deployMode })
+          .set({
+            name: updated.name,
+            deploy_mode: updated.deployMode,
+            honour_privacy_signals: updated.honourPrivacySignals ? 1 : 0,
+          })
           .where('account_id', '=', accountId)
           .where('id', '=', id)
           .execute();
@@ -299,7 +319,18 @@ const audited = (t: DeployTarget) => ({
   kind: t.kind,
   deployMode: t.deployMode,
   isDefault: t.isDefault,
+  honourPrivacySignals: t.honourPrivacySignals,
 });
+
+/** Privacy signals are the script's to honour: a REST target's caller decides for its visitors. */
+function jsOnly(kind: DeployTargetKind, honourPrivacySignals: boolean | undefined): void {
+  if (honourPrivacySignals === true && kind !== 'js') {
+    throw new InvalidInputError(
+      'honourPrivacySignals',
+      'only a JavaScript / On-Device target honours privacy signals (its script sees the browser)',
+    );
+  }
+}
 
 function definedOnly<T extends object>(patch: T): Partial<T> {
   return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;

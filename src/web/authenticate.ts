@@ -46,15 +46,24 @@ function refuse(request: FastifyRequest, reply: FastifyReply, refusal: Refusal):
 const ANONYMOUS: Principal = { type: 'anonymous' };
 const KEY_ONLY = new Set<Permission>(['runtime', 'script', 'key-self']);
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** The header Conductrics admin scripts send their key in (lower case: as Node names headers). */
+export const CONDUCTRICS_KEY_HEADER = 'x-conductrics-apikey';
 
-/** The key a request presents: `Authorization: Bearer KEY`, or `?apikey=KEY` (what runtime clients send). */
+/**
+ * The key a request presents: `Authorization: Bearer KEY`, `x-conductrics-apikey: KEY` (what
+ * existing admin scripts send) or `?apikey=KEY` (what runtime clients send), tried in that order.
+ */
 export function presentedKey(request: FastifyRequest): string | undefined {
-  // An empty value (`Bearer ` or `apikey=`) presents nothing: 401 credential_missing, not a refusal.
+  // An empty value (`Bearer `, an empty header or `apikey=`) presents nothing: 401
+  // credential_missing, not a refusal.
   const header = request.headers.authorization;
   if (typeof header === 'string' && /^bearer(\s|$)/i.test(header)) {
     const token = header.replace(/^bearer/i, '').trim();
     if (token !== '') return token;
   }
+  const conductrics = request.headers[CONDUCTRICS_KEY_HEADER];
+  const fromHeader = (Array.isArray(conductrics) ? conductrics[0] : conductrics)?.trim();
+  if (fromHeader) return fromHeader;
   const query = request.query as Record<string, unknown> | undefined;
   const apikey = Array.isArray(query?.apikey) ? query.apikey[0] : query?.apikey;
   return typeof apikey === 'string' && apikey !== '' ? apikey : undefined;

@@ -8,7 +8,7 @@ import type { FastifyReply } from 'fastify';
 export function answerPreflight(reply: FastifyReply): FastifyReply {
   return reply
     .header('access-control-allow-methods', 'POST')
-    .header('access-control-allow-headers', 'content-type, authorization')
+    .header('access-control-allow-headers', 'content-type, authorization, x-conductrics-apikey')
     .header('access-control-max-age', '600')
     .code(204)
     .send();

@@ -1,5 +1,6 @@
 /**
- * Logger settings: no key, password, cookie or `apikey` query parameter ever reaches the logs.
+ * Logger settings: no key (Authorization, x-conductrics-apikey or `apikey` query parameter),
+ * password or cookie ever reaches the logs.
  */
 import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify';
 
@@ -49,6 +50,7 @@ export function loggerOptions(level: string, stream?: NodeJS.WritableStream): Fa
     redact: {
       paths: [
         'req.headers.authorization',
+        'req.headers["x-conductrics-apikey"]',
         'req.headers.cookie',
         'req.headers["x-csrf-token"]',
         'res.headers["set-cookie"]',

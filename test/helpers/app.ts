@@ -21,7 +21,7 @@ export interface SignedIn {
 
 /** How a request authenticates: an API key, a signed-in person, or nothing. */
 export type As =
-  | { key: string; via?: 'header' | 'query' }
+  | { key: string; via?: 'header' | 'query' | 'conductrics' }
   | { session: SignedIn; csrf?: boolean }
   | undefined;
 
@@ -68,6 +68,7 @@ export async function createTestApp(
     if (as && 'key' in as) {
       if (as.via === 'query')
         finalUrl += `${url.includes('?') ? '&' : '?'}apikey=${encodeURIComponent(as.key)}`;
+      else if (as.via === 'conductrics') allHeaders['x-conductrics-apikey'] = as.key;
       else allHeaders.authorization = `Bearer ${as.key}`;
     } else if (as && 'session' in as) {
       allHeaders.cookie = as.session.cookie;

@@ -32,6 +32,10 @@ export interface PageOptions {
    * (a vm context's global lookups make each decision several times slower).
    */
   realm?: 'vm' | 'this';
+  /** more navigator properties (`doNotTrack: '1'`, `globalPrivacyControl: true`) */
+  navigator?: Record<string, unknown>;
+  /** what the page put on window before the script ran (e.g. its own `Conductrics` object) */
+  globals?: Record<string, unknown>;
 }
 
 export interface FakePage {
@@ -81,6 +85,7 @@ export function loadScript(code: string, options: PageOptions = {}): FakePage {
   };
   const navigator: Record<string, unknown> = {
     userAgent: options.userAgent ?? 'Mozilla/5.0 (X11; Linux x86_64)',
+    ...options.navigator,
   };
   if (options.beacon !== false) {
     navigator.sendBeacon = (url: string, body: string) => {
@@ -89,6 +94,7 @@ export function loadScript(code: string, options: PageOptions = {}): FakePage {
     };
   }
   const sandbox: Record<string, unknown> = {
+    ...options.globals,
     document,
     navigator,
     location: { href: options.pageUrl ?? 'https://shop.example/' },

@@ -1,6 +1,6 @@
 /**
  * Who may call a route, checked from the outside. Given a route and its declared permission, this
- * tries every kind of principal — each key kind (by header and by `?apikey=`), each role, no
+ * tries every kind of principal — each key kind (by Bearer, by x-conductrics-apikey and by `?apikey=`), each role, no
  * credential, a deleted, a malformed and another account's key, an expired session, another
  * account's Account Admin, a cookie change without its CSRF token — and compares each answer with
  * spec section 4, written out below. The table is deliberately NOT imported from
@@ -50,7 +50,7 @@ const ACCOUNT_SCOPED = new Set<Permission>(['runtime', 'script', 'read', 'change
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export type Case =
-  | { type: 'key'; kind: KeyKind; via: 'header' | 'query' }
+  | { type: 'key'; kind: KeyKind; via: 'header' | 'query' | 'conductrics' }
   | { type: 'role'; role: Role }
   | { type: 'none' }
   | { type: 'deleted-key' }
@@ -64,6 +64,8 @@ export const CASES: readonly Case[] = [
   ...KEY_KINDS.flatMap((kind) => [
     { type: 'key', kind, via: 'header' } as const,
     { type: 'key', kind, via: 'query' } as const,
+    // the header existing Conductrics admin scripts send: the same outcome as Bearer, everywhere
+    { type: 'key', kind, via: 'conductrics' } as const,
   ]),
   ...ROLES.map((role) => ({ type: 'role', role }) as const),
   { type: 'none' },
@@ -78,7 +80,7 @@ export const CASES: readonly Case[] = [
 export function caseName(c: Case): string {
   switch (c.type) {
     case 'key':
-      return `${c.kind} key (${c.via === 'header' ? 'Bearer' : '?apikey='})`;
+      return `${c.kind} key (${{ header: 'Bearer', query: '?apikey=', conductrics: 'x-conductrics-apikey' }[c.via]})`;
     case 'role':
       return `signed-in ${c.role}`;
     default:

@@ -12,6 +12,11 @@ export const DeployTargetRecord = z.object({
   deployedVersion: z.number().nullable().describe('null: nothing deployed yet'),
   deployedAt: NullableIsoTime,
   createdAt: IsoTime,
+  honourPrivacySignals: z
+    .boolean()
+    .describe(
+      'JS targets: visitors whose browser sends Do-Not-Track or Global Privacy Control get the paused-at (or first) variation and are neither counted nor stored',
+    ),
 });
 
 export function deployTargetRecord(target: DeployTarget): z.input<typeof DeployTargetRecord> {
@@ -24,5 +29,6 @@ export function deployTargetRecord(target: DeployTarget): z.input<typeof DeployT
     deployedVersion: target.deployedVersion,
     deployedAt: iso(target.deployedAt),
     createdAt: iso(target.createdAt),
+    honourPrivacySignals: target.honourPrivacySignals,
   };
 }

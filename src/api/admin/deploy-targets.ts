@@ -48,15 +48,14 @@ export function registerDeployTargetRoutes(
           name: Name,
           kind: z.enum(DEPLOY_TARGET_KINDS),
           deployMode: z.enum(DEPLOY_MODES).default('automatic'),
+          honourPrivacySignals: z.boolean().optional(),
         }),
         response: { 201: Answer(DeployTargetRecord, 201) },
       },
     },
     async (request, reply) => {
-      const target = await services.deployTargets.create(
-        request.params.acc,
-        request.body,
-        auditActor(request),
+      const target = await bodyFields(
+        services.deployTargets.create(request.params.acc, request.body, auditActor(request)),
       );
       return reply.code(201).send({ status: 201, data: deployTargetRecord(target) });
     },
@@ -73,6 +72,7 @@ export function registerDeployTargetRoutes(
           name: Name.optional(),
           deployMode: z.enum(DEPLOY_MODES).optional(),
           kind: z.enum(DEPLOY_TARGET_KINDS).optional(),
+          honourPrivacySignals: z.boolean().optional(),
         }),
         response: one,
       },

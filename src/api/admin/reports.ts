@@ -1,13 +1,16 @@
 /**
  * Reports (permission `read`: admin keys and every role). `from` and `to` are UTC days
  * (`YYYY-MM-DD`, or a date-time, whose UTC day is used), inclusive; `dt` limits the report to
- * the sessions counted on one deploy target.
+ * the sessions counted on one deploy target. `dateFrom` / `dateThru` are the same bounds under
+ * the names Conductrics documents; any of the four also takes `first` / `last`, the first / last
+ * day with data. Giving a bound under both names is accepted only when both say the same.
  */
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { dayOf } from '../../events/event-store.js';
 import { parseDay } from '../../kernel/days.js';
+import { InvalidInputError } from '../../kernel/errors.js';
 import type { DecisionStatsReport } from '../../reports/decision-stats.js';
 import { AccountParams, fieldsIn, type SameFields } from '../../web/schemas.js';
 import type { Services } from '../../web/services.js';
@@ -26,11 +29,34 @@ const Day = z
     return dayOf(ms);
   });
 
+const Bound = z.union([z.enum(['first', 'last']), Day], {
+  error: 'must be a day, YYYY-MM-DD, or first or last (the first or last day with data)',
+});
+
 const ReportQuery = z.object({
   dt: z.string().min(1).max(64).optional(),
-  from: Day.optional(),
-  to: Day.optional(),
+  from: Bound.optional(),
+  to: Bound.optional(),
+  dateFrom: Bound.optional().describe('the same as from (Conductrics name)'),
+  dateThru: Bound.optional().describe('the same as to (Conductrics name)'),
 });
+
+type BoundValue = z.output<typeof Bound>;
+
+/** One bound given under either name; both names must then agree. */
+function oneBound(
+  plain: BoundValue | undefined,
+  documented: BoundValue | undefined,
+  names: [string, string],
+): BoundValue | undefined {
+  if (plain !== undefined && documented !== undefined && plain !== documented) {
+    throw new InvalidInputError(
+      `querystring.${names[1]}`,
+      `must be the same as ${names[0]} when both are given (they name the same bound)`,
+    );
+  }
+  return plain ?? documented;
+}
 
 const nullableNumber = z.number().nullable();
 
@@ -116,11 +142,24 @@ export function registerReportRoutes(root: FastifyInstance, services: Pick<Servi
       },
     },
     async (request) => {
-      const { dt, from, to } = request.query;
-      // The report's range refusals name its from/to: here they are query parameters.
+      const { dt, dateFrom, dateThru } = request.query;
+      const from = oneBound(request.query.from, dateFrom, ['from', 'dateFrom']);
+      const to = oneBound(request.query.to, dateThru, ['to', 'dateThru']);
+      // The report's range refusals name its from/to: here they are query parameters, named as sent.
+      const sentAs: Record<string, string> = {
+        from: request.query.from === undefined && dateFrom !== undefined ? 'dateFrom' : 'from',
+        to: request.query.to === undefined && dateThru !== undefined ? 'dateThru' : 'to',
+      };
       const report = await fieldsIn(
         'querystring',
-        services.reports.report(request.params.acc, request.params.a, { deployTargetId: dt, from, to }),
+        services.reports
+          .report(request.params.acc, request.params.a, { deployTargetId: dt, from, to })
+          .catch((error: unknown) => {
+            if (error instanceof InvalidInputError && error.field in sentAs) {
+              throw new InvalidInputError(sentAs[error.field], error.message);
+            }
+            throw error;
+          }),
       );
       return { status: 200 as const, data: report };
     },

@@ -10,6 +10,10 @@
  *   body runs no command (traits in the query still apply). Errors name the field as if the
  *   object form had been sent (`body.commands.0.a`);
  * - `session=` (empty) is treated as absent: the server makes one and answers it;
+ * - a session with placeholders (`{ip}_{1h}`: src/runtime/session-placeholders.ts) is computed,
+ *   hashed, and the computed id answered in `data.session`; an unknown placeholder is 400. `{ua}`
+ *   is the `ua` parameter, else the request's User-Agent (for a session, the caller's own agent
+ *   is the best there is);
  * - the request's own User-Agent header is never used: it is usually the calling server's HTTP
  *   library, not the visitor's browser. Only the `ua` query parameter derives `ua/` traits;
  * - input values may be strings, numbers or booleans (compared by their string form);
@@ -21,12 +25,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { RewardValue } from '../../agents/goals.js';
+import { InvalidInputError } from '../../kernel/errors.js';
 import type { Command } from '../../runtime/engine.js';
 import {
   MAX_SESSION_LENGTH,
   type RuntimeAnswer as RuntimeAnswerData,
   StoreUnavailableError,
 } from '../../runtime/runtime-service.js';
+import { computeSession } from '../../runtime/session-placeholders.js';
 import { parseTextPlainAsJson } from '../../web/content-types.js';
 import { answerPreflight } from '../../web/cors.js';
 import { sendError } from '../../web/errors.js';
@@ -147,6 +153,22 @@ export function registerAgentApiRoutes(
       body: RuntimeBody,
       response: { 200: RuntimeAnswer },
     });
+    /** The session asked for, its placeholders (`{ip}_{1h}`) computed. */
+    const sessionOf = (request: FastifyRequest, query: RuntimeQuery): string | undefined => {
+      if (query.session === undefined || query.session === '') return undefined;
+      const computed = computeSession(query.session, {
+        // request.ip is X-Forwarded-For's only when TESSERA_TRUST_PROXY says the proxy is trusted
+        ip: request.ip,
+        ua: query.ua ?? request.headers['user-agent'] ?? '',
+        now: Date.now(),
+      });
+      if (computed.ok) return computed.session;
+      throw new InvalidInputError(
+        'querystring.session',
+        `unknown placeholder ${computed.unknown} (known: {ip}, {ua}, and periods such as {30m}, {1h}, {1d})`,
+      );
+    };
+
     // The hot path: parsing each answer with its schema cost about 13% of the runtime's throughput
     // (20,000 selections timed), so the schema documents the answer and it is sent as built, as
     // routes without a response schema are.
@@ -164,11 +186,12 @@ export function registerAgentApiRoutes(
     ) => {
       const target = request.deployTarget;
       if (!target) throw new Error('runtime route reached without a deploy target');
+      const session = sessionOf(request, query);
       try {
         const answer = await services.runtime.execute({
           accountId,
           deployTargetId: target.id,
-          session: query.session,
+          session,
           commands: body.commands as Command[],
           inputs: stringInputs(body.inputs),
           queryTraits: query.traits ? query.traits.split(',') : [],

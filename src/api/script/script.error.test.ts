@@ -25,6 +25,9 @@ after(() => t.close());
 
 const scriptUrl = (k: string, dt = jsTarget) =>
   `/${acc}/v3/agent-api/js/${dt}?apikey=${encodeURIComponent(k)}`;
+/** The path Conductrics tags are pasted with. */
+const pastedUrl = (k: string, dt = jsTarget) =>
+  `/${acc}/v3/agent-api/js/f-tag1/${dt}?apikey=${encodeURIComponent(k)}`;
 const bundleUrl = (k: string, dt = jsTarget) =>
   `/${acc}/v3/agent-api/bundle/${dt}?apikey=${encodeURIComponent(k)}`;
 const eventsUrl = (k = key) => `/${acc}/v3/agent-api/js/${jsTarget}/events?apikey=${encodeURIComponent(k)}`;
@@ -42,11 +45,12 @@ function expectPlain(res: LightMyRequestResponse, status: number, text: RegExp):
 describe('script tag and bundle: refused keys answer short plain text, never cached', () => {
   test('a deleted key is 404 Not Found from the very next request', async () => {
     const doomed = await t.key('js');
-    for (const url of [scriptUrl(doomed.secret), bundleUrl(doomed.secret)]) {
+    const urls = [scriptUrl(doomed.secret), pastedUrl(doomed.secret), bundleUrl(doomed.secret)];
+    for (const url of urls) {
       assert.equal((await t.call({ url })).statusCode, 200);
     }
     await t.services.keys.deleteKey(acc, doomed.id, 'test');
-    for (const url of [scriptUrl(doomed.secret), bundleUrl(doomed.secret)]) {
+    for (const url of urls) {
       expectPlain(await t.call({ url }), 404, /^Not Found: The API key has been deleted/);
     }
   });
@@ -106,10 +110,59 @@ describe('script tag and bundle: refused keys answer short plain text, never cac
   test('a target that is not a JS target of this account is 404', async () => {
     expectPlain(await t.call({ url: scriptUrl(key, restTarget) }), 404, /^Not Found/);
     expectPlain(await t.call({ url: bundleUrl(key, 'dt-missing0') }), 404, /^Not Found/);
+    expectPlain(await t.call({ url: pastedUrl(key, 'dt-missing0') }), 404, /^Not Found/);
   });
 
   test('a malformed request is a plain-text 400', async () => {
     expectPlain(await t.call({ url: `${scriptUrl(key)}&apikey=${key}` }), 400, /^Bad Request: querystring/);
+    // a pasted path whose file segment is not `f-…`
+    expectPlain(
+      await t.call({ url: `/${acc}/v3/agent-api/js/x-tag1/${jsTarget}?apikey=${key}` }),
+      400,
+      /^Bad Request: params\/file must be f-/,
+    );
+  });
+});
+
+describe('refusals are readable by the page that asked (CORS), so it tells them from network failures', () => {
+  const origin = 'https://shop.example';
+
+  test('events with a deleted key: 403 key_deleted, with Access-Control-Allow-Origin', async () => {
+    const doomed = await t.key('js');
+    await t.services.keys.deleteKey(acc, doomed.id, 'test');
+    const res = await t.call({
+      method: 'POST',
+      url: eventsUrl(doomed.secret),
+      headers: { origin, 'content-type': 'text/plain' },
+      body: JSON.stringify({ session: 's-1', events: [] }),
+    });
+    expectError(res, 403, 'key_deleted');
+    assert.equal(res.headers['access-control-allow-origin'], '*');
+    assert.equal(res.headers['cache-control'], 'no-store');
+  });
+
+  test('events without a key, or with bad input: readable too', async () => {
+    const missing = await t.call({
+      method: 'POST',
+      url: `/${acc}/v3/agent-api/js/${jsTarget}/events`,
+      headers: { origin },
+      body: { session: 's-1', events: [] },
+    });
+    expectError(missing, 401, 'credential_missing');
+    assert.equal(missing.headers['access-control-allow-origin'], '*');
+    const bad = await t.call({ method: 'POST', url: eventsUrl(), headers: { origin }, body: { events: [] } });
+    expectError(bad, 400, 'invalid_input', 'body.session');
+    assert.equal(bad.headers['access-control-allow-origin'], '*');
+  });
+
+  test("the script's and the bundle's 404 for a deleted key carry Access-Control-Allow-Origin", async () => {
+    const doomed = await t.key('js');
+    await t.services.keys.deleteKey(acc, doomed.id, 'test');
+    for (const url of [scriptUrl(doomed.secret), pastedUrl(doomed.secret), bundleUrl(doomed.secret)]) {
+      const res = await t.call({ url, headers: { origin } });
+      expectPlain(res, 404, /^Not Found/);
+      assert.equal(res.headers['access-control-allow-origin'], '*');
+    }
   });
 });
 

@@ -66,6 +66,21 @@ describe('the script tag', () => {
     assert.ok(res.body.includes('"a-checkout"'));
   });
 
+  test('is served the same at the path Conductrics tags are pasted with (/js/f-…/dt-…)', async () => {
+    const short = await get(scriptUrl);
+    const pasted = `/${acc}/v3/agent-api/js/f-Xy12ab/${jsTarget}?apikey=${key}`;
+    const res = await get(pasted);
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(res.body, short.body, 'the f- segment changes nothing');
+    assert.equal(res.headers['content-type'], 'application/javascript; charset=utf-8');
+    assert.equal(res.headers['cache-control'], 'public, max-age=60');
+    assert.equal(res.headers.etag, short.headers.etag);
+    assert.equal(res.headers['access-control-allow-origin'], '*');
+    assert.equal((await get(pasted, { 'if-none-match': String(res.headers.etag) })).statusCode, 304);
+    assert.equal((await get(`/${acc}/v3/agent-api/js/f-other/${jsTarget}?apikey=${key}`)).body, short.body);
+    assert.deepEqual(Object.keys(loadScript(res.body).exec([{ a: 'a-hero' }]).sels), ['a-hero']);
+  });
+
   test('leaves out console labels and agents that answer nothing', async () => {
     const { body } = await get(scriptUrl);
     for (const label of ['Hero banner', 'Challenger', 'Bought', 'a-stopped', 'a-archived', 'Old test']) {

@@ -1,6 +1,7 @@
 /**
  * JavaScript / On-Device (spec 3.2), with a JS key (`?apikey=` as script tags send it):
  *   GET  /{acc}/v3/agent-api/js/{dt}         the script tag: client + the target's deployed configuration
+ *   GET  /{acc}/v3/agent-api/js/f-{id}/{dt}  the same, as Conductrics tags are pasted (f- ignored)
  *   GET  /{acc}/v3/agent-api/bundle/{dt}     the same configuration as JSON, for native apps
  *   POST /{acc}/v3/agent-api/js/{dt}/events  selections and rewards decided on the device
  *
@@ -13,7 +14,8 @@
  *
  * Browser events answer CORS for the key's allowed origins (any origin when it has none; a request
  * without `Origin` is no browser's and is not restricted) and refuse other origins with 403
- * `origin_not_allowed`, preflight included. They are JSON sent as `text/plain` (a beacon's type,
+ * `origin_not_allowed`, preflight included. Every answer but a preflight's is readable by the page
+ * (`Access-Control-Allow-Origin`), refusals too, so the client tells a refusal from a network failure. They are JSON sent as `text/plain` (a beacon's type,
  * which needs no preflight) or `application/json`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
@@ -113,12 +115,16 @@ const KEY_GONE = new Set([
 ]);
 
 function plainText(reply: FastifyReply, status: number, text: string): FastifyReply {
-  return reply
-    .code(status)
-    .header('cache-control', 'no-store')
-    .header('x-content-type-options', 'nosniff')
-    .type('text/plain; charset=utf-8')
-    .send(`${text}\n`);
+  return (
+    reply
+      .code(status)
+      .header('cache-control', 'no-store')
+      // readable by any page, as the script itself is: a refusal is then told from a network failure
+      .header('access-control-allow-origin', '*')
+      .header('x-content-type-options', 'nosniff')
+      .type('text/plain; charset=utf-8')
+      .send(`${text}\n`)
+  );
 }
 
 /** The script tag and the bundle answer refusals as short plain text, never cached. */
@@ -197,33 +203,52 @@ export function registerScriptRoutes(
       response: { 200: { description: 'OK', content: { [contentType]: { schema: answer } } } },
     });
 
+    async function serveScript(request: FastifyRequest, reply: FastifyReply) {
+      const found = await deployed(request, reply);
+      if (!found) return reply;
+      const { target, snapshot } = found;
+      const key = presentedKey(request) ?? '';
+      // The target's settings are in the script too: a change of them is another script.
+      const privacy = target.honourPrivacySignals;
+      const representation = await cached(`js ${target.id} ${privacy} ${key}`, snapshot, async () => {
+        const text = await buildScript({
+          account: target.accountId,
+          target: target.id,
+          key,
+          origin: publicUrl,
+          snapshot: toDeviceSnapshot(snapshot),
+          honourPrivacySignals: privacy,
+        });
+        return new Representation(text, 'application/javascript; charset=utf-8');
+      });
+      return sendRepresentation(request, reply, representation, maxAge);
+    }
+
+    const scriptDescription =
+      "The script tag: `window.Tessera.ClientApi` (also added to `window.Conductrics`) deciding locally on the deploy target's deployed configuration, as application/javascript.";
     app.get(
       '/:acc/v3/agent-api/js/:dt',
+      { config, schema: schema(scriptDescription, 'application/javascript', z.string()) },
+      serveScript,
+    );
+    // Conductrics tags are pasted as `/js/f-{file}/{dt}`: the file segment names a build of the
+    // tag on their side; here the script is always the target's current one, so it is ignored.
+    app.get(
+      '/:acc/v3/agent-api/js/:file/:dt',
       {
         config,
-        schema: schema(
-          "The script tag: `window.Tessera.ClientApi` (also `window.Conductrics`) deciding locally on the deploy target's deployed configuration, as application/javascript.",
-          'application/javascript',
-          z.string(),
-        ),
+        schema: {
+          ...schema(
+            `${scriptDescription} The same script as \`/js/{dt}\`, at the path Conductrics tags are pasted with; the \`f-…\` segment is accepted and ignored.`,
+            'application/javascript',
+            z.string(),
+          ),
+          params: TargetParams.extend({
+            file: z.string().regex(/^f-[A-Za-z0-9_-]{1,64}$/, 'must be f- followed by letters or digits'),
+          }),
+        },
       },
-      async (request, reply) => {
-        const found = await deployed(request, reply);
-        if (!found) return reply;
-        const { target, snapshot } = found;
-        const key = presentedKey(request) ?? '';
-        const representation = await cached(`js ${target.id} ${key}`, snapshot, async () => {
-          const text = await buildScript({
-            account: target.accountId,
-            target: target.id,
-            key,
-            origin: publicUrl,
-            snapshot: toDeviceSnapshot(snapshot),
-          });
-          return new Representation(text, 'application/javascript; charset=utf-8');
-        });
-        return sendRepresentation(request, reply, representation, maxAge);
-      },
+      serveScript,
     );
 
     app.get(
@@ -261,6 +286,21 @@ export function registerScriptRoutes(
   // Browser and native events: JSON answers, CORS for the key's allowed origins.
   root.register(async (scope) => {
     parseTextPlainAsJson(scope);
+
+    // Every answer to a page is readable by it, refusals included (a deleted key, an origin the key
+    // does not allow, bad input): the client drops events that were refused and retries only those
+    // that failed to arrive, which a page cannot tell apart without this. It grants nothing: the
+    // events were refused, and a refused preflight stays unreadable, so no other request follows.
+    scope.addHook('onSend', async (request, reply, payload) => {
+      if (
+        request.method !== 'OPTIONS' &&
+        request.headers.origin !== undefined &&
+        !reply.hasHeader('access-control-allow-origin')
+      ) {
+        reply.header('access-control-allow-origin', '*');
+      }
+      return payload;
+    });
 
     /** After authentication: refuses origins the key does not allow, and answers CORS for the others. */
     const cors: onRequestAsyncHookHandler = async (request, reply) => {

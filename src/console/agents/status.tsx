@@ -1,6 +1,7 @@
 /** An agent's status as the console names it: a marker in lists, headings and reports. */
 
 export const STATUS_LABELS: Record<string, string> = {
+  draft: 'Draft',
   running: 'Running',
   paused: 'Paused',
   stopped: 'Stopped',
@@ -8,6 +9,7 @@ export const STATUS_LABELS: Record<string, string> = {
 };
 
 export const STATUS_HINTS: Record<string, string> = {
+  draft: 'being prepared: answers nothing (clients use their default), not counted',
   running: 'selects variations and counts sessions',
   paused: 'always answers the "paused at" variation, not counted',
   stopped: 'answers nothing (clients use their default)',

@@ -61,6 +61,20 @@ export function EditTargetDialog(props: { base: string; target: DeployTarget }):
         <label for="edit-target-name">Name</label>
         <input id="edit-target-name" name="name" type="text" required maxlength="100" value={target.name} />
         <ModeChoice current={target.deployMode} />
+        {target.kind === 'js' ? (
+          <label class="choice">
+            <input type="checkbox" name="honourPrivacySignals" checked={target.honourPrivacySignals} />
+            <span>
+              Honour Do-Not-Track and Global Privacy Control{' '}
+              <span class="hint">
+                visitors who send either get the paused-at (or first) variation and are neither counted nor
+                stored
+              </span>
+            </span>
+          </label>
+        ) : (
+          ''
+        )}
         <FormError />
         <div class="dialog-actions">
           <CancelButton />

@@ -12,4 +12,12 @@ export const NewTargetForm = z.object({
   deployMode: z.enum(DEPLOY_MODES).default('automatic'),
 });
 
-export const EditTargetForm = z.object({ name: FormName, deployMode: z.enum(DEPLOY_MODES) });
+export const EditTargetForm = z.object({
+  name: FormName,
+  deployMode: z.enum(DEPLOY_MODES),
+  // a checkbox: sent as "on" when ticked, absent when not
+  honourPrivacySignals: z
+    .literal('on')
+    .optional()
+    .transform((ticked) => ticked === 'on'),
+});
