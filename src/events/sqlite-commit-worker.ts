@@ -6,8 +6,17 @@
  * With `role: 'checkpoint'` the same file is the checkpoint thread: it copies the WAL into the
  * database every quarter second (PASSIVE: beside the writer, never blocking it), so no commit
  * ever waits for a checkpoint of a thousand pages, as SQLite's automatic checkpoint would make it.
+ *
+ * A PASSIVE checkpoint copies the log but never restarts it while commits keep coming, so under
+ * steady load the WAL would grow without bound (and reads, which search it, slow down). So the
+ * commit thread itself, between two batches, restarts the log once it passes WAL_RESTART_BYTES:
+ * nothing else writes events meanwhile, the checkpoint thread has already copied nearly all of
+ * it, and readers (single statements) hold their snapshots only for microseconds. The WAL file
+ * stays within about WAL_RESTART_BYTES plus one batch; after a restart journal_size_limit trims
+ * it to half that, so its size tells again how much log there is.
  */
 
+import { statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
@@ -27,6 +36,10 @@ export type CommitReply =
   | { id: number; ok: false; message: string; code?: string };
 
 export const CHECKPOINT_EVERY_MS = 250;
+/** WAL size past which the commit thread restarts the log between batches (64 MiB). */
+export const WAL_RESTART_BYTES = 64 * 1024 * 1024;
+/** How long a restart waits for a reader or the checkpoint thread before the next batch goes first. */
+const RESTART_WAIT_MS = 100;
 
 const port = parentPort;
 const { url, role } = (workerData ?? {}) as { url: string; role?: 'commit' | 'checkpoint' };
@@ -47,11 +60,43 @@ if (port && role === 'checkpoint') {
   });
 } else if (port) {
   const store = openStore({ url });
-  // Checkpoints are the checkpoint thread's work, not the commits'.
-  const ready = sql`pragma wal_autocheckpoint = 0`.execute(store.db);
+  const wal = `${url.slice('sqlite:'.length)}-wal`;
+  // Checkpoints are the checkpoint thread's work, not the commits', but for the restart below.
+  const ready = (async () => {
+    await sql`pragma wal_autocheckpoint = 0`.execute(store.db);
+    await sql.raw(`pragma journal_size_limit = ${WAL_RESTART_BYTES / 2}`).execute(store.db);
+  })();
+  /** Restarts the WAL when it has passed its bound; one that cannot now is tried after the next batch. */
+  const boundWal = async (): Promise<void> => {
+    let size: number;
+    try {
+      size = statSync(wal).size;
+    } catch {
+      return;
+    }
+    if (size < WAL_RESTART_BYTES) return;
+    // One connection hold for the three, so no commit runs in between with the short wait.
+    await store.db
+      .connection()
+      .execute(async (connection) => {
+        try {
+          // A short wait: commits queue behind it, and a busy restart is only postponed.
+          await sql.raw(`pragma busy_timeout = ${RESTART_WAIT_MS}`).execute(connection);
+          await sql`pragma wal_checkpoint(RESTART)`.execute(connection);
+        } finally {
+          await sql`pragma busy_timeout = 5000`.execute(connection);
+        }
+      })
+      .catch(() => {
+        // Busy: the next batch tries again.
+      });
+  };
+  // Closing waits for a restart under way, which holds the connection.
+  let bounding: Promise<void> = Promise.resolve();
   port.on('message', async (request: CommitRequest) => {
     await ready;
     if (request.type === 'close') {
+      await bounding;
       await store.close();
       port.close();
       return;
@@ -74,5 +119,7 @@ if (port && role === 'checkpoint') {
       };
     }
     port.postMessage(reply);
+    bounding = boundWal();
+    await bounding;
   });
 }
