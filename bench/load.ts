@@ -100,7 +100,13 @@ interface Measured {
   cpuMs: number;
 }
 
-async function runAutocannon(base: string, target: Target, body: string, seconds: number): Promise<Measured> {
+async function runAutocannon(
+  base: string,
+  target: Target,
+  body: string,
+  seconds: number,
+  amount?: number,
+): Promise<Measured> {
   const before = process.cpuUsage();
   let i = 0;
   const setupRequest =
@@ -113,7 +119,7 @@ async function runAutocannon(base: string, target: Target, body: string, seconds
   const result = await autocannon({
     url: base + ('fixed' in target ? target.fixed : ''),
     connections: CONNECTIONS,
-    duration: seconds,
+    ...(amount ? { amount } : { duration: seconds }),
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body,
@@ -133,8 +139,10 @@ async function runAutocannon(base: string, target: Target, body: string, seconds
 
 const lua = (value: string) => JSON.stringify(value); // a JSON string is a valid Lua string here
 
+const DONE = 'tessera-bench: share answered';
+
 /** wrk's Lua script: the method, body and header, and per request a path of its own when asked. */
-function wrkScript(target: Target, body: string): string {
+function wrkScript(target: Target, body: string, amount?: number): string {
   const lines = [
     'wrk.method = "POST"',
     `wrk.body = ${lua(body)}`,
@@ -157,6 +165,18 @@ function wrkScript(target: Target, body: string): string {
       'end',
     );
   }
+  if (amount) {
+    // wrk runs for a time, not a number of requests: each thread stops at its share and says so,
+    // and on hearing it from all of them the bench interrupts wrk, which then reports.
+    lines.push(
+      'local answered = 0',
+      `local share = ${Math.ceil(amount / WRK_THREADS)}`,
+      'function response()',
+      '  answered = answered + 1',
+      `  if answered == share then io.write("${DONE}\\n"); io.flush(); wrk.thread:stop() end`,
+      'end',
+    );
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -168,21 +188,42 @@ function wrkMs(text: string): number {
   return value * { us: 0.001, ms: 1, s: 1000, m: 60_000 }[match[2] as 'us' | 'ms' | 's' | 'm'];
 }
 
-async function runWrk(base: string, target: Target, body: string, seconds: number): Promise<Measured> {
+async function runWrk(
+  base: string,
+  target: Target,
+  body: string,
+  seconds: number,
+  amount?: number,
+): Promise<Measured> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-wrk-'));
   try {
     const script = join(dir, 'post.lua');
-    writeFileSync(script, wrkScript(target, body));
+    writeFileSync(script, wrkScript(target, body, amount));
     const url = base + ('fixed' in target ? target.fixed : '/');
-    const args = ['-t', String(WRK_THREADS), '-c', String(CONNECTIONS), '-d', `${seconds}s`];
+    const args = [
+      '-t',
+      String(WRK_THREADS),
+      '-c',
+      String(CONNECTIONS),
+      '-d',
+      `${amount ? 86_400 : seconds}s`,
+    ];
     args.push('--latency', '-s', script, url);
-    // The shell's `times` reports the CPU its children (wrk) used, once wrk has exited.
-    const child = spawn('sh', ['-c', `"$0" "$@"; code=$?; times >&2; exit $code`, WRK as string, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    // The shell's `times` reports the CPU its children (wrk) used, once wrk has exited; it names
+    // wrk's process first, to be interrupted when a number of requests was asked for.
+    const shell = `"$0" "$@" & pid=$!; echo "wrk $pid" >&2; wait $pid; code=$?; times >&2; exit $code`;
+    const child = spawn('sh', ['-c', shell, WRK as string, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stdout.on('data', (d) => (out += d));
+    let interrupted = false;
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (amount && !interrupted && out.split(DONE).length > WRK_THREADS) {
+        interrupted = true;
+        const pid = Number(/^wrk (\d+)/m.exec(err)?.[1]);
+        if (pid > 0) process.kill(pid, 'SIGINT');
+      }
+    });
     child.stderr.on('data', (d) => (err += d));
     const [code] = await once(child, 'exit');
     if (code !== 0) throw new Error(`wrk failed (${code}): ${err}${out}`);
@@ -211,13 +252,21 @@ async function runWrk(base: string, target: Target, body: string, seconds: numbe
 
 export async function load(
   scenario: string,
-  options: { base: string; target: Target; body: string; seconds?: number; server: Started },
+  options: {
+    base: string;
+    target: Target;
+    body: string;
+    /** how long to run (BENCH_SECONDS by default), or how many requests to answer */
+    seconds?: number;
+    amount?: number;
+    server: Started;
+  },
 ): Promise<Row> {
   const cpuBefore = cpuMs(options.server.child.pid);
   const startedAt = performance.now();
   const seconds = options.seconds ?? SECONDS;
   const run = WRK ? runWrk : runAutocannon;
-  const result = await run(options.base, options.target, options.body, seconds);
+  const result = await run(options.base, options.target, options.body, seconds, options.amount);
   const cpuAfter = cpuMs(options.server.child.pid);
   const elapsedMs = performance.now() - startedAt;
   const serverMs = cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore;
