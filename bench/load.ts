@@ -33,8 +33,13 @@ export interface Started {
   lines: AsyncIterator<string>;
 }
 
+/**
+ * Starts a server script; BENCH_SERVER_NODE_ARGS adds Node options of its own (a profile:
+ * `--cpu-prof --cpu-prof-dir=DIR`, which Node refuses in NODE_OPTIONS).
+ */
 export async function start(script: string, env: Record<string, string> = {}): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  const extra = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', script], {
     cwd: new URL('..', import.meta.url).pathname,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
