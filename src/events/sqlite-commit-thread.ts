@@ -19,7 +19,13 @@ export interface CommitThread {
   close(): Promise<void>;
 }
 
-function startWorker(url: string, role: 'commit' | 'checkpoint'): Worker {
+export interface CommitThreadOptions {
+  /** WAL size past which the commit thread restarts the log (default WAL_RESTART_BYTES) */
+  walRestartBytes?: number;
+}
+
+function startWorker(url: string, role: 'commit' | 'checkpoint', options: CommitThreadOptions = {}): Worker {
+  const workerData = { url, role, ...options };
   const self = import.meta.url;
   if (self.endsWith('.ts')) {
     // Run from TypeScript sources (tsx): the worker registers the same loader before its import.
@@ -27,13 +33,13 @@ function startWorker(url: string, role: 'commit' | 'checkpoint'): Worker {
     const tsx = import.meta.resolve('tsx/esm/api');
     return new Worker(
       `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`,
-      { eval: true, workerData: { url, role } },
+      { eval: true, workerData },
     );
   }
-  return new Worker(new URL('./sqlite-commit-worker.js', self), { workerData: { url, role } });
+  return new Worker(new URL('./sqlite-commit-worker.js', self), { workerData });
 }
 
-export function createCommitThread(url: string): CommitThread {
+export function createCommitThread(url: string, options: CommitThreadOptions = {}): CommitThread {
   let worker: Worker | null = null;
   let checkpointer: Worker | null = null;
   let nextId = 1;
@@ -56,7 +62,7 @@ export function createCommitThread(url: string): CommitThread {
       });
       checkpointer = started;
     }
-    const started = startWorker(url, 'commit');
+    const started = startWorker(url, 'commit', options);
     started.on('message', (reply: CommitReply) => {
       const w = waiting.get(reply.id);
       if (!w) return;

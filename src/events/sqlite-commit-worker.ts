@@ -42,7 +42,11 @@ export const WAL_RESTART_BYTES = 64 * 1024 * 1024;
 const RESTART_WAIT_MS = 100;
 
 const port = parentPort;
-const { url, role } = (workerData ?? {}) as { url: string; role?: 'commit' | 'checkpoint' };
+const {
+  url,
+  role,
+  walRestartBytes = WAL_RESTART_BYTES,
+} = (workerData ?? {}) as { url: string; role?: 'commit' | 'checkpoint'; walRestartBytes?: number };
 if (port && role === 'checkpoint') {
   const sqlite = new SQLite(url.slice('sqlite:'.length));
   sqlite.pragma('busy_timeout = 5000');
@@ -64,7 +68,7 @@ if (port && role === 'checkpoint') {
   // Checkpoints are the checkpoint thread's work, not the commits', but for the restart below.
   const ready = (async () => {
     await sql`pragma wal_autocheckpoint = 0`.execute(store.db);
-    await sql.raw(`pragma journal_size_limit = ${WAL_RESTART_BYTES / 2}`).execute(store.db);
+    await sql.raw(`pragma journal_size_limit = ${Math.floor(walRestartBytes / 2)}`).execute(store.db);
   })();
   /** Restarts the WAL when it has passed its bound; one that cannot now is tried after the next batch. */
   const boundWal = async (): Promise<void> => {
@@ -74,7 +78,7 @@ if (port && role === 'checkpoint') {
     } catch {
       return;
     }
-    if (size < WAL_RESTART_BYTES) return;
+    if (size < walRestartBytes) return;
     // One connection hold for the three, so no commit runs in between with the short wait.
     await store.db
       .connection()
