@@ -1,10 +1,10 @@
 /**
  * Runs event commits on a worker thread (sqlite-commit-worker.ts) for a SQLite file, and WAL
- * checkpoints on another. While the
- * worker writes and fsyncs one batch, the request thread goes on serving and gathers the next
+ * checkpoints on another. While the worker writes and fsyncs one batch, the request thread goes on serving and gathers the next
  * one, so batches grow with the commit latency, as they do on PostgreSQL. An in-memory database
  * cannot be shared with another connection, so it is committed in-thread instead (events.ts).
  */
+import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { UsageBatch } from '../keys/key-usage.js';
 import type { BatchOutcome, EventWrite } from './event-store.js';
@@ -24,8 +24,44 @@ export interface CommitThreadOptions {
   walRestartBytes?: number;
 }
 
-function startWorker(url: string, role: 'commit' | 'checkpoint', options: CommitThreadOptions = {}): Worker {
-  const workerData = { url, role, ...options };
+export const CHECKPOINT_EVERY_MS = 250;
+
+/**
+ * The checkpoint thread, whole: every quarter second it copies the WAL into the database
+ * (PASSIVE: beside the writer, never blocking it), so no commit ever waits for a checkpoint of a
+ * thousand pages, as SQLite's automatic checkpoint would make it. Plain JavaScript needing only
+ * the driver: it loads neither the TypeScript loader nor the store's modules, which would cost
+ * the process tens of megabytes of memory for a timer.
+ */
+const CHECKPOINT_PROGRAM = `
+const { parentPort, workerData } = require('node:worker_threads');
+const SQLite = require(workerData.driver);
+const sqlite = new SQLite(workerData.path);
+sqlite.pragma('busy_timeout = 5000');
+const timer = setInterval(() => {
+  try {
+    sqlite.pragma('wal_checkpoint(PASSIVE)');
+  } catch {
+    // Busy or interrupted: the next round tries again.
+  }
+}, workerData.everyMs);
+parentPort.on('message', () => {
+  clearInterval(timer);
+  sqlite.close();
+  parentPort.close();
+});
+`;
+
+function startCheckpointer(url: string): Worker {
+  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+  return new Worker(CHECKPOINT_PROGRAM, {
+    eval: true,
+    workerData: { driver, path: url.slice('sqlite:'.length), everyMs: CHECKPOINT_EVERY_MS },
+  });
+}
+
+function startWorker(url: string, options: CommitThreadOptions = {}): Worker {
+  const workerData = { url, ...options };
   const self = import.meta.url;
   if (self.endsWith('.ts')) {
     // Run from TypeScript sources (tsx): the worker registers the same loader before its import.
@@ -53,7 +89,7 @@ export function createCommitThread(url: string, options: CommitThreadOptions = {
   function ensureWorker(): Worker {
     if (worker) return worker;
     if (!checkpointer) {
-      const started = startWorker(url, 'checkpoint');
+      const started = startCheckpointer(url);
       // Neither thread keeps the process alive: a commit in flight has acknowledged nothing yet.
       started.unref();
       started.on('error', () => {});
@@ -62,7 +98,7 @@ export function createCommitThread(url: string, options: CommitThreadOptions = {
       });
       checkpointer = started;
     }
-    const started = startWorker(url, 'commit', options);
+    const started = startWorker(url, options);
     started.on('message', (reply: CommitReply) => {
       const w = waiting.get(reply.id);
       if (!w) return;

@@ -3,11 +3,8 @@
  * commit (synchronous=FULL) and the writing itself never stall the thread that serves requests.
  * It runs the very `commitEvents` the other dialects run in-thread.
  *
- * With `role: 'checkpoint'` the same file is the checkpoint thread: it copies the WAL into the
- * database every quarter second (PASSIVE: beside the writer, never blocking it), so no commit
- * ever waits for a checkpoint of a thousand pages, as SQLite's automatic checkpoint would make it.
- *
- * A PASSIVE checkpoint copies the log but never restarts it while commits keep coming, so under
+ * The checkpoint thread (sqlite-commit-thread.ts) copies the WAL into the database beside it; a
+ * PASSIVE checkpoint copies the log but never restarts it while commits keep coming, so under
  * steady load the WAL would grow without bound (and reads, which search it, slow down). So the
  * commit thread itself, between two batches, restarts the log once it passes WAL_RESTART_BYTES:
  * nothing else writes events meanwhile, the checkpoint thread has already copied nearly all of
@@ -18,7 +15,6 @@
 
 import { statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { type UsageBatch, writeUsage } from '../keys/key-usage.js';
 import { openStore } from '../store/connect.js';
@@ -35,34 +31,17 @@ export type CommitReply =
   /** code: the driver's error code (SQLITE_…), so the request thread can tell what failed */
   | { id: number; ok: false; message: string; code?: string };
 
-export const CHECKPOINT_EVERY_MS = 250;
 /** WAL size past which the commit thread restarts the log between batches (64 MiB). */
 export const WAL_RESTART_BYTES = 64 * 1024 * 1024;
 /** How long a restart waits for a reader or the checkpoint thread before the next batch goes first. */
 const RESTART_WAIT_MS = 100;
 
 const port = parentPort;
-const {
-  url,
-  role,
-  walRestartBytes = WAL_RESTART_BYTES,
-} = (workerData ?? {}) as { url: string; role?: 'commit' | 'checkpoint'; walRestartBytes?: number };
-if (port && role === 'checkpoint') {
-  const sqlite = new SQLite(url.slice('sqlite:'.length));
-  sqlite.pragma('busy_timeout = 5000');
-  const timer = setInterval(() => {
-    try {
-      sqlite.pragma('wal_checkpoint(PASSIVE)');
-    } catch {
-      // Busy or interrupted: the next round tries again.
-    }
-  }, CHECKPOINT_EVERY_MS);
-  port.on('message', () => {
-    clearInterval(timer);
-    sqlite.close();
-    port.close();
-  });
-} else if (port) {
+const { url, walRestartBytes = WAL_RESTART_BYTES } = (workerData ?? {}) as {
+  url: string;
+  walRestartBytes?: number;
+};
+if (port) {
   const store = openStore({ url });
   const wal = `${url.slice('sqlite:'.length)}-wal`;
   // Checkpoints are the checkpoint thread's work, not the commits', but for the restart below.
