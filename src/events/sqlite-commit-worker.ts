@@ -1,7 +1,8 @@
 /**
  * The SQLite commit thread: commits event batches on its own connection, so the fsync of each
  * commit (synchronous=FULL) and the writing itself never stall the thread that serves requests.
- * It runs the very `commitEvents` the other dialects run in-thread.
+ * It commits with prepared statements (sqlite-event-commit.ts) that count exactly as
+ * `commitEvents` does in-thread on the other dialects (one suite of tests runs against both).
  *
  * The checkpoint thread (sqlite-commit-thread.ts) copies the WAL into the database beside it; a
  * PASSIVE checkpoint copies the log but never restarts it while commits keep coming, so under
@@ -19,7 +20,7 @@ import { sql } from 'kysely';
 import { type UsageBatch, writeUsage } from '../keys/key-usage.js';
 import { openStore } from '../store/connect.js';
 import type { EventWrite } from './event-store.js';
-import { commitEvents } from './event-store.js';
+import { createSqliteCommit } from './sqlite-event-commit.js';
 
 export type CommitRequest =
   | { type: 'commit'; id: number; writes: EventWrite[] }
@@ -43,6 +44,7 @@ const { url, walRestartBytes = WAL_RESTART_BYTES } = (workerData ?? {}) as {
 };
 if (port) {
   const store = openStore({ url });
+  const commitPrepared = createSqliteCommit(store.sqlite as NonNullable<typeof store.sqlite>);
   const wal = `${url.slice('sqlite:'.length)}-wal`;
   // Checkpoints are the checkpoint thread's work, not the commits', but for the restart below.
   const ready = (async () => {
@@ -90,7 +92,10 @@ if (port) {
         await writeUsage(store.db, request.batch);
         reply = { id: request.id, ok: true, selectionsCounted: 0, rewardsCounted: 0 };
       } else {
-        reply = { id: request.id, ok: true, ...(await commitEvents(store.db, request.writes)) };
+        const { writes } = request;
+        // Holding the connection: no transaction of `db` (key usage) is open meanwhile.
+        const outcome = await store.db.connection().execute(async () => commitPrepared(writes));
+        reply = { id: request.id, ok: true, ...outcome };
       }
     } catch (error) {
       const code = (error as { code?: unknown }).code;

@@ -15,6 +15,12 @@ export interface Store {
   url: string;
   schema?: string;
   /**
+   * SQLite: the driver's own connection under `db`, for a thread that runs prepared statements
+   * of its own (the commit thread). Only while holding `db.connection()`, so that none of them
+   * lands inside a transaction `db` has open.
+   */
+  sqlite?: SQLite.Database;
+  /**
    * Runs `work` while no other holder of the same lock runs, in any process on this database
    * (PostgreSQL: a session advisory lock; SQLite, which one server serves: within this process).
    */
@@ -168,6 +174,7 @@ export function openStore(options: StoreOptions): Store {
       db,
       dialect,
       url: options.url,
+      sqlite,
       exclusively: (lock, work) => inProcess.run(lock, work),
       close: () => db.destroy(),
     };
