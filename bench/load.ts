@@ -55,7 +55,7 @@ export async function stop(server: Started): Promise<Record<string, unknown> | n
   const next = await Promise.race([
     server.lines.next(),
     new Promise<IteratorResult<string>>((resolve) =>
-      setTimeout(() => resolve({ done: true, value: '' }), 10_000),
+      setTimeout(() => resolve({ done: true, value: '' }), 30_000),
     ),
   ]);
   if (server.child.exitCode === null) await once(server.child, 'exit');
