@@ -1,140 +1,51 @@
 /**
- * `npm run bench`: in one run on this machine, the runtime API against a bare node:http server.
+ * `npm run bench`: in one run on this machine, the runtime API against two floors.
  *
  * 1. A bare node:http server answering a fixed JSON body: the ceiling of this machine, Node and
  *    the load generator.
- * 2. Tessera on a fresh SQLite file with durable events (WAL, synchronous=FULL, group commit),
- *    one account, a running agent, a goal and a REST key; then, each with autocannon at
- *    BENCH_CONNECTIONS (50) keep-alive connections for BENCH_SECONDS (10):
+ * 2. The durable floor (bench/durable-floor.ts): a bare node:http server that parses the body and
+ *    appends one row per request through Tessera's own group commit and SQLite commit thread
+ *    (WAL, synchronous=FULL), nothing else of Tessera: what a durable answer costs here.
+ * 3. Tessera on a fresh SQLite file with durable events, one account, a running agent, a goal and
+ *    a REST key; then, each at BENCH_CONNECTIONS (50) keep-alive connections for BENCH_SECONDS (10):
  *    - a selection for a NEW session on every request (a state write and a counted selection),
  *    - a selection for one repeated session (sticky, nothing to write),
  *    - a reward for a session selected in the first scenario (a credited conversion), each once.
- * 3. What counting key usage costs: two Tessera servers, one counting and one not
+ * 4. The durable floor and Tessera's three scenarios again on PostgreSQL (one server, a fresh
+ *    schema dropped after) when TESSERA_BENCH_POSTGRES_URL (default the local test database) is
+ *    reachable; a line says so when it is not.
+ * 5. What counting key usage costs: two Tessera servers, one counting and one not
  *    (BENCH_KEY_USAGE=off), take turns on the repeated-session selection (the fastest path, where
  *    a fixed cost shows most), BENCH_USAGE_ROUNDS (10) rounds of BENCH_USAGE_SECONDS (4) in ABBA
  *    order; requests/s and server CPU per request over all rounds are compared.
- * 4. The key-verification micro-benchmark (bench/key-verify.ts), with the cost of counting a use.
+ * 6. The key-verification micro-benchmark (bench/key-verify.ts), with the cost of counting a use.
  *
- * Each server runs in its own process; the load generator runs in this one. Beside requests/s
- * and latency, each scenario prints the CPU the server and the load generator used (in cores):
- * on a small machine they share, it tells a server that is busy from one that is waiting.
+ * The load generator is wrk when installed (one thread, BENCH_WRK_THREADS; a Lua script names a
+ * new session per request), autocannon (in this process) otherwise or with
+ * BENCH_LOAD_GENERATOR=autocannon. Each server runs in its own process. Beside requests/s and
+ * latency, each scenario prints the CPU the server and the load generator used (in cores): on a
+ * small machine they share, it tells a server that is busy from one that is waiting.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import autocannon from 'autocannon';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { printKeyVerify, runKeyVerifyBench } from './key-verify.js';
+import {
+  CONNECTIONS,
+  GENERATOR,
+  load,
+  type Row,
+  SECONDS,
+  type Started,
+  start,
+  stop,
+  WARMUP_SECONDS,
+} from './load.js';
 
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
+const POSTGRES = process.env.TESSERA_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-interface Started {
-  child: ChildProcess;
-  info: Record<string, unknown>;
-  lines: AsyncIterator<string>;
-}
+const ms = (value: number) => (value < 10 ? value.toFixed(2) : value.toFixed(1));
 
-async function start(script: string, env: Record<string, string> = {}): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    cwd: new URL('..', import.meta.url).pathname,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]();
-  const first = await lines.next();
-  if (first.done) throw new Error(`${script} exited before it was ready`);
-  return { child, info: JSON.parse(first.value), lines };
-}
-
-async function stop(server: Started): Promise<Record<string, unknown> | null> {
-  server.child.kill('SIGTERM');
-  const next = await Promise.race([
-    server.lines.next(),
-    new Promise<IteratorResult<string>>((resolve) =>
-      setTimeout(() => resolve({ done: true, value: '' }), 10_000),
-    ),
-  ]);
-  if (server.child.exitCode === null) await once(server.child, 'exit');
-  return next.done ? null : JSON.parse(next.value);
-}
-
-/** CPU time (user + system, ms) a process has used so far, from /proc (Linux). */
-function cpuMs(pid: number | undefined): number | null {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return null;
-  }
-}
-
-interface Row {
-  scenario: string;
-  /** server CPU per request, µs */
-  cpuPerRequest: number | null;
-  /** CPU the server and the load generator used, in cores (1 = one core busy all the time) */
-  serverCores: number | null;
-  loadCores: number;
-  requestsPerSecond: number;
-  p50: number;
-  p99: number;
-  requests: number;
-  non2xx: number;
-  errors: number;
-}
-
-type SetupRequest = (request: { path?: string; [k: string]: unknown }) => {
-  path?: string;
-  [k: string]: unknown;
-};
-
-async function load(
-  scenario: string,
-  options: { url: string; body: string; path?: (i: number) => string; seconds?: number; server: Started },
-): Promise<Row> {
-  const cpuBefore = cpuMs(options.server.child.pid);
-  const loadBefore = process.cpuUsage();
-  const startedAt = performance.now();
-  let i = 0;
-  const setupRequest: SetupRequest | undefined = options.path
-    ? (request) => {
-        request.path = (options.path as (i: number) => string)(i++);
-        return request;
-      }
-    : undefined;
-  const result = await autocannon({
-    url: options.url,
-    connections: CONNECTIONS,
-    duration: options.seconds ?? SECONDS,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: options.body,
-    ...(setupRequest ? { requests: [{ setupRequest } as never] } : {}),
-  });
-  const cpuAfter = cpuMs(options.server.child.pid);
-  const elapsedMs = performance.now() - startedAt;
-  const generatorCpu = process.cpuUsage(loadBefore);
-  return {
-    scenario,
-    serverCores: cpuBefore === null || cpuAfter === null ? null : (cpuAfter - cpuBefore) / elapsedMs,
-    loadCores: (generatorCpu.user + generatorCpu.system) / 1000 / elapsedMs,
-    cpuPerRequest:
-      cpuBefore === null || cpuAfter === null
-        ? null
-        : ((cpuAfter - cpuBefore) * 1000) / result.requests.total,
-    requestsPerSecond: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    requests: result.requests.total,
-    non2xx: result.non2xx,
-    errors: result.errors + result.timeouts,
-  };
-}
-
-function print(rows: Row[], bare: Row): void {
+function print(title: string, rows: Row[], bare: Row, floor: Row | null): void {
   const header = [
     'scenario',
     'requests/s',
@@ -143,50 +54,78 @@ function print(rows: Row[], bare: Row): void {
     'requests',
     'non-2xx',
     'errors',
-    'req/s vs bare',
+    'vs bare',
+    'vs floor',
     'server CPU µs/req',
+    'CPU vs bare',
     'server cores',
     'load gen cores',
   ];
   const cells = rows.map((r) => [
     r.scenario,
     Math.round(r.requestsPerSecond).toLocaleString('en-US'),
-    String(r.p50),
-    String(r.p99),
+    ms(r.p50),
+    ms(r.p99),
     r.requests.toLocaleString('en-US'),
     String(r.non2xx),
     String(r.errors),
     (r.requestsPerSecond / bare.requestsPerSecond).toFixed(2),
+    floor ? (r.requestsPerSecond / floor.requestsPerSecond).toFixed(2) : '-',
     r.cpuPerRequest === null ? '?' : r.cpuPerRequest.toFixed(0),
+    r.cpuPerRequest === null || bare.cpuPerRequest === null
+      ? '?'
+      : (r.cpuPerRequest / bare.cpuPerRequest).toFixed(2),
     r.serverCores === null ? '?' : r.serverCores.toFixed(2),
     r.loadCores.toFixed(2),
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...cells.map((row) => row[c].length)));
   const line = (row: string[]) =>
     row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
-  console.log(`\nRuntime API at ${CONNECTIONS} keep-alive connections, ${SECONDS} s each (autocannon)`);
+  console.log(`\n${title}`);
   console.log(line(header));
   for (const row of cells) console.log(line(row));
 }
 
-async function main(): Promise<void> {
-  console.log(`node ${process.version}, ${(await import('node:os')).cpus().length} CPUs`);
-  const rows: Row[] = [];
-  const selection = JSON.stringify({ commands: [{ a: 'a-bench' }] });
-  const reward = JSON.stringify({ commands: [{ g: 'g-bench' }] });
+type EventStats = Record<string, number>;
 
-  const bareServer = await start('bench/bare-server.ts');
-  const bareUrl = `http://127.0.0.1:${bareServer.info.port}/`;
-  await load('warm-up', { url: bareUrl, body: selection, seconds: WARMUP_SECONDS, server: bareServer });
-  const bare = await load('bare node:http, fixed JSON', {
-    url: bareUrl,
+function describeCommits(name: string, final: Record<string, unknown> | null): string {
+  const e = (final?.events ?? {}) as EventStats;
+  if (!e.batches) return `${name}: no commit figures`;
+  return (
+    `${name}: ${e.batches.toLocaleString('en-US')} group commits of ${e.items.toLocaleString('en-US')} writes ` +
+    `(${(e.items / e.batches).toFixed(1)} per commit), ${(e.commitMs / e.batches).toFixed(1)} ms per commit on average, ` +
+    `${e.maxCommitMs.toFixed(0)} ms at most` +
+    (e.selectionsCounted !== undefined
+      ? `; ${e.selectionsCounted} selections and ${e.rewardsCounted} rewards counted`
+      : '')
+  );
+}
+
+const selection = JSON.stringify({ commands: [{ a: 'a-bench' }] });
+const reward = JSON.stringify({ commands: [{ g: 'g-bench' }] });
+
+/** The durable floor, then Tessera's three scenarios, on one store (`env` picks it). */
+async function durableScenarios(
+  env: Record<string, string>,
+): Promise<{ floor: Row; fresh: Row; repeated: Row; rewarded: Row; notes: string[] }> {
+  const floorServer = await start('bench/durable-floor.ts', env);
+  const floorBase = `http://127.0.0.1:${floorServer.info.port}`;
+  await load('warm-up', {
+    base: floorBase,
+    target: { fixed: '/' },
     body: selection,
-    server: bareServer,
+    seconds: WARMUP_SECONDS,
+    server: floorServer,
   });
-  rows.push(bare);
-  await stop(bareServer);
+  const floor = await load('durable floor, one row', {
+    base: floorBase,
+    target: { fixed: '/' },
+    body: selection,
+    server: floorServer,
+  });
+  const floorFinal = await stop(floorServer);
 
-  const tessera = await start('bench/tessera-server.ts');
+  const tessera = await start('bench/tessera-server.ts', env);
   const { port, account, key } = tessera.info as { port: number; account: string; key: string };
   const base = `http://127.0.0.1:${port}`;
   const path = (session: string) =>
@@ -200,49 +139,142 @@ async function main(): Promise<void> {
   });
   if (first.status !== 200) throw new Error(`Tessera answered ${first.status}: ${await first.text()}`);
   await load('warm-up', {
-    url: base,
+    base,
+    target: { prefix: path('warm-') },
     body: selection,
-    path: (i) => path(`warm-${i}`),
     seconds: WARMUP_SECONDS,
     server: tessera,
   });
-
   const fresh = await load('selection, new session', {
-    url: base,
+    base,
+    target: { prefix: path('new-') },
     body: selection,
-    path: (i) => path(`new-${i}`),
     server: tessera,
   });
-  rows.push(fresh);
   const repeated = await load('selection, repeated session', {
-    url: base + path('repeated'),
+    base,
+    target: { fixed: path('repeated') },
     body: selection,
     server: tessera,
   });
-  rows.push(repeated);
   // Each request credits a session of the first scenario once; past its count they repeat (answer 0).
-  const selected = fresh.requests;
   const rewarded = await load('reward, selected session', {
-    url: base,
+    base,
+    target: { prefix: path('new-'), cycle: Math.max(1, fresh.requests) },
     body: reward,
-    path: (i) => path(`new-${i % selected}`),
     server: tessera,
   });
-  rows.push(rewarded);
   const final = await stop(tessera);
+  return {
+    floor,
+    fresh,
+    repeated,
+    rewarded,
+    notes: [describeCommits('Durable floor', floorFinal), describeCommits('Tessera', final)],
+  };
+}
 
-  print(rows, bare);
-  const events = (final?.events ?? {}) as Record<string, number>;
+async function postgresReachable(): Promise<string | null> {
+  const client = new pg.Client({ connectionString: POSTGRES, connectionTimeoutMillis: 2_000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: POSTGRES });
+  await client.connect();
+  try {
+    await client.query(`drop schema if exists ${schema} cascade`);
+  } finally {
+    await client.end();
+  }
+}
+
+async function main(): Promise<void> {
+  const os = await import('node:os');
   console.log(
-    `Durable writes: ${events.batches ?? '?'} group commits of ${events.items ?? '?'} requests ` +
-      `(${events.batches ? (events.items / events.batches).toFixed(1) : '?'} per commit); ` +
-      `${events.selectionsCounted ?? '?'} selections and ${events.rewardsCounted ?? '?'} rewards counted; ` +
-      `commit time ${events.batches ? (events.commitMs / events.batches).toFixed(1) : '?'} ms on average, ${events.maxCommitMs?.toFixed(0) ?? '?'} ms at most.`,
+    `node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load generator: ${GENERATOR}, ` +
+      `${CONNECTIONS} connections, ${SECONDS} s per scenario, ${new Date().toISOString().slice(0, 16)} UTC, ` +
+      `load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
   );
-  const target = fresh.requestsPerSecond / bare.requestsPerSecond;
+
+  const bareServer = await start('bench/bare-server.ts');
+  const bareBase = `http://127.0.0.1:${bareServer.info.port}`;
+  await load('warm-up', {
+    base: bareBase,
+    target: { fixed: '/' },
+    body: selection,
+    seconds: WARMUP_SECONDS,
+    server: bareServer,
+  });
+  const bare = await load('bare node:http, fixed JSON', {
+    base: bareBase,
+    target: { fixed: '/' },
+    body: selection,
+    server: bareServer,
+  });
+  await stop(bareServer);
+
+  const lite = await durableScenarios({});
+  const liteRows = [bare, lite.floor, lite.fresh, lite.repeated, lite.rewarded];
+  print(
+    `SQLite (WAL, synchronous=FULL), ${CONNECTIONS} keep-alive connections, ${SECONDS} s each (${GENERATOR})`,
+    liteRows,
+    bare,
+    lite.floor,
+  );
+  for (const note of lite.notes) console.log(note);
+  const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  const ratio = (a: Row, b: Row) => a.requestsPerSecond / b.requestsPerSecond;
+  const cpuRatio =
+    lite.repeated.cpuPerRequest !== null && bare.cpuPerRequest !== null
+      ? lite.repeated.cpuPerRequest / bare.cpuPerRequest
+      : Number.NaN;
+  console.log('Targets (SQLite, in this run):');
   console.log(
-    `Target (SQLite, durable events): selection ≥ 0.5 × bare and p99 < 20 ms → new session ${target.toFixed(2)} × bare, p99 ${fresh.p99} ms: ${target >= 0.5 && fresh.p99 < 20 ? 'met' : 'NOT met'}`,
+    `  repeated session ≥ 0.6 × bare: ${ratio(lite.repeated, bare).toFixed(2)} (${verdict(ratio(lite.repeated, bare) >= 0.6)}); ` +
+      `server CPU ≤ 2 × bare's: ${cpuRatio.toFixed(2)} × (${verdict(cpuRatio <= 2)})`,
   );
+  for (const row of [lite.fresh, lite.rewarded]) {
+    const f = ratio(row, lite.floor);
+    const b = ratio(row, bare);
+    console.log(
+      `  ${row.scenario} ≥ 0.75 × durable floor and ≥ 0.35 × bare: ${f.toFixed(2)} and ${b.toFixed(2)} (${verdict(f >= 0.75 && b >= 0.35)})`,
+    );
+  }
+  const worst = Math.max(...liteRows.map((r) => r.p99));
+  console.log(`  p99 < 20 ms everywhere: highest ${ms(worst)} ms (${verdict(worst < 20)})`);
+
+  const unreachable = await postgresReachable();
+  if (unreachable) {
+    console.log(
+      `\nPostgreSQL: skipped, ${POSTGRES.replace(/:[^:@/]*@/, ':***@')} is not reachable (${unreachable})`,
+    );
+  } else {
+    const schema = `bench_${randomBytes(4).toString('hex')}`;
+    try {
+      const pgRun = await durableScenarios({ BENCH_DATABASE_URL: POSTGRES, BENCH_DATABASE_SCHEMA: schema });
+      print(
+        `PostgreSQL (one server, schema ${schema}; server CPU is the Node process only), same bare server`,
+        [bare, pgRun.floor, pgRun.fresh, pgRun.repeated, pgRun.rewarded],
+        bare,
+        pgRun.floor,
+      );
+      for (const note of pgRun.notes) console.log(note);
+    } finally {
+      await dropSchema(schema);
+    }
+  }
 
   await usageCost(selection);
   printKeyVerify(await runKeyVerifyBench());
@@ -261,12 +293,15 @@ async function usageCost(selection: string): Promise<void> {
     counted: await start('bench/tessera-server.ts'),
     uncounted: await start('bench/tessera-server.ts', { BENCH_KEY_USAGE: 'off' }),
   };
-  const urlOf = (server: Started) => {
+  const at = (server: Started) => {
     const { port, account, key } = server.info as { port: number; account: string; key: string };
-    return `http://127.0.0.1:${port}/${account}/v3/agent-api?apikey=${encodeURIComponent(key)}&session=repeated`;
+    return {
+      base: `http://127.0.0.1:${port}`,
+      target: { fixed: `/${account}/v3/agent-api?apikey=${encodeURIComponent(key)}&session=repeated` },
+    };
   };
   for (const server of Object.values(servers)) {
-    await load('warm-up', { url: urlOf(server), body: selection, seconds: WARMUP_SECONDS, server });
+    await load('warm-up', { ...at(server), body: selection, seconds: WARMUP_SECONDS, server });
   }
   const throughputCosts: number[] = [];
   const cpuCosts: number[] = [];
@@ -276,7 +311,7 @@ async function usageCost(selection: string): Promise<void> {
     const rows: Partial<Record<'counted' | 'uncounted', Row>> = {};
     for (const name of order) {
       const server = servers[name];
-      rows[name] = await load(name, { url: urlOf(server), body: selection, seconds: turnSeconds, server });
+      rows[name] = await load(name, { ...at(server), body: selection, seconds: turnSeconds, server });
     }
     const on = rows.counted as Row;
     const off = rows.uncounted as Row;

@@ -2,7 +2,8 @@
  * Tessera as `npm start` runs it, on a fresh SQLite file (durable events: WAL, synchronous=FULL),
  * with one account, a running agent, a goal and a REST key. Prints the port, account and key on
  * stdout once listening. Logs at `warn`: per-request info lines would measure the terminal.
- * BENCH_KEY_USAGE=off starts it without key usage counting.
+ * BENCH_KEY_USAGE=off starts it without key usage counting; BENCH_DATABASE_URL (and
+ * BENCH_DATABASE_SCHEMA) put it on another store, BENCH_DATABASE_DIR keeps the SQLite file there.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,8 +13,11 @@ import { createServices } from '../src/app/services.js';
 import { openStore } from '../src/store/connect.js';
 import { migrateToLatest } from '../src/store/migrate.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
-const store = openStore({ url: process.env.BENCH_DATABASE_URL ?? `sqlite:${join(dir, 'tessera.db')}` });
+const dir = process.env.BENCH_DATABASE_DIR ?? mkdtempSync(join(tmpdir(), 'tessera-bench-'));
+const store = openStore({
+  url: process.env.BENCH_DATABASE_URL ?? `sqlite:${join(dir, 'tessera.db')}`,
+  ...(process.env.BENCH_DATABASE_SCHEMA ? { schema: process.env.BENCH_DATABASE_SCHEMA } : {}),
+});
 await migrateToLatest(store);
 // BENCH_KEY_USAGE=off: key usage is not counted (the baseline of its cost).
 const services = createServices(store, {
@@ -46,7 +50,7 @@ async function stop() {
   const stats = services.events.stats();
   const usage = services.keyUsage.stats();
   await services.close();
-  rmSync(dir, { recursive: true, force: true });
+  if (!process.env.BENCH_DATABASE_DIR) rmSync(dir, { recursive: true, force: true });
   process.stdout.write(`${JSON.stringify({ events: stats, usage })}\n`);
   process.exit(0);
 }

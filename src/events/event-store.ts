@@ -67,9 +67,18 @@ function inKeyOrder<T>(rows: Map<string, T>): T[] {
   return [...rows.keys()].sort().map((key) => rows.get(key) as T);
 }
 
-export async function commitEvents(db: Kysely<Database>, writes: EventWrite[]): Promise<BatchOutcome> {
-  // Last write of a session wins: requests for one session are serialized by the caller, so the
-  // later one in the batch carries the later state.
+/**
+ * A batch's rows, each once, in key order: the last state of a session (requests of one session
+ * are serialized by the caller, so the later one in the batch carries the later state), the first
+ * selection and reward of each key. Rows go in key order, tables in one order, so two servers
+ * committing overlapping batches on PostgreSQL take their row locks in the same order and cannot
+ * deadlock.
+ */
+export function dedupeBatch(writes: EventWrite[]): {
+  visitors: VisitorWrite[];
+  selections: SelectionRecord[];
+  rewards: RewardRecord[];
+} {
   const visitors = new Map<string, VisitorWrite>();
   const selections = new Map<string, SelectionRecord>();
   const rewards = new Map<string, RewardRecord>();
@@ -84,15 +93,18 @@ export async function commitEvents(db: Kysely<Database>, writes: EventWrite[]): 
       if (!rewards.has(key)) rewards.set(key, r);
     }
   }
-  if (visitors.size === 0 && selections.size === 0 && rewards.size === 0) {
+  return { visitors: inKeyOrder(visitors), selections: inKeyOrder(selections), rewards: inKeyOrder(rewards) };
+}
+
+export async function commitEvents(db: Kysely<Database>, writes: EventWrite[]): Promise<BatchOutcome> {
+  const { visitors, selections, rewards } = dedupeBatch(writes);
+  if (visitors.length === 0 && selections.length === 0 && rewards.length === 0) {
     return { selectionsCounted: 0, rewardsCounted: 0 };
   }
-  // Rows go in key order, tables in one order, so two servers committing overlapping batches on
-  // PostgreSQL take their row locks in the same order and cannot deadlock.
   return db.transaction().execute(async (trx) => {
-    await writeVisitors(trx, inKeyOrder(visitors));
-    const selectionsCounted = await writeSelections(trx, inKeyOrder(selections));
-    const rewardsCounted = await writeRewards(trx, inKeyOrder(rewards));
+    await writeVisitors(trx, visitors);
+    const selectionsCounted = await writeSelections(trx, selections);
+    const rewardsCounted = await writeRewards(trx, rewards);
     return { selectionsCounted, rewardsCounted };
   });
 }

@@ -1,11 +1,11 @@
 /**
  * Runs event commits on a worker thread (sqlite-commit-worker.ts) for a SQLite file, and WAL
- * checkpoints on another. While the
- * worker writes and fsyncs one batch, the request thread goes on serving and gathers the next
+ * checkpoints on another. While the worker writes and fsyncs one batch, the request thread goes on serving and gathers the next
  * one, so batches grow with the commit latency, as they do on PostgreSQL. An in-memory database
  * cannot be shared with another connection, so it is committed in-thread instead (events.ts).
  */
 import { Worker } from 'node:worker_threads';
+import { startCheckpointer } from '../store/sqlite-checkpointer.js';
 import type { BatchOutcome, EventWrite } from './event-store.js';
 import type { CommitReply, CommitRequest } from './sqlite-commit-worker.js';
 import type { UsageBatch } from './usage-store.js';
@@ -19,7 +19,13 @@ export interface CommitThread {
   close(): Promise<void>;
 }
 
-function startWorker(url: string, role: 'commit' | 'checkpoint'): Worker {
+export interface CommitThreadOptions {
+  /** WAL size past which the commit thread restarts the log (default WAL_RESTART_BYTES) */
+  walRestartBytes?: number;
+}
+
+function startWorker(url: string, options: CommitThreadOptions = {}): Worker {
+  const workerData = { url, ...options };
   const self = import.meta.url;
   if (self.endsWith('.ts')) {
     // Run from TypeScript sources (tsx): the worker registers the same loader before its import.
@@ -27,13 +33,13 @@ function startWorker(url: string, role: 'commit' | 'checkpoint'): Worker {
     const tsx = import.meta.resolve('tsx/esm/api');
     return new Worker(
       `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`,
-      { eval: true, workerData: { url, role } },
+      { eval: true, workerData },
     );
   }
-  return new Worker(new URL('./sqlite-commit-worker.js', self), { workerData: { url, role } });
+  return new Worker(new URL('./sqlite-commit-worker.js', self), { workerData });
 }
 
-export function createCommitThread(url: string): CommitThread {
+export function createCommitThread(url: string, options: CommitThreadOptions = {}): CommitThread {
   let worker: Worker | null = null;
   let checkpointer: Worker | null = null;
   let nextId = 1;
@@ -47,7 +53,7 @@ export function createCommitThread(url: string): CommitThread {
   function ensureWorker(): Worker {
     if (worker) return worker;
     if (!checkpointer) {
-      const started = startWorker(url, 'checkpoint');
+      const started = startCheckpointer(url);
       // Neither thread keeps the process alive: a commit in flight has acknowledged nothing yet.
       started.unref();
       started.on('error', () => {});
@@ -56,7 +62,7 @@ export function createCommitThread(url: string): CommitThread {
       });
       checkpointer = started;
     }
-    const started = startWorker(url, 'commit');
+    const started = startWorker(url, options);
     started.on('message', (reply: CommitReply) => {
       const w = waiting.get(reply.id);
       if (!w) return;

@@ -1,19 +1,25 @@
 /**
  * The SQLite commit thread: commits event batches on its own connection, so the fsync of each
  * commit (synchronous=FULL) and the writing itself never stall the thread that serves requests.
- * It runs the very `commitEvents` the other dialects run in-thread.
+ * It commits with prepared statements (sqlite-event-commit.ts) that count exactly as
+ * `commitEvents` does in-thread on the other dialects (one suite of tests runs against both).
  *
- * With `role: 'checkpoint'` the same file is the checkpoint thread: it copies the WAL into the
- * database every quarter second (PASSIVE: beside the writer, never blocking it), so no commit
- * ever waits for a checkpoint of a thousand pages, as SQLite's automatic checkpoint would make it.
+ * The checkpoint thread (sqlite-commit-thread.ts) copies the WAL into the database beside it; a
+ * PASSIVE checkpoint copies the log but never restarts it while commits keep coming, so under
+ * steady load the WAL would grow without bound (and reads, which search it, slow down). So the
+ * commit thread itself, between two batches, restarts the log once it passes WAL_RESTART_BYTES:
+ * nothing else writes events meanwhile, the checkpoint thread has already copied nearly all of
+ * it, and readers (single statements) hold their snapshots only for microseconds. The WAL file
+ * stays within about WAL_RESTART_BYTES plus one batch; after a restart journal_size_limit trims
+ * it to half that, so its size tells again how much log there is.
  */
 
+import { statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { openStore } from '../store/connect.js';
 import type { EventWrite } from './event-store.js';
-import { commitEvents } from './event-store.js';
+import { createSqliteCommit } from './sqlite-event-commit.js';
 import { type UsageBatch, writeUsage } from './usage-store.js';
 
 export type CommitRequest =
@@ -26,32 +32,56 @@ export type CommitReply =
   /** code: the driver's error code (SQLITE_…), so the request thread can tell what failed */
   | { id: number; ok: false; message: string; code?: string };
 
-export const CHECKPOINT_EVERY_MS = 250;
+/** WAL size past which the commit thread restarts the log between batches (64 MiB). */
+export const WAL_RESTART_BYTES = 64 * 1024 * 1024;
+/** How long a restart waits for a reader or the checkpoint thread before the next batch goes first. */
+const RESTART_WAIT_MS = 100;
 
 const port = parentPort;
-const { url, role } = (workerData ?? {}) as { url: string; role?: 'commit' | 'checkpoint' };
-if (port && role === 'checkpoint') {
-  const sqlite = new SQLite(url.slice('sqlite:'.length));
-  sqlite.pragma('busy_timeout = 5000');
-  const timer = setInterval(() => {
-    try {
-      sqlite.pragma('wal_checkpoint(PASSIVE)');
-    } catch {
-      // Busy or interrupted: the next round tries again.
-    }
-  }, CHECKPOINT_EVERY_MS);
-  port.on('message', () => {
-    clearInterval(timer);
-    sqlite.close();
-    port.close();
-  });
-} else if (port) {
+const { url, walRestartBytes = WAL_RESTART_BYTES } = (workerData ?? {}) as {
+  url: string;
+  walRestartBytes?: number;
+};
+if (port) {
   const store = openStore({ url });
-  // Checkpoints are the checkpoint thread's work, not the commits'.
-  const ready = sql`pragma wal_autocheckpoint = 0`.execute(store.db);
+  const commitPrepared = createSqliteCommit(store.sqlite as NonNullable<typeof store.sqlite>);
+  const wal = `${url.slice('sqlite:'.length)}-wal`;
+  // Checkpoints are the checkpoint thread's work, not the commits', but for the restart below.
+  const ready = (async () => {
+    await sql`pragma wal_autocheckpoint = 0`.execute(store.db);
+    await sql.raw(`pragma journal_size_limit = ${Math.floor(walRestartBytes / 2)}`).execute(store.db);
+  })();
+  /** Restarts the WAL when it has passed its bound; one that cannot now is tried after the next batch. */
+  const boundWal = async (): Promise<void> => {
+    let size: number;
+    try {
+      size = statSync(wal).size;
+    } catch {
+      return;
+    }
+    if (size < walRestartBytes) return;
+    // One connection hold for the three, so no commit runs in between with the short wait.
+    await store.db
+      .connection()
+      .execute(async (connection) => {
+        try {
+          // A short wait: commits queue behind it, and a busy restart is only postponed.
+          await sql.raw(`pragma busy_timeout = ${RESTART_WAIT_MS}`).execute(connection);
+          await sql`pragma wal_checkpoint(RESTART)`.execute(connection);
+        } finally {
+          await sql`pragma busy_timeout = 5000`.execute(connection);
+        }
+      })
+      .catch(() => {
+        // Busy: the next batch tries again.
+      });
+  };
+  // Closing waits for a restart under way, which holds the connection.
+  let bounding: Promise<void> = Promise.resolve();
   port.on('message', async (request: CommitRequest) => {
     await ready;
     if (request.type === 'close') {
+      await bounding;
       await store.close();
       port.close();
       return;
@@ -62,7 +92,10 @@ if (port && role === 'checkpoint') {
         await writeUsage(store.db, request.batch);
         reply = { id: request.id, ok: true, selectionsCounted: 0, rewardsCounted: 0 };
       } else {
-        reply = { id: request.id, ok: true, ...(await commitEvents(store.db, request.writes)) };
+        const { writes } = request;
+        // Holding the connection: no transaction of `db` (key usage) is open meanwhile.
+        const outcome = await store.db.connection().execute(async () => commitPrepared(writes));
+        reply = { id: request.id, ok: true, ...outcome };
       }
     } catch (error) {
       const code = (error as { code?: unknown }).code;
@@ -74,5 +107,7 @@ if (port && role === 'checkpoint') {
       };
     }
     port.postMessage(reply);
+    bounding = boundWal();
+    await bounding;
   });
 }

@@ -8,12 +8,24 @@ import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
+/**
+ * A SQLite file's own connection, for the one writer that prepares its statements itself (the
+ * commit thread): named here so that the domain speaks of it without importing the driver.
+ */
+export type SqliteConnection = SQLite.Database;
+
 export interface Store {
   db: Kysely<Database>;
   dialect: Dialect;
   /** the connection settings, so a listener (change notifications) can open its own connection */
   url: string;
   schema?: string;
+  /**
+   * SQLite: the driver's own connection under `db`, for a thread that runs prepared statements
+   * of its own (the commit thread). Only while holding `db.connection()`, so that none of them
+   * lands inside a transaction `db` has open.
+   */
+  sqlite?: SqliteConnection;
   /**
    * Runs `work` while no other holder of the same lock runs, in any process on this database
    * (PostgreSQL: a session advisory lock; SQLite, which one server serves: within this process).
@@ -168,6 +180,7 @@ export function openStore(options: StoreOptions): Store {
       db,
       dialect,
       url: options.url,
+      sqlite,
       exclusively: (lock, work) => inProcess.run(lock, work),
       close: () => db.destroy(),
     };

@@ -1,0 +1,290 @@
+/**
+ * What the benchmarks share: starting and stopping a server process, the CPU it used, and a load
+ * run with wrk (when installed) or autocannon, measured alike.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import autocannon from 'autocannon';
+
+export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+export const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+export const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
+
+/** wrk's path when it is installed (and not declined), else null: autocannon is used. */
+function findWrk(): string | null {
+  if (process.env.BENCH_LOAD_GENERATOR === 'autocannon') return null;
+  try {
+    return execFileSync('sh', ['-c', 'command -v wrk'], { encoding: 'utf8' }).trim() || null;
+  } catch {
+    return null;
+  }
+}
+export const WRK = findWrk();
+const WRK_THREADS = Number(process.env.BENCH_WRK_THREADS ?? 1);
+export const GENERATOR = WRK ? `wrk, ${WRK_THREADS} thread${WRK_THREADS === 1 ? '' : 's'}` : 'autocannon';
+
+export interface Started {
+  child: ChildProcess;
+  info: Record<string, unknown>;
+  lines: AsyncIterator<string>;
+}
+
+/**
+ * Starts a server script; BENCH_SERVER_NODE_ARGS adds Node options of its own (a profile:
+ * `--cpu-prof --cpu-prof-dir=DIR`, which Node refuses in NODE_OPTIONS).
+ */
+export async function start(script: string, env: Record<string, string> = {}): Promise<Started> {
+  const extra = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', script], {
+    cwd: new URL('..', import.meta.url).pathname,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]();
+  const first = await lines.next();
+  if (first.done) throw new Error(`${script} exited before it was ready`);
+  return { child, info: JSON.parse(first.value), lines };
+}
+
+export async function stop(server: Started): Promise<Record<string, unknown> | null> {
+  server.child.kill('SIGTERM');
+  const next = await Promise.race([
+    server.lines.next(),
+    new Promise<IteratorResult<string>>((resolve) =>
+      setTimeout(() => resolve({ done: true, value: '' }), 30_000),
+    ),
+  ]);
+  if (server.child.exitCode === null) await once(server.child, 'exit');
+  return next.done ? null : JSON.parse(next.value);
+}
+
+/** CPU time (user + system, ms) a process has used so far, from /proc (Linux). */
+export function cpuMs(pid: number | undefined): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
+}
+
+export interface Row {
+  scenario: string;
+  /** server CPU per request, µs */
+  cpuPerRequest: number | null;
+  /** CPU the server and the load generator used, in cores (1 = one core busy all the time) */
+  serverCores: number | null;
+  loadCores: number;
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+}
+
+/**
+ * Where the requests go: one fixed path, or a path ending in a number that grows by one per
+ * request (from 0; modulo `cycle` when given), so each request names a session of its own.
+ */
+export type Target = { fixed: string } | { prefix: string; cycle?: number };
+
+interface Measured {
+  requests: number;
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  /** CPU the load generator used, ms */
+  cpuMs: number;
+}
+
+async function runAutocannon(
+  base: string,
+  target: Target,
+  body: string,
+  seconds: number,
+  amount?: number,
+): Promise<Measured> {
+  const before = process.cpuUsage();
+  let i = 0;
+  const setupRequest =
+    'prefix' in target
+      ? (request: { path?: string }) => {
+          request.path = target.prefix + (target.cycle ? i++ % target.cycle : i++);
+          return request;
+        }
+      : undefined;
+  const result = await autocannon({
+    url: base + ('fixed' in target ? target.fixed : ''),
+    connections: CONNECTIONS,
+    ...(amount ? { amount } : { duration: seconds }),
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    ...(setupRequest ? { requests: [{ setupRequest } as never] } : {}),
+  });
+  const used = process.cpuUsage(before);
+  return {
+    requests: result.requests.total,
+    requestsPerSecond: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    cpuMs: (used.user + used.system) / 1000,
+  };
+}
+
+const lua = (value: string) => JSON.stringify(value); // a JSON string is a valid Lua string here
+
+const DONE = 'tessera-bench: share answered';
+
+/** wrk's Lua script: the method, body and header, and per request a path of its own when asked. */
+function wrkScript(target: Target, body: string, amount?: number): string {
+  const lines = [
+    'wrk.method = "POST"',
+    `wrk.body = ${lua(body)}`,
+    'wrk.headers["Content-Type"] = "application/json"',
+  ];
+  if ('prefix' in target) {
+    // Each wrk thread runs its own copy of the script: the thread number keeps their paths apart.
+    lines.push(
+      `local prefix = ${lua(target.prefix)}`,
+      `local cycle = ${target.cycle ?? 0}`,
+      'local i = 0',
+      'local step = 1',
+      'function setup(thread) thread:set("first", threads_set or 0); threads_set = (threads_set or 0) + 1 end',
+      `function init(args) i = first or 0; step = ${WRK_THREADS} end`,
+      'function request()',
+      '  local n = i',
+      '  i = i + step',
+      '  if cycle > 0 then n = n % cycle end',
+      '  return wrk.format(nil, prefix .. n)',
+      'end',
+    );
+  }
+  if (amount) {
+    // wrk runs for a time, not a number of requests: each thread stops at its share and says so,
+    // and on hearing it from all of them the bench interrupts wrk, which then reports.
+    lines.push(
+      'local answered = 0',
+      `local share = ${Math.ceil(amount / WRK_THREADS)}`,
+      'function response()',
+      '  answered = answered + 1',
+      `  if answered == share then io.write("${DONE}\\n"); io.flush(); wrk.thread:stop() end`,
+      'end',
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** A wrk duration (us, ms, s, m) in milliseconds. */
+function wrkMs(text: string): number {
+  const match = /^([\d.]+)(us|ms|s|m)$/.exec(text);
+  if (!match) return Number.NaN;
+  const value = Number(match[1]);
+  return value * { us: 0.001, ms: 1, s: 1000, m: 60_000 }[match[2] as 'us' | 'ms' | 's' | 'm'];
+}
+
+async function runWrk(
+  base: string,
+  target: Target,
+  body: string,
+  seconds: number,
+  amount?: number,
+): Promise<Measured> {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-wrk-'));
+  try {
+    const script = join(dir, 'post.lua');
+    writeFileSync(script, wrkScript(target, body, amount));
+    const url = base + ('fixed' in target ? target.fixed : '/');
+    const args = [
+      '-t',
+      String(WRK_THREADS),
+      '-c',
+      String(CONNECTIONS),
+      '-d',
+      `${amount ? 86_400 : seconds}s`,
+    ];
+    args.push('--latency', '-s', script, url);
+    // The shell's `times` reports the CPU its children (wrk) used, once wrk has exited; it names
+    // wrk's process first, to be interrupted when a number of requests was asked for.
+    const shell = `"$0" "$@" & pid=$!; echo "wrk $pid" >&2; wait $pid; code=$?; times >&2; exit $code`;
+    const child = spawn('sh', ['-c', shell, WRK as string, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    let interrupted = false;
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (amount && !interrupted && out.split(DONE).length > WRK_THREADS) {
+        interrupted = true;
+        const pid = Number(/^wrk (\d+)/m.exec(err)?.[1]);
+        if (pid > 0) process.kill(pid, 'SIGINT');
+      }
+    });
+    child.stderr.on('data', (d) => (err += d));
+    const [code] = await once(child, 'exit');
+    if (code !== 0) throw new Error(`wrk failed (${code}): ${err}${out}`);
+    const distribution = (p: string) => wrkMs(new RegExp(`^\\s+${p}%\\s+(\\S+)`, 'm').exec(out)?.[1] ?? '');
+    const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
+    const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+    // `times`: the shell's own user and system time, then its children's (lines like 0m1.230s 0m0.450s).
+    const childTimes = err.trim().split('\n').at(-1) ?? '';
+    const cpu = [...childTimes.matchAll(/(\d+)m([\d.]+)s/g)].reduce(
+      (sum, m) => sum + (Number(m[1]) * 60 + Number(m[2])) * 1000,
+      0,
+    );
+    return {
+      requests,
+      requestsPerSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0),
+      p50: distribution('50'),
+      p99: distribution('99'),
+      non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
+      errors: socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0,
+      cpuMs: cpu,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function load(
+  scenario: string,
+  options: {
+    base: string;
+    target: Target;
+    body: string;
+    /** how long to run (BENCH_SECONDS by default), or how many requests to answer */
+    seconds?: number;
+    amount?: number;
+    server: Started;
+  },
+): Promise<Row> {
+  const cpuBefore = cpuMs(options.server.child.pid);
+  const startedAt = performance.now();
+  const seconds = options.seconds ?? SECONDS;
+  const run = WRK ? runWrk : runAutocannon;
+  const result = await run(options.base, options.target, options.body, seconds, options.amount);
+  const cpuAfter = cpuMs(options.server.child.pid);
+  const elapsedMs = performance.now() - startedAt;
+  const serverMs = cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore;
+  return {
+    scenario,
+    serverCores: serverMs === null ? null : serverMs / elapsedMs,
+    loadCores: result.cpuMs / elapsedMs,
+    cpuPerRequest: serverMs === null ? null : (serverMs * 1000) / result.requests,
+    requestsPerSecond: result.requestsPerSecond,
+    p50: result.p50,
+    p99: result.p99,
+    requests: result.requests,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
+}
