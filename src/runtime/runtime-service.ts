@@ -32,6 +32,8 @@ export interface RuntimeRequest {
   /** the `ua` query parameter (never the request's own User-Agent header) */
   userAgent?: string;
   debug: boolean;
+  /** time of the request for weekday and hour rules (ms since the epoch); default: now */
+  now?: number;
 }
 
 export interface RuntimeAnswer {
@@ -87,6 +89,7 @@ export function createRuntimeService(deps: RuntimeServiceDeps): RuntimeService {
       queryTraits: request.queryTraits,
       userAgent: request.userAgent,
       debug: request.debug,
+      now: request.now ?? now(),
     });
 
     if (result.changed || result.events.length > 0) {

@@ -67,6 +67,8 @@ export function toDeviceSnapshot(snapshot: Snapshot | null): DeviceSnapshot {
       variations: agent.variations.map((v) => ({ code: v.code, weight: v.weight, meta: v.meta })),
       conditions: agent.conditions,
       goals: agent.goals,
+      ...(agent.eligibility ? { eligibility: agent.eligibility } : {}),
+      ...(agent.exclusion ? { exclusion: agent.exclusion } : {}),
     };
   }
   for (const code of Object.keys(snapshot.goals)) {

@@ -59,6 +59,8 @@ export function toSnapshot(version: number, agents: Agent[], goals: Goal[]): Sna
       variations: agent.variations,
       conditions: agent.conditions,
       goals: agent.goals,
+      ...(agent.eligibility ? { eligibility: agent.eligibility } : {}),
+      ...(agent.exclusion ? { exclusion: agent.exclusion } : {}),
     };
     snapshot.agents[agent.code] = entry;
   }

@@ -21,7 +21,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { RewardValue } from '../../agents/goals.js';
-import type { Snapshot } from '../../agents/snapshot.js';
+import { RULE_OPS, type Snapshot, VISITOR_FACTS } from '../../agents/snapshot.js';
 import { originAllowed } from '../../keys/origins.js';
 import { MAX_SESSION_LENGTH, StoreUnavailableError } from '../../runtime/runtime-service.js';
 import {
@@ -62,6 +62,21 @@ const EventsBody = z.object({
     .max(1000, 'at most 1000 events per request'),
 });
 
+const DeviceMatch = z.enum(['all', 'any']);
+// The rule form first, as in the agent record: `{trait}` first would describe a rule as stripped.
+const DeviceClause = z.union([
+  z.object({
+    input: z.string().optional(),
+    trait: z.string().optional(),
+    visitor: z.enum(VISITOR_FACTS).optional(),
+    op: z.enum(RULE_OPS),
+    value: z.string().optional(),
+    values: z.array(z.string()).optional(),
+  }),
+  z.object({ input: z.string(), is: z.string() }),
+  z.object({ trait: z.string() }),
+]);
+
 const DeviceAgent = z.object({
   code: z.string(),
   status: z.enum(['running', 'paused']),
@@ -72,14 +87,16 @@ const DeviceAgent = z.object({
   ),
   conditions: z.array(
     z.object({
-      when: z.array(
-        z.union([z.object({ input: z.string(), is: z.string() }), z.object({ trait: z.string() })]),
-      ),
+      when: z.array(DeviceClause),
+      match: DeviceMatch.optional(),
       // biome-ignore lint/suspicious/noThenProperty: the spec names the field; a string is never a thenable
       then: z.string(),
     }),
   ),
   goals: z.array(z.string()).nullable(),
+  // aiming (docs/targeting.md)
+  eligibility: z.object({ match: DeviceMatch, rules: z.array(DeviceClause) }).optional(),
+  exclusion: z.object({ group: z.string(), weight: z.number() }).optional(),
 });
 
 /** The bundle, as documented; it is sent as prepared bytes (cached per deployment), never serialized. */

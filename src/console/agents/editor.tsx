@@ -45,8 +45,26 @@ export const NEW_AGENT: Draft = {
   goals: null,
 };
 
+interface ClauseParts {
+  kind: 'input' | 'trait' | 'visitor';
+  name: string;
+  /** absent: the first forms (equals, has trait) */
+  op?: string;
+  value: string;
+}
+
 /** A trait clause shown as name and value (`cust/F` and `1`), as the form takes it back. */
-function clauseParts(clause: ConditionClause): { kind: 'input' | 'trait'; name: string; value: string } {
+function clauseParts(clause: ConditionClause): ClauseParts {
+  if ('op' in clause) {
+    const name = clause.input ?? clause.trait ?? clause.visitor ?? '';
+    const kind = clause.input !== undefined ? 'input' : clause.trait !== undefined ? 'trait' : 'visitor';
+    return {
+      kind,
+      name,
+      op: clause.op,
+      value: clause.values ? clause.values.join(', ') : (clause.value ?? ''),
+    };
+  }
   if ('input' in clause) return { kind: 'input', name: clause.input, value: clause.is };
   const at = clause.trait.indexOf(':');
   return at < 0
