@@ -77,6 +77,10 @@ const ROUTES: Record<string, Permission> = {
   'GET /admin/:acc/goals/:g': 'read',
   'PUT /admin/:acc/goals/:g': 'change',
   'DELETE /admin/:acc/goals/:g': 'change',
+  'GET /admin/:acc/traits': 'read',
+  'GET /admin/:acc/traits/:group': 'read',
+  'PUT /admin/:acc/traits/:group': 'change',
+  'DELETE /admin/:acc/traits/:group': 'change',
   'POST /admin/:acc/deploy-targets/:dt/deploy': 'deploy',
   'GET /admin/:acc/reports/decision-stats/:a': 'read',
 
@@ -198,6 +202,8 @@ function fillParam(name: string, url: string, permission: Permission, p: Princip
       return 'a-example';
     case 'g':
       return 'g-example';
+    case 'group':
+      return 'plan';
     case 'name':
       return 'console.js';
     case '*':

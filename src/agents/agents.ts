@@ -171,7 +171,7 @@ const RuleClause = z
  * A clause: one with `op` is a rule (its wrong field is named), any other is one of the two
  * first forms, kept as they always were.
  */
-const Clause = z.unknown().transform((value, ctx): ConditionClause => {
+export const Clause = z.unknown().transform((value, ctx): ConditionClause => {
   const schema = typeof value === 'object' && value !== null && 'op' in value ? RuleClause : EqualsClause;
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data as ConditionClause;
@@ -180,7 +180,7 @@ const Clause = z.unknown().transform((value, ctx): ConditionClause => {
   return z.NEVER;
 });
 
-const Match = z.enum(['all', 'any'], { error: 'match is all or any' });
+export const Match = z.enum(['all', 'any'], { error: 'match is all or any' });
 
 const Eligibility = z.object({
   match: Match.default('all'),

@@ -104,4 +104,12 @@ export interface Snapshot {
   version: number;
   agents: Record<string, SnapshotAgent>;
   goals: Record<string, SnapshotGoal>;
+  /** aiming: the account's custom visitor traits; absent when it defines none */
+  traits?: SnapshotTrait[];
+}
+
+/** A custom visitor trait group: the session gets `cust/GROUP:VALUE` of the first rule that holds. */
+export interface SnapshotTrait {
+  group: string;
+  rules: { value: string; when: ConditionClause[]; match?: RuleMatch }[];
 }

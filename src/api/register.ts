@@ -12,6 +12,7 @@ import { registerDeployTargetRoutes } from './admin/deploy-targets.js';
 import { registerDeploymentRoutes } from './admin/deployments.js';
 import { registerGoalRoutes } from './admin/goals.js';
 import { registerReportRoutes } from './admin/reports.js';
+import { registerTraitRoutes } from './admin/traits.js';
 import { registerUserRoutes } from './admin/users.js';
 import { registerAuthRoutes } from './auth/auth.js';
 import { registerHealthRoutes } from './health.js';
@@ -45,6 +46,7 @@ export function registerApi(
   registerDeploymentRoutes(app, only(services, 'deployments', 'deployTargets'));
   registerAgentRoutes(app, only(services, 'agents'));
   registerGoalRoutes(app, only(services, 'goals'));
+  registerTraitRoutes(app, only(services, 'traits'));
   registerUserRoutes(app, only(services, 'users'));
   registerAgentApiRoutes(app, only(services, 'runtime', 'events'));
   registerScriptRoutes(app, only(services, 'snapshots', 'deviceEvents'), options.script);

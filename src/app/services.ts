@@ -8,6 +8,7 @@ import { createSessionService, type SessionService } from '../accounts/sessions.
 import { createUserService, type UserService } from '../accounts/users.js';
 import { type AgentService, createAgentService } from '../agents/agents.js';
 import { createGoalService, type GoalService } from '../agents/goals.js';
+import { createTraitService } from '../agents/traits.js';
 import { type AuditLog, createAuditLog } from '../audit/audit-log.js';
 import { createEventWriter, type EventWriter } from '../events/event-writer.js';
 import { createKeyService, type KeyService } from '../keys/key-service.js';
@@ -85,6 +86,7 @@ export function createServices(store: Store, options: ServiceOptions = {}): Serv
     deployTargets,
     agents: createAgentService(store.db, deployments, audit),
     goals: createGoalService(store.db, deployments, audit),
+    traits: createTraitService(store.db, deployments, audit),
     deployments,
     snapshots,
     keys: createKeyService(keyStore, deployTargets, { usage: keyUsage, now }),

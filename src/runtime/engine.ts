@@ -312,6 +312,26 @@ class Run {
     }
   }
 
+  /** aiming: the account's custom traits, each the first of its rules that holds (docs/targeting.md). */
+  applyDerivedTraits(traits: unknown[]): void {
+    const { st } = this;
+    for (const trait of traits) {
+      if (!isRecord(trait) || typeof trait.group !== 'string' || !Array.isArray(trait.rules)) continue;
+      for (const rule of trait.rules) {
+        if (!isRecord(rule) || typeof rule.value !== 'string') continue;
+        if (!clausesHold(rule.when, rule.match, (clause) => this.clauseHolds(clause))) continue;
+        const t = `cust/${trait.group}:${rule.value}`;
+        if (!st.traits.includes(t)) {
+          if (st.traits.length >= MAX_SESSION_TRAITS) st.traits.shift();
+          st.traits.push(t);
+          this.changed = true;
+        }
+        this.say(`Added trait '${t}' (rule)`);
+        break;
+      }
+    }
+  }
+
   // ---- conditions -----------------------------------------------------------------------------
   clauseHolds(clause: unknown): boolean {
     if (!isRecord(clause)) return false;
@@ -612,6 +632,8 @@ export function execute(snapshot: Snapshot, state: VisitorState, input: ExecuteI
     isRecord(input) && typeof input.now === 'number' ? input.now : undefined,
   );
   run.applyTraits(input);
+  const derived: unknown = isRecord(snapshot) ? snapshot.traits : undefined;
+  if (Array.isArray(derived) && derived.length > 0) run.applyDerivedTraits(derived);
   const commands: unknown[] = isRecord(input) && Array.isArray(input.commands) ? input.commands : [];
   for (let i = 0; i < commands.length; i++) {
     const cmd = commands[i];

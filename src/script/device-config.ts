@@ -12,6 +12,7 @@ import type {
   Snapshot,
   SnapshotAgent,
   SnapshotGoal,
+  SnapshotTrait,
   SnapshotVariation,
 } from '../agents/snapshot.js';
 
@@ -32,6 +33,8 @@ export interface DeviceSnapshot {
   version: number;
   agents: Record<string, DeviceAgent>;
   goals: Record<string, DeviceGoal>;
+  /** aiming: the account's custom visitor traits; absent when it defines none */
+  traits?: SnapshotTrait[];
 }
 
 /** One counted selection (`{a, c}`) or accepted reward (`{g, a, c, v}`), as a device reports it. */
@@ -75,6 +78,7 @@ export function toDeviceSnapshot(snapshot: Snapshot | null): DeviceSnapshot {
     const goal = snapshot.goals[code];
     device.goals[code] = { code: goal.code, value: goal.value };
   }
+  if (snapshot.traits) device.traits = snapshot.traits;
   return device;
 }
 

@@ -149,6 +149,17 @@ export interface GoalsTable {
   updated_at: number;
 }
 
+/** An account's custom visitor trait: one trait group's ordered rules (docs/targeting.md). */
+export interface TraitRulesTable {
+  account_id: string;
+  trait_group: string;
+  /** JSON: `{rules: [{value, when, match?}]}` */
+  definition: string;
+  version: number;
+  created_at: number;
+  updated_at: number;
+}
+
 /** The version of an account's agents-and-goals configuration; bumped by every change. */
 export interface ConfigurationsTable {
   account_id: string;
@@ -236,6 +247,7 @@ export interface Database {
   audit_log: AuditLogTable;
   agents: AgentsTable;
   goals: GoalsTable;
+  trait_rules: TraitRulesTable;
   configurations: ConfigurationsTable;
   snapshots: SnapshotsTable;
   visitors: VisitorsTable;

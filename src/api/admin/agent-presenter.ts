@@ -21,13 +21,13 @@ const RuleClause = z.object({
 });
 
 // The rule form first: a serializer trying `{trait}` first would strip a rule's op and value.
-const Clause = z.union([
+export const Clause = z.union([
   RuleClause,
   z.object({ input: z.string(), is: z.string() }),
   z.object({ trait: z.string() }),
 ]);
 
-const Match = z.enum(['all', 'any']);
+export const Match = z.enum(['all', 'any']);
 
 const Condition = z.object({
   when: z.array(Clause),

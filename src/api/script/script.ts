@@ -109,6 +109,17 @@ const Bundle = Answer(
     eventsPath: z.string().describe('where the device sends its events'),
     agents: z.record(z.string(), DeviceAgent).describe('running and paused agents, by code'),
     goals: z.record(z.string(), z.object({ code: z.string(), value: z.number() })),
+    traits: z
+      .array(
+        z.object({
+          group: z.string(),
+          rules: z.array(
+            z.object({ value: z.string(), when: z.array(DeviceClause), match: DeviceMatch.optional() }),
+          ),
+        }),
+      )
+      .optional()
+      .describe("the account's custom visitor traits (absent: none)"),
   }),
 );
 
@@ -267,6 +278,7 @@ export function registerScriptRoutes(
             eventsPath: eventsPath(target.accountId, target.id),
             agents: device.agents,
             goals: device.goals,
+            ...(device.traits ? { traits: device.traits } : {}),
           };
           return new Representation(JSON.stringify({ status: 200, data }), 'application/json; charset=utf-8');
         });

@@ -17,6 +17,7 @@ const TYPE_LABELS: Record<(typeof AUDIT_TARGET_TYPES)[number], string> = {
   user: 'Users',
   agent: 'Agents',
   goal: 'Goals',
+  trait: 'Visitor traits',
 };
 
 function Change(props: { entry: AuditEntry }): JSX.Element {
