@@ -123,11 +123,18 @@ export async function putDozenAgents(t: TestApp, accountId = t.account.id): Prom
 
 // ---- aiming (docs/targeting.md) ------------------------------------------------------------------
 
-/** Agents using every rule operator, visitor facts, eligibility and an exclusion group. */
+/** Agents using every rule operator, visitor facts, eligibility, an exclusion group and a custom trait. */
 export const AIMED_AGENTS = ['a-rules', 'a-eligible', 'a-group-1', 'a-group-2', 'a-group-3'] as const;
 
 export async function putAimedAgents(t: TestApp, accountId = t.account.id): Promise<void> {
-  const { agents } = t.services;
+  const { agents, traits } = t.services;
+  // A custom trait derived from inputs, which the eligibility below reads.
+  await traits.put(accountId, 'size', {
+    rules: [
+      { value: 'large', when: [{ input: 'seats', op: 'gte', value: '25' }] },
+      { value: 'small', when: [] },
+    ],
+  });
   const codes = ['A', 'B', 'C', 'D', 'E', 'F', 'G'];
   const only = (match: 'all' | 'any', when: ConditionClause[], then: string) => ({
     ...rule(when, then),
@@ -191,6 +198,7 @@ export async function putAimedAgents(t: TestApp, accountId = t.account.id): Prom
         { input: 'country', op: 'in', values: ['FR', 'DE'] },
         { trait: 'cust/beta', op: 'exists' },
         { input: 'seats', op: 'gt', value: '50' },
+        { trait: 'cust/size', op: 'eq', value: 'large' },
       ],
     },
   });
