@@ -81,6 +81,10 @@ const ROUTES: Record<string, Permission> = {
   'GET /admin/:acc/traits/:group': 'read',
   'PUT /admin/:acc/traits/:group': 'change',
   'DELETE /admin/:acc/traits/:group': 'change',
+  'GET /admin/:acc/qa-sessions': 'read',
+  'POST /admin/:acc/qa-sessions': 'change',
+  'DELETE /admin/:acc/qa-sessions/:code': 'change',
+  'POST /admin/:acc/deploy-targets/:dt/playground': 'read',
   'POST /admin/:acc/deploy-targets/:dt/deploy': 'deploy',
   'GET /admin/:acc/reports/decision-stats/:a': 'read',
 
@@ -208,6 +212,8 @@ function fillParam(name: string, url: string, permission: Permission, p: Princip
       return 'g-example';
     case 'group':
       return 'plan';
+    case 'code':
+      return 'qa-unknown';
     case 'name':
       return 'console.js';
     case '*':

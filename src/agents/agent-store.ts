@@ -29,6 +29,8 @@ export interface AgentDefinition {
   eligibility?: Eligibility;
   /** aiming: the mutual-exclusion group and the agent's share of it */
   exclusion?: Exclusion;
+  /** aiming: answers QA sessions only */
+  qaOnly?: true;
 }
 
 export interface Agent extends AgentDefinition {
@@ -40,7 +42,7 @@ export interface Agent extends AgentDefinition {
 
 type StoredDefinition = Pick<
   AgentDefinition,
-  'metaKeys' | 'variations' | 'conditions' | 'goals' | 'eligibility' | 'exclusion'
+  'metaKeys' | 'variations' | 'conditions' | 'goals' | 'eligibility' | 'exclusion' | 'qaOnly'
 >;
 
 function toAgent(row: AgentsTable): Agent {
@@ -56,6 +58,7 @@ function toAgent(row: AgentsTable): Agent {
     goals: definition.goals,
     ...(definition.eligibility ? { eligibility: definition.eligibility } : {}),
     ...(definition.exclusion ? { exclusion: definition.exclusion } : {}),
+    ...(definition.qaOnly ? { qaOnly: true as const } : {}),
     version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -100,6 +103,7 @@ export async function saveAgent(
     goals: agent.goals,
     ...(agent.eligibility ? { eligibility: agent.eligibility } : {}),
     ...(agent.exclusion ? { exclusion: agent.exclusion } : {}),
+    ...(agent.qaOnly ? { qaOnly: true as const } : {}),
   };
   const values = {
     name: agent.name,

@@ -234,6 +234,7 @@ export const AgentInput = z.object({
   // aiming (docs/targeting.md)
   eligibility: Eligibility.nullish().transform((v) => v ?? undefined),
   exclusion: Exclusion.nullish().transform((v) => v ?? undefined),
+  qaOnly: z.boolean({ error: 'qaOnly is true or false' }).nullish(),
 });
 export type AgentInput = z.input<typeof AgentInput>;
 
@@ -344,6 +345,7 @@ function definitionOf(code: string, input: z.output<typeof AgentInput>): AgentDe
     goals: input.goals === null ? null : [...new Set(input.goals)],
     ...(input.eligibility ? { eligibility: input.eligibility } : {}),
     ...(input.exclusion ? { exclusion: input.exclusion } : {}),
+    ...(input.qaOnly === true ? { qaOnly: true as const } : {}),
   };
 }
 
@@ -360,6 +362,7 @@ function sameDefinition(a: AgentDefinition, b: AgentDefinition): boolean {
       d.goals,
       d.eligibility ?? null,
       d.exclusion ?? null,
+      d.qaOnly ?? false,
     ]);
   return canonical(a) === canonical(b);
 }

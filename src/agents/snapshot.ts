@@ -43,6 +43,8 @@ export interface SnapshotAgent {
   eligibility?: Eligibility;
   /** The mutual-exclusion group the agent belongs to, and its share of the group. */
   exclusion?: Exclusion;
+  /** Answers QA sessions only (others get no item); absent = everyone. */
+  qaOnly?: true;
 }
 
 // ---- aiming: richer clauses, eligibility, mutual exclusion (docs/targeting.md) ----------------

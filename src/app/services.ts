@@ -28,6 +28,7 @@ import { createDeployTargetService, type DeployTargetService } from '../targets/
 import type { DeployedSnapshots } from '../targets/deployed-snapshots.js';
 import { createDeployedSnapshots } from '../targets/deployed-snapshots.js';
 import { createDeploymentService, type DeploymentService } from '../targets/deployments.js';
+import { createQaSessionService } from '../targets/qa-sessions.js';
 import type { Services } from '../web/services.js';
 
 export type { Services };
@@ -75,6 +76,7 @@ export function createServices(store: Store, options: ServiceOptions = {}): Serv
   });
   // On PostgreSQL other servers may answer the same sessions: visitor states are read, not cached.
   const visitors = createVisitorStore(store.db, { cacheStates: store.dialect === 'sqlite' });
+  const qaSessions = createQaSessionService(store.db, deployTargets, audit, { now });
   return {
     store,
     changes,
@@ -97,7 +99,8 @@ export function createServices(store: Store, options: ServiceOptions = {}): Serv
     now,
     events,
     visitors,
-    runtime: createRuntimeService({ snapshots, visitors, events }),
+    runtime: createRuntimeService({ snapshots, visitors, events, qa: qaSessions }),
+    qaSessions,
     deviceEvents: createDeviceEvents({ snapshots, events }),
     reports: createDecisionStats({ db: store.db, snapshots, deployTargets }),
     async close() {

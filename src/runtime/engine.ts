@@ -100,6 +100,8 @@ export interface ExecuteInput {
   debug: boolean;
   /** time of the request (ms since the epoch), for weekday and hour rules; absent: they never hold */
   now?: number;
+  /** a QA session (docs/targeting.md): sees `qaOnly` agents; `forced` answers agent → variation */
+  qa?: { forced: Record<string, string> };
 }
 
 export type Policy = 'r' | 's' | 'f' | 'p' | 'x';
@@ -215,7 +217,11 @@ function shapeOf(agent: SnapshotAgent): AgentShape {
     seen.add(k);
     metaKeys.push(k);
   }
-  shape = { variations, metaKeys, aimed: isRecord(agent.eligibility) || isRecord(agent.exclusion) };
+  shape = {
+    variations,
+    metaKeys,
+    aimed: isRecord(agent.eligibility) || isRecord(agent.exclusion) || agent.qaOnly === true,
+  };
   shapes.set(agent, shape);
   return shape;
 }
@@ -272,6 +278,7 @@ class Run {
     /** the state as given, before this request (aiming's `returning`) */
     readonly given: unknown,
     readonly now: number | undefined,
+    readonly qa: { forced: Record<string, string> } | undefined,
   ) {}
 
   ruleContext(): RuleContext {
@@ -412,7 +419,11 @@ class Run {
       return;
     }
     const agent = (agents as Record<string, SnapshotAgent>)[agentCode];
-    const { variations } = shapeOf(agent);
+    const { variations, aimed } = shapeOf(agent);
+    if (aimed && agent.qaOnly === true && this.qa === undefined) {
+      this.say(`${who}: agent answers QA sessions only, no item (the client falls back to its default)`);
+      return;
+    }
     const status = agent.status;
     if (status === 'stopped' || status === 'archived') {
       this.say(`${who}: agent is ${status}, no item (the client falls back to its default)`);
@@ -445,6 +456,22 @@ class Run {
     const exclude = stringList(cmd.x);
     const requested: 'ok' | 'p' = cmd.s === 'p' ? 'p' : 'ok';
     const existing = hasOwn(st.selections, agentCode) ? st.selections[agentCode] : undefined;
+
+    // QA sessions only (never on the fast path): a forced variation answers first, and stays.
+    if (this.qa !== undefined && hasOwn(this.qa.forced, agentCode)) {
+      const forced = findVariation(variations, String(this.qa.forced[agentCode]));
+      if (forced && isAllowed(allow, exclude, forced.code)) {
+        this.say(`${who}: QA session forces variation '${forced.code}' (fixed)`);
+        if (existing?.c !== forced.code || existing.s !== requested) {
+          st.selections[agentCode] = { c: forced.code, p: 'f', s: requested };
+          this.changed = true;
+          if (requested === 'ok')
+            this.events.push({ type: 'selection', agent: agentCode, variation: forced.code });
+        }
+        this.answer(agentCode, agent, forced, 'f', requested);
+        return;
+      }
+    }
 
     // aiming: only agents with eligibility or exclusion pay for it; a session that already has
     // a selection from the agent keeps taking part (visitors do not drift in and out).
@@ -630,6 +657,9 @@ export function execute(snapshot: Snapshot, state: VisitorState, input: ExecuteI
     isRecord(input) && input.debug === true,
     state,
     isRecord(input) && typeof input.now === 'number' ? input.now : undefined,
+    isRecord(input) && isRecord(input.qa) && isRecord(input.qa.forced)
+      ? { forced: input.qa.forced as Record<string, string> }
+      : undefined,
   );
   run.applyTraits(input);
   const derived: unknown = isRecord(snapshot) ? snapshot.traits : undefined;

@@ -72,6 +72,7 @@ export function toDeviceSnapshot(snapshot: Snapshot | null): DeviceSnapshot {
       goals: agent.goals,
       ...(agent.eligibility ? { eligibility: agent.eligibility } : {}),
       ...(agent.exclusion ? { exclusion: agent.exclusion } : {}),
+      ...(agent.qaOnly ? { qaOnly: true as const } : {}),
     };
   }
   for (const code of Object.keys(snapshot.goals)) {

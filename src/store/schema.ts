@@ -160,6 +160,19 @@ export interface TraitRulesTable {
   updated_at: number;
 }
 
+/** A QA session of a deploy target (docs/targeting.md): never counted, may force variations. */
+export interface QaSessionsTable {
+  account_id: string;
+  code: string;
+  deploy_target_id: string;
+  name: string;
+  /** JSON: agent code → forced variation */
+  forced: string;
+  expires_at: number;
+  created_at: number;
+  created_by: string;
+}
+
 /** The version of an account's agents-and-goals configuration; bumped by every change. */
 export interface ConfigurationsTable {
   account_id: string;
@@ -248,6 +261,7 @@ export interface Database {
   agents: AgentsTable;
   goals: GoalsTable;
   trait_rules: TraitRulesTable;
+  qa_sessions: QaSessionsTable;
   configurations: ConfigurationsTable;
   snapshots: SnapshotsTable;
   visitors: VisitorsTable;

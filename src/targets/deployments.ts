@@ -62,6 +62,7 @@ export function toSnapshot(version: number, agents: Agent[], goals: Goal[], trai
       goals: agent.goals,
       ...(agent.eligibility ? { eligibility: agent.eligibility } : {}),
       ...(agent.exclusion ? { exclusion: agent.exclusion } : {}),
+      ...(agent.qaOnly ? { qaOnly: true as const } : {}),
     };
     snapshot.agents[agent.code] = entry;
   }

@@ -27,6 +27,7 @@ import type { Store } from '../store/connect.js';
 import type { DeployTargetService } from '../targets/deploy-targets.js';
 import type { DeployedSnapshots } from '../targets/deployed-snapshots.js';
 import type { DeploymentService } from '../targets/deployments.js';
+import type { QaSessionService } from '../targets/qa-sessions.js';
 
 export interface Services {
   store: Store;
@@ -41,6 +42,8 @@ export interface Services {
   goals: GoalService;
   /** custom visitor traits (docs/targeting.md) */
   traits: TraitService;
+  /** QA sessions of deploy targets (docs/targeting.md) */
+  qaSessions: QaSessionService;
   deployments: DeploymentService;
   /** the snapshot each deploy target serves (cached; what the runtime reads) */
   snapshots: DeployedSnapshots;

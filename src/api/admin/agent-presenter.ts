@@ -53,6 +53,7 @@ export const AgentRecord = z.object({
     .object({ group: z.string(), weight: z.number() })
     .optional()
     .describe('mutual-exclusion group: a session takes part in at most one of its agents'),
+  qaOnly: z.literal(true).optional().describe('answers QA sessions only'),
   version: z.number(),
   createdAt: IsoTime,
   updatedAt: IsoTime,
@@ -70,6 +71,7 @@ export function agentRecord(agent: Agent): z.input<typeof AgentRecord> {
     goals: agent.goals,
     eligibility: agent.eligibility,
     exclusion: agent.exclusion,
+    qaOnly: agent.qaOnly,
     version: agent.version,
     createdAt: iso(agent.createdAt),
     updatedAt: iso(agent.updatedAt),

@@ -97,6 +97,7 @@ const DeviceAgent = z.object({
   // aiming (docs/targeting.md)
   eligibility: z.object({ match: DeviceMatch, rules: z.array(DeviceClause) }).optional(),
   exclusion: z.object({ group: z.string(), weight: z.number() }).optional(),
+  qaOnly: z.literal(true).optional().describe('answers QA sessions only: a device never has one'),
 });
 
 /** The bundle, as documented; it is sent as prepared bytes (cached per deployment), never serialized. */

@@ -18,6 +18,7 @@ const TYPE_LABELS: Record<(typeof AUDIT_TARGET_TYPES)[number], string> = {
   agent: 'Agents',
   goal: 'Goals',
   trait: 'Visitor traits',
+  'qa-session': 'QA sessions',
 };
 
 function Change(props: { entry: AuditEntry }): JSX.Element {
