@@ -475,7 +475,7 @@ class Run {
 
     // aiming: only agents with eligibility or exclusion pay for it; a session that already has
     // a selection from the agent keeps taking part (visitors do not drift in and out).
-    if (!existing && shapeOf(agent).aimed) {
+    if (!existing && aimed) {
       const why = this.whyLeftOut(agentCode, agent);
       if (why !== null) {
         const pausedAt =
