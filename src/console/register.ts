@@ -18,6 +18,7 @@ import { registerKeyPages } from './keys/routes.js';
 import { accountContext, type ContextServices } from './kit/context.js';
 import { CONSOLE, SECURITY_HEADERS } from './kit/html.js';
 import { AccountParams } from './kit/params.js';
+import { registerQaPages } from './qa/routes.js';
 import { registerReportPages } from './reports/routes.js';
 import { registerTargetPages } from './targets/routes.js';
 import { registerTraitPages } from './traits/routes.js';
@@ -95,6 +96,7 @@ export async function registerConsole(
       registerAgentPages(scope, services);
       registerGoalPages(scope, services);
       registerTraitPages(scope, services);
+      registerQaPages(scope, services);
       registerReportPages(scope, services);
     },
     { prefix: CONSOLE },

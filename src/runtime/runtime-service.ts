@@ -209,7 +209,17 @@ export function createRuntimeService(deps: RuntimeServiceDeps): RuntimeService {
         a: command.a,
         c: item && 'c' in item ? item.c : null,
         p: item && 'p' in item ? item.p : null,
-        why: log.filter((line) => line.startsWith(prefix)).map((line) => line.slice(prefix.length + 2)),
+        why: log
+          .filter((line) => line.startsWith(prefix))
+          // The engine speaks of a real request; the playground remembers and counts nothing.
+          .map((line) =>
+            line
+              .slice(prefix.length + 2)
+              .replace(
+                / remembered (for the session )?(and counted|as provisional)/,
+                ' would be remembered $2',
+              ),
+          ),
       });
     }
     return {

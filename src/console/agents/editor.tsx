@@ -37,6 +37,7 @@ export interface Draft {
   goals: string[] | null;
   eligibility?: Eligibility;
   exclusion?: Exclusion;
+  qaOnly?: true;
 }
 
 export const NEW_AGENT: Draft = {
@@ -378,6 +379,13 @@ export function AgentEditor(props: {
             />
           ))}
           <MatchSelect name="e.match" label="Eligibility: combine rules" value={draft.eligibility?.match} />
+          <label class="choice">
+            <input type="checkbox" name="qaOnly" checked={draft.qaOnly === true} />
+            <span>
+              <strong>QA sessions only</strong>{' '}
+              <span class="hint">answers nothing to anyone but QA sessions (see QA)</span>
+            </span>
+          </label>
           <h3>Mutual exclusion</h3>
           <p class="hint">
             Agents sharing a group name take each session in at most one of them, in the share of their

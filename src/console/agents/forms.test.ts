@@ -105,7 +105,9 @@ test('aiming fields: operators, any-of, eligibility and an exclusion group becom
     'e.w1.value': '',
     'x.group': 'checkout',
     'x.weight': '30',
+    qaOnly: 'on',
   });
+  assert.equal(input.qaOnly, true);
   assert.deepEqual(input.conditions, [
     {
       when: [

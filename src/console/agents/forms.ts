@@ -146,5 +146,6 @@ export function agentInputFromForm(body: FormBody): AgentInput {
           eligibility: { match: field(body, 'e.match') === 'any' ? 'any' : 'all', rules: eligibilityRules },
         }),
     ...(group === '' ? {} : { exclusion: { group, weight: exclusionWeight } }),
+    ...(field(body, 'qaOnly') === 'on' ? { qaOnly: true } : {}),
   };
 }
