@@ -29,6 +29,8 @@ export function TraitsPage(props: { ctx: AccountContext; traits: Trait[]; editin
   const { ctx, editing } = props;
   const base = `${CONSOLE}/${ctx.account.id}/traits`;
   const canChange = ctx.can('change');
+  const title: string = editing ? `Trait cust/${editing.group}` : 'New trait';
+  const rulesText: string = editing ? JSON.stringify(editing.rules, null, 2) : '';
   return (
     <AccountPage ctx={ctx} title="Visitor traits">
       <div class="section-head">
@@ -108,7 +110,7 @@ export function TraitsPage(props: { ctx: AccountContext; traits: Trait[]; editin
           </table>
         )}
         <form id="trait-editor" class="card stack" hx-post={base} hx-swap="none">
-          <h2 safe>{editing ? `Trait cust/${editing.group}` : 'New trait'}</h2>
+          <h2 safe>{title}</h2>
           <fieldset disabled={!canChange} class="plain stack">
             <label for="trait-group">Trait group</label>
             <input
@@ -126,7 +128,7 @@ export function TraitsPage(props: { ctx: AccountContext; traits: Trait[]; editin
               Rules (JSON: tried in order, the first that holds gives the value)
             </label>
             <textarea id="trait-rules" name="rules" rows="10" class="code" placeholder={EXAMPLE} safe>
-              {editing ? JSON.stringify(editing.rules, null, 2) : ''}
+              {rulesText}
             </textarea>
             <span class="hint">
               Each rule is <code>{'{"value", "when": [clauses], "match": "all" | "any"}'}</code>, clauses as
