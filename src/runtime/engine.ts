@@ -49,6 +49,10 @@
  *    otherwise one with a string `g` is a reward; anything else is skipped (logged with debug).
  *    Malformed `c` / `x` (not lists) are ignored; non-string entries in them are ignored; an `s`
  *    other than `"p"` means `"ok"`.
+ * 11. Aiming (docs/targeting.md, runtime/aiming.ts): clauses with `op`, conditions with
+ *    `match: "any"`, eligibility, exclusion groups, custom traits and QA sessions. An agent that
+ *    has none of them costs one cached flag; a session that already has a selection from an
+ *    agent keeps taking part in it, whatever its rules say later.
  */
 
 import type { Snapshot, SnapshotAgent, SnapshotCondition, SnapshotVariation } from '../agents/snapshot.js';
