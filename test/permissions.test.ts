@@ -77,6 +77,14 @@ const ROUTES: Record<string, Permission> = {
   'GET /admin/:acc/goals/:g': 'read',
   'PUT /admin/:acc/goals/:g': 'change',
   'DELETE /admin/:acc/goals/:g': 'change',
+  'GET /admin/:acc/traits': 'read',
+  'GET /admin/:acc/traits/:group': 'read',
+  'PUT /admin/:acc/traits/:group': 'change',
+  'DELETE /admin/:acc/traits/:group': 'change',
+  'GET /admin/:acc/qa-sessions': 'read',
+  'POST /admin/:acc/qa-sessions': 'change',
+  'DELETE /admin/:acc/qa-sessions/:code': 'change',
+  'POST /admin/:acc/deploy-targets/:dt/playground': 'read',
   'POST /admin/:acc/deploy-targets/:dt/deploy': 'deploy',
   'GET /admin/:acc/reports/decision-stats/:a': 'read',
 
@@ -105,6 +113,14 @@ const ROUTES: Record<string, Permission> = {
   'POST /console/:acc/agents': 'change',
   'GET /console/:acc/agents/:a': 'read',
   'POST /console/:acc/agents/:a': 'change',
+  'GET /console/:acc/qa': 'read',
+  'POST /console/:acc/qa': 'change',
+  'POST /console/:acc/qa/:code/delete': 'change',
+  'POST /console/:acc/qa/playground': 'read',
+  'GET /console/:acc/traits': 'read',
+  'GET /console/:acc/traits/:group': 'read',
+  'POST /console/:acc/traits': 'change',
+  'POST /console/:acc/traits/:group/delete': 'change',
   'GET /console/:acc/goals': 'read',
   'GET /console/:acc/goals/new': 'change',
   'POST /console/:acc/goals': 'change',
@@ -201,6 +217,10 @@ function fillParam(name: string, url: string, permission: Permission, p: Princip
       return 'a-example';
     case 'g':
       return 'g-example';
+    case 'group':
+      return 'plan';
+    case 'code':
+      return 'qa-unknown';
     case 'name':
       return 'console.js';
     case '*':

@@ -6,7 +6,13 @@
  */
 import type { Kysely } from 'kysely';
 import type { AgentsTable, Database } from '../store/schema.js';
-import type { AgentStatus, SnapshotCondition, SnapshotVariation } from './snapshot.js';
+import type {
+  AgentStatus,
+  Eligibility,
+  Exclusion,
+  SnapshotCondition,
+  SnapshotVariation,
+} from './snapshot.js';
 
 /** What a person defines; the same shape the runtime snapshot holds for an agent. */
 export interface AgentDefinition {
@@ -19,6 +25,12 @@ export interface AgentDefinition {
   conditions: SnapshotCondition[];
   /** goals this agent tracks; null = every goal */
   goals: string[] | null;
+  /** aiming (docs/targeting.md): who takes part; absent = everyone */
+  eligibility?: Eligibility;
+  /** aiming: the mutual-exclusion group and the agent's share of it */
+  exclusion?: Exclusion;
+  /** aiming: answers QA sessions only */
+  qaOnly?: true;
 }
 
 export interface Agent extends AgentDefinition {
@@ -28,7 +40,10 @@ export interface Agent extends AgentDefinition {
   updatedAt: number;
 }
 
-type StoredDefinition = Pick<AgentDefinition, 'metaKeys' | 'variations' | 'conditions' | 'goals'>;
+type StoredDefinition = Pick<
+  AgentDefinition,
+  'metaKeys' | 'variations' | 'conditions' | 'goals' | 'eligibility' | 'exclusion' | 'qaOnly'
+>;
 
 function toAgent(row: AgentsTable): Agent {
   const definition = JSON.parse(row.definition) as StoredDefinition;
@@ -41,6 +56,9 @@ function toAgent(row: AgentsTable): Agent {
     variations: definition.variations,
     conditions: definition.conditions,
     goals: definition.goals,
+    ...(definition.eligibility ? { eligibility: definition.eligibility } : {}),
+    ...(definition.exclusion ? { exclusion: definition.exclusion } : {}),
+    ...(definition.qaOnly ? { qaOnly: true as const } : {}),
     version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -83,6 +101,9 @@ export async function saveAgent(
     variations: agent.variations,
     conditions: agent.conditions,
     goals: agent.goals,
+    ...(agent.eligibility ? { eligibility: agent.eligibility } : {}),
+    ...(agent.exclusion ? { exclusion: agent.exclusion } : {}),
+    ...(agent.qaOnly ? { qaOnly: true as const } : {}),
   };
   const values = {
     name: agent.name,

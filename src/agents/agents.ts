@@ -33,7 +33,14 @@ import {
 import type { ConfigurationChanges } from './configuration.js';
 import { selectGoalCodes } from './goal-store.js';
 import { GoalCode } from './goals.js';
-import type { SnapshotCondition, SnapshotVariation } from './snapshot.js';
+import {
+  type ConditionClause,
+  RULE_OPS,
+  type SnapshotCondition,
+  type SnapshotVariation,
+  VISITOR_FACTS,
+  type VisitorFact,
+} from './snapshot.js';
 
 export type { Agent, AgentDefinition } from './agent-store.js';
 
@@ -84,7 +91,7 @@ const Variation = z.object({
 });
 
 const TRAIT = /^[^/\s:]+\/[^:]+:.+$/;
-const Clause = z.union(
+const EqualsClause = z.union(
   [
     z.strictObject({ input: z.string().min(1).max(100), is: StringLike }),
     z.strictObject({
@@ -100,8 +107,104 @@ const Clause = z.union(
   { error: 'a clause is {"input": NAME, "is": VALUE} or {"trait": "cust/GROUP:VALUE"}' },
 );
 
+// ---- aiming: clauses with operators, eligibility, exclusion (docs/targeting.md) --------------
+const TRAIT_GROUP = /^[^/\s:]+\/[^:]+$/;
+const NUMERIC_OPS: ReadonlySet<string> = new Set(['lt', 'lte', 'gt', 'gte']);
+const VISITOR_VALUES: Record<VisitorFact, readonly string[] | null> = {
+  status: ['new', 'returning'],
+  weekday: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'],
+  hour: null,
+};
+
+const RuleClause = z
+  .strictObject({
+    input: z.string().min(1).max(100).optional(),
+    trait: z
+      .string()
+      .max(300)
+      .regex(TRAIT_GROUP, 'with an op, trait names a trait group: cust/GROUP (or ua/mo)')
+      .optional(),
+    visitor: z.enum(VISITOR_FACTS, { error: `visitor is one of ${VISITOR_FACTS.join(', ')}` }).optional(),
+    op: z.enum(RULE_OPS, { error: `op is one of ${RULE_OPS.join(', ')}` }),
+    value: StringLike.optional(),
+    values: z.array(StringLike).min(1, 'values lists at least one value').max(1000).optional(),
+  })
+  .superRefine((c, ctx) => {
+    const subjects = [c.input, c.trait, c.visitor].filter((s) => s !== undefined).length;
+    if (subjects !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: 'a rule names exactly one of input, trait or visitor',
+      });
+      return;
+    }
+    const needs = c.op === 'in' ? 'values' : c.op === 'exists' || c.op === 'notExists' ? 'nothing' : 'value';
+    // What is missing is named before what is extra: it is the likelier mistake.
+    if (needs === 'values' && c.values === undefined)
+      ctx.addIssue({ code: 'custom', path: ['values'], message: 'op in needs values: a list' });
+    if (needs === 'value' && c.value === undefined)
+      ctx.addIssue({ code: 'custom', path: ['value'], message: `op ${c.op} needs a value` });
+    if (needs !== 'values' && c.values !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['values'], message: `op ${c.op} takes no values list` });
+    if (needs !== 'value' && c.value !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['value'], message: `op ${c.op} takes no single value` });
+    if (NUMERIC_OPS.has(c.op) && c.value !== undefined && !Number.isFinite(Number(c.value)))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['value'],
+        message: `op ${c.op} compares numbers: value is a number`,
+      });
+    const allowed = c.visitor === undefined ? null : VISITOR_VALUES[c.visitor];
+    if (allowed !== null) {
+      const given = c.value !== undefined ? [c.value] : (c.values ?? []);
+      const path = c.value !== undefined ? ['value'] : ['values'];
+      if (given.some((v) => !allowed.includes(v)))
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `visitor ${c.visitor} is one of ${allowed.join(', ')}`,
+        });
+    }
+  });
+
+/**
+ * A clause: one with `op` is a rule (its wrong field is named), any other is one of the two
+ * first forms, kept as they always were.
+ */
+export const Clause = z.unknown().transform((value, ctx): ConditionClause => {
+  const schema = typeof value === 'object' && value !== null && 'op' in value ? RuleClause : EqualsClause;
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data as ConditionClause;
+  for (const issue of parsed.error.issues)
+    ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+  return z.NEVER;
+});
+
+export const Match = z.enum(['all', 'any'], { error: 'match is all or any' });
+
+const Eligibility = z.object({
+  match: Match.default('all'),
+  rules: z.array(Clause).max(50, 'eligibility has at most 50 rules'),
+});
+
+const Exclusion = z.object({
+  group: z
+    .string()
+    .min(1)
+    .max(64, 'a group name is at most 64 characters')
+    .regex(/^[A-Za-z0-9_-]+$/, 'a group name is letters, digits, - or _ (like checkout)'),
+  weight: z
+    .number({ error: 'a weight is a finite number, 0 or more' })
+    .min(0, 'a weight is 0 or more (0 takes no new sessions)')
+    .max(MAX_WEIGHT, `a weight is at most ${MAX_WEIGHT.toLocaleString('en-US')}`)
+    .default(1),
+});
+// ---- end of aiming ---------------------------------------------------------------------------
+
 const Condition = z.object({
   when: z.array(Clause).max(50, 'a condition has at most 50 clauses'),
+  match: Match.optional(),
   // biome-ignore lint/suspicious/noThenProperty: the spec names the field; a string is never a thenable
   then: VariationCode,
 });
@@ -129,6 +232,10 @@ export const AgentInput = z.object({
     .max(1000)
     .nullish()
     .transform((v) => v ?? null),
+  // aiming (docs/targeting.md)
+  eligibility: Eligibility.nullish().transform((v) => v ?? undefined),
+  exclusion: Exclusion.nullish().transform((v) => v ?? undefined),
+  qaOnly: z.boolean({ error: 'qaOnly is true or false' }).nullish(),
 });
 export type AgentInput = z.input<typeof AgentInput>;
 
@@ -237,13 +344,27 @@ function definitionOf(code: string, input: z.output<typeof AgentInput>): AgentDe
     variations,
     conditions,
     goals: input.goals === null ? null : [...new Set(input.goals)],
+    ...(input.eligibility ? { eligibility: input.eligibility } : {}),
+    ...(input.exclusion ? { exclusion: input.exclusion } : {}),
+    ...(input.qaOnly === true ? { qaOnly: true as const } : {}),
   };
 }
 
 /** The definition's fields in a fixed order, to tell whether a `put` changes anything. */
 function sameDefinition(a: AgentDefinition, b: AgentDefinition): boolean {
   const canonical = (d: AgentDefinition) =>
-    JSON.stringify([d.name, d.status, d.pausedAt, d.metaKeys, d.variations, d.conditions, d.goals]);
+    JSON.stringify([
+      d.name,
+      d.status,
+      d.pausedAt,
+      d.metaKeys,
+      d.variations,
+      d.conditions,
+      d.goals,
+      d.eligibility ?? null,
+      d.exclusion ?? null,
+      d.qaOnly ?? false,
+    ]);
   return canonical(a) === canonical(b);
 }
 

@@ -11,7 +11,9 @@ import { registerAuditRoutes } from './admin/audit.js';
 import { registerDeployTargetRoutes } from './admin/deploy-targets.js';
 import { registerDeploymentRoutes } from './admin/deployments.js';
 import { registerGoalRoutes } from './admin/goals.js';
+import { registerQaRoutes } from './admin/qa.js';
 import { registerReportRoutes } from './admin/reports.js';
+import { registerTraitRoutes } from './admin/traits.js';
 import { registerUserRoutes } from './admin/users.js';
 import { registerAuthRoutes } from './auth/auth.js';
 import { registerHealthRoutes } from './health.js';
@@ -45,6 +47,8 @@ export function registerApi(
   registerDeploymentRoutes(app, only(services, 'deployments', 'deployTargets'));
   registerAgentRoutes(app, only(services, 'agents'));
   registerGoalRoutes(app, only(services, 'goals'));
+  registerTraitRoutes(app, only(services, 'traits'));
+  registerQaRoutes(app, only(services, 'qaSessions', 'runtime', 'deployTargets'));
   registerUserRoutes(app, only(services, 'users'));
   registerAgentApiRoutes(app, only(services, 'runtime', 'events'));
   registerScriptRoutes(app, only(services, 'snapshots', 'deviceEvents'), options.script);

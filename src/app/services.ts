@@ -8,6 +8,7 @@ import { createSessionService } from '../accounts/sessions.js';
 import { createUserService } from '../accounts/users.js';
 import { createAgentService } from '../agents/agents.js';
 import { createGoalService } from '../agents/goals.js';
+import { createTraitService } from '../agents/traits.js';
 import { createAuditLog } from '../audit/audit-log.js';
 import { createEventWriter } from '../events/event-writer.js';
 import { createKeyService } from '../keys/key-service.js';
@@ -27,6 +28,7 @@ import { createDeployTargetService } from '../targets/deploy-targets.js';
 import type { DeployedSnapshots } from '../targets/deployed-snapshots.js';
 import { createDeployedSnapshots } from '../targets/deployed-snapshots.js';
 import { createDeploymentService } from '../targets/deployments.js';
+import { createQaSessionService } from '../targets/qa-sessions.js';
 import type { Services } from '../web/services.js';
 
 export type { Services };
@@ -74,6 +76,7 @@ export function createServices(store: Store, options: ServiceOptions = {}): Serv
   });
   // On PostgreSQL other servers may answer the same sessions: visitor states are read, not cached.
   const visitors = createVisitorStore(store.db, { cacheStates: store.dialect === 'sqlite' });
+  const qaSessions = createQaSessionService(store.db, deployTargets, audit, { now });
   return {
     store,
     changes,
@@ -85,6 +88,7 @@ export function createServices(store: Store, options: ServiceOptions = {}): Serv
     deployTargets,
     agents: createAgentService(store.db, deployments, audit),
     goals: createGoalService(store.db, deployments, audit),
+    traits: createTraitService(store.db, deployments, audit),
     deployments,
     snapshots,
     keys: createKeyService(keyStore, deployTargets, { usage: keyUsage, now }),
@@ -95,7 +99,8 @@ export function createServices(store: Store, options: ServiceOptions = {}): Serv
     now,
     events,
     visitors,
-    runtime: createRuntimeService({ snapshots, visitors, events }),
+    runtime: createRuntimeService({ snapshots, visitors, events, qa: qaSessions }),
+    qaSessions,
     deviceEvents: createDeviceEvents({ snapshots, events }),
     reports: createDecisionStats({ db: store.db, snapshots, deployTargets }),
     async close() {

@@ -29,7 +29,15 @@ export function toActor(by: ActorLike | undefined): Actor {
   return typeof by === 'string' ? { name: by, address: null } : by;
 }
 
-export const AUDIT_TARGET_TYPES = ['api-key', 'deploy-target', 'user', 'agent', 'goal'] as const;
+export const AUDIT_TARGET_TYPES = [
+  'api-key',
+  'deploy-target',
+  'user',
+  'agent',
+  'goal',
+  'trait',
+  'qa-session',
+] as const;
 export type AuditTargetType = (typeof AUDIT_TARGET_TYPES)[number];
 
 export interface AuditChange {

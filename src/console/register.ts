@@ -18,8 +18,10 @@ import { registerKeyPages } from './keys/routes.js';
 import { accountContext, type ContextServices } from './kit/context.js';
 import { CONSOLE, SECURITY_HEADERS } from './kit/html.js';
 import { AccountParams } from './kit/params.js';
+import { registerQaPages } from './qa/routes.js';
 import { registerReportPages } from './reports/routes.js';
 import { registerTargetPages } from './targets/routes.js';
+import { registerTraitPages } from './traits/routes.js';
 import { registerUserPages } from './users/routes.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -93,6 +95,8 @@ export async function registerConsole(
       registerAuditPages(scope, services);
       registerAgentPages(scope, services);
       registerGoalPages(scope, services);
+      registerTraitPages(scope, services);
+      registerQaPages(scope, services);
       registerReportPages(scope, services);
     },
     { prefix: CONSOLE },

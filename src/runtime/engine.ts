@@ -49,9 +49,21 @@
  *    otherwise one with a string `g` is a reward; anything else is skipped (logged with debug).
  *    Malformed `c` / `x` (not lists) are ignored; non-string entries in them are ignored; an `s`
  *    other than `"p"` means `"ok"`.
+ * 11. Aiming (docs/targeting.md, runtime/aiming.ts): clauses with `op`, conditions with
+ *    `match: "any"`, eligibility, exclusion groups, custom traits and QA sessions. An agent that
+ *    has none of them costs one cached flag; a session that already has a selection from an
+ *    agent keeps taking part in it, whatever its rules say later.
  */
 
 import type { Snapshot, SnapshotAgent, SnapshotCondition, SnapshotVariation } from '../agents/snapshot.js';
+import {
+  clausesHold,
+  describeRule,
+  groupMembers,
+  placeInGroup,
+  type RuleContext,
+  ruleHolds,
+} from './aiming.js';
 import { allocate } from './allocation.js';
 import { uaTraits } from './ua.js';
 
@@ -71,6 +83,11 @@ export interface VisitorState {
   /** "goal|agent" pairs already credited. */
   rewarded: string[];
   traits: string[];
+  // ---- aiming (docs/targeting.md): present only once an agent with eligibility or exclusion ran
+  /** agent code → 1 eligible, 0 not: decided once per session and agent */
+  eligible?: Record<string, 0 | 1>;
+  /** exclusion group → the agent the session is placed in */
+  placed?: Record<string, string>;
 }
 
 export type RecordedEvent =
@@ -85,6 +102,10 @@ export interface ExecuteInput {
   queryTraits: string[];
   userAgent?: string;
   debug: boolean;
+  /** time of the request (ms since the epoch), for weekday and hour rules; absent: they never hold */
+  now?: number;
+  /** a QA session (docs/targeting.md): sees `qaOnly` agents; `forced` answers agent → variation */
+  qa?: { forced: Record<string, string> };
 }
 
 export type Policy = 'r' | 's' | 'f' | 'p' | 'x';
@@ -149,8 +170,30 @@ function cloneState(state: VisitorState): VisitorState {
   if (isRecord(state)) {
     out.rewarded = stringList(state.rewarded);
     out.traits = stringList(state.traits).slice(-MAX_SESSION_TRAITS);
+    // aiming: copied only when present, so states of sessions that never met it keep their shape
+    if (isRecord(state.eligible)) out.eligible = copyMap(state.eligible, (v) => v === 0 || v === 1);
+    if (isRecord(state.placed)) out.placed = copyMap(state.placed, (v) => typeof v === 'string');
   }
   return out;
+}
+
+function copyMap<T>(src: Record<string, unknown>, keep: (v: unknown) => boolean): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const key of Object.keys(src)) if (key !== '__proto__' && keep(src[key])) out[key] = src[key] as T;
+  return out;
+}
+
+/** The session held something before this request (the visitor fact `status: returning`). */
+function isReturning(state: unknown): boolean {
+  if (!isRecord(state)) return false;
+  for (const field of ['selections', 'eligible', 'placed']) {
+    const v = state[field];
+    if (isRecord(v) && Object.keys(v).length > 0) return true;
+  }
+  return (
+    (Array.isArray(state.rewarded) && state.rewarded.length > 0) ||
+    (Array.isArray(state.traits) && state.traits.length > 0)
+  );
 }
 
 /** What the engine reads of an agent on every request, worked out once per (immutable) snapshot agent. */
@@ -158,6 +201,8 @@ interface AgentShape {
   variations: SnapshotVariation[];
   /** every metadata key of the agent: its declared keys, then any other key a variation uses */
   metaKeys: string[];
+  /** has eligibility rules or an exclusion group: only such agents take the aiming path */
+  aimed: boolean;
 }
 const shapes = new WeakMap<SnapshotAgent, AgentShape>();
 
@@ -176,7 +221,11 @@ function shapeOf(agent: SnapshotAgent): AgentShape {
     seen.add(k);
     metaKeys.push(k);
   }
-  shape = { variations, metaKeys };
+  shape = {
+    variations,
+    metaKeys,
+    aimed: isRecord(agent.eligibility) || isRecord(agent.exclusion) || agent.qaOnly === true,
+  };
   shapes.set(agent, shape);
   return shape;
 }
@@ -230,7 +279,15 @@ class Run {
     readonly inputs: unknown,
     readonly session: string,
     readonly debug: boolean,
+    /** the state as given, before this request (aiming's `returning`) */
+    readonly given: unknown,
+    readonly now: number | undefined,
+    readonly qa: { forced: Record<string, string> } | undefined,
   ) {}
+
+  ruleContext(): RuleContext {
+    return { inputs: this.inputs, traits: this.st.traits, returning: isReturning(this.given), now: this.now };
+  }
 
   say(line: string): void {
     if (this.debug) this.log.push(line);
@@ -266,6 +323,26 @@ class Run {
     }
   }
 
+  /** aiming: the account's custom traits, each the first of its rules that holds (docs/targeting.md). */
+  applyDerivedTraits(traits: unknown[]): void {
+    const { st } = this;
+    for (const trait of traits) {
+      if (!isRecord(trait) || typeof trait.group !== 'string' || !Array.isArray(trait.rules)) continue;
+      for (const rule of trait.rules) {
+        if (!isRecord(rule) || typeof rule.value !== 'string') continue;
+        if (!clausesHold(rule.when, rule.match, (clause) => this.clauseHolds(clause))) continue;
+        const t = `cust/${trait.group}:${rule.value}`;
+        if (!st.traits.includes(t)) {
+          if (st.traits.length >= MAX_SESSION_TRAITS) st.traits.shift();
+          st.traits.push(t);
+          this.changed = true;
+        }
+        this.say(`Added trait '${t}' (rule)`);
+        break;
+      }
+    }
+  }
+
   // ---- conditions -----------------------------------------------------------------------------
   clauseHolds(clause: unknown): boolean {
     if (!isRecord(clause)) return false;
@@ -274,8 +351,56 @@ class Run {
       if (!hasOwn(inputs, clause.input)) return false;
       return primitiveString((inputs as Record<string, unknown>)[clause.input]) === clause.is;
     }
+    if (typeof clause.op === 'string') return ruleHolds(clause, this.ruleContext());
     if (typeof clause.trait === 'string') return this.st.traits.includes(clause.trait);
     return false;
+  }
+
+  // ---- aiming (docs/targeting.md) -------------------------------------------------------------
+  /**
+   * Whether the session takes part in an agent that has eligibility rules or an exclusion group;
+   * answers why not, or null. The placement and eligibility are remembered in the state.
+   */
+  whyLeftOut(agentCode: string, agent: SnapshotAgent): string | null {
+    const { st } = this;
+    const ex: unknown = agent.exclusion;
+    if (isRecord(ex) && typeof ex.group === 'string') {
+      const group = ex.group;
+      const members = groupMembers(this.agents as Record<string, SnapshotAgent>, group);
+      const remembered = st.placed && hasOwn(st.placed, group) ? st.placed[group] : undefined;
+      let home = remembered !== undefined && members.some((m) => m.code === remembered) ? remembered : null;
+      if (home === null) {
+        // A session already counted in a member before it joined the group stays there.
+        home =
+          members.find((m) => hasOwn(st.selections, m.code))?.code ??
+          placeInGroup(this.session, group, members);
+        if (home !== null) {
+          st.placed = { ...st.placed, [group]: home };
+          this.changed = true;
+          this.say(`Exclusion group '${group}': session placed in agent '${home}'`);
+        }
+      }
+      if (home !== agentCode) {
+        return home === null
+          ? `no agent of exclusion group '${group}' has weight`
+          : `session is placed in agent '${home}' of exclusion group '${group}'`;
+      }
+    }
+    const el: unknown = agent.eligibility;
+    if (isRecord(el)) {
+      const known = st.eligible && hasOwn(st.eligible, agentCode) ? st.eligible[agentCode] : undefined;
+      let eligible = known === 1;
+      if (known === undefined) {
+        eligible = clausesHold(el.rules, el.match, (clause) => this.clauseHolds(clause));
+        st.eligible = { ...st.eligible, [agentCode]: eligible ? 1 : 0 };
+        this.changed = true;
+        this.say(
+          `Agent '${agentCode}': eligibility decided for the session: ${eligible ? 'takes part' : 'not eligible'}`,
+        );
+      }
+      if (!eligible) return 'session is not eligible';
+    }
+    return null;
   }
 
   answer(
@@ -298,7 +423,11 @@ class Run {
       return;
     }
     const agent = (agents as Record<string, SnapshotAgent>)[agentCode];
-    const { variations } = shapeOf(agent);
+    const { variations, aimed } = shapeOf(agent);
+    if (aimed && agent.qaOnly === true && this.qa === undefined) {
+      this.say(`${who}: agent answers QA sessions only, no item (the client falls back to its default)`);
+      return;
+    }
     const status = agent.status;
     if (status === 'draft' || status === 'stopped' || status === 'archived') {
       this.say(`${who}: agent is ${status}, no item (the client falls back to its default)`);
@@ -332,6 +461,36 @@ class Run {
     const requested: 'ok' | 'p' = cmd.s === 'p' ? 'p' : 'ok';
     const existing = hasOwn(st.selections, agentCode) ? st.selections[agentCode] : undefined;
 
+    // QA sessions only (never on the fast path): a forced variation answers first, and stays.
+    if (this.qa !== undefined && hasOwn(this.qa.forced, agentCode)) {
+      const forced = findVariation(variations, String(this.qa.forced[agentCode]));
+      if (forced && isAllowed(allow, exclude, forced.code)) {
+        this.say(`${who}: QA session forces variation '${forced.code}' (fixed)`);
+        if (existing?.c !== forced.code || existing.s !== requested) {
+          st.selections[agentCode] = { c: forced.code, p: 'f', s: requested };
+          this.changed = true;
+          if (requested === 'ok')
+            this.events.push({ type: 'selection', agent: agentCode, variation: forced.code });
+        }
+        this.answer(agentCode, agent, forced, 'f', requested);
+        return;
+      }
+    }
+
+    // aiming: only agents with eligibility or exclusion pay for it; a session that already has
+    // a selection from the agent keeps taking part (visitors do not drift in and out).
+    if (!existing && aimed) {
+      const why = this.whyLeftOut(agentCode, agent);
+      if (why !== null) {
+        const pausedAt =
+          typeof agent.pausedAt === 'string' ? findVariation(variations, agent.pausedAt) : undefined;
+        const variation = pausedAt ?? variations[0];
+        this.say(`${who}: ${why}; answering '${variation.code}' (policy x), not remembered, not counted`);
+        this.answer(agentCode, agent, variation, 'x', 'ok');
+        return;
+      }
+    }
+
     if (existing) {
       const variation = findVariation(variations, existing.c);
       if (variation && isAllowed(allow, exclude, variation.code)) {
@@ -364,7 +523,9 @@ class Run {
     for (let i = 0; i < conditions.length && !chosen; i++) {
       const cond = conditions[i];
       if (!isRecord(cond) || !Array.isArray(cond.when)) continue;
-      if (!cond.when.every((clause) => this.clauseHolds(clause))) continue;
+      if (cond.match === 'any' && cond.when.length > 0) {
+        if (!cond.when.some((clause) => this.clauseHolds(clause))) continue;
+      } else if (!cond.when.every((clause) => this.clauseHolds(clause))) continue;
       const then = typeof cond.then === 'string' ? cond.then : '';
       const variation = findVariation(variations, then);
       const why = `condition ${i + 1} matched: ${describeCondition(cond as unknown as SnapshotCondition)}`;
@@ -482,11 +643,12 @@ function describeCondition(cond: SnapshotCondition): string {
   if (cond.when.length === 0) return 'no clauses (always holds)';
   return cond.when
     .map((cl: unknown) => {
+      if (isRecord(cl) && typeof cl.op === 'string') return describeRule(cl);
       if (isRecord(cl) && typeof cl.input === 'string') return `input ${cl.input} = ${String(cl.is)}`;
       if (isRecord(cl) && typeof cl.trait === 'string') return `trait ${cl.trait}`;
       return 'malformed clause';
     })
-    .join(' and ');
+    .join(cond.match === 'any' ? ' or ' : ' and ');
 }
 
 export function execute(snapshot: Snapshot, state: VisitorState, input: ExecuteInput): ExecuteResult {
@@ -497,8 +659,15 @@ export function execute(snapshot: Snapshot, state: VisitorState, input: ExecuteI
     isRecord(input) ? input.inputs : undefined,
     isRecord(input) && typeof input.session === 'string' ? input.session : '',
     isRecord(input) && input.debug === true,
+    state,
+    isRecord(input) && typeof input.now === 'number' ? input.now : undefined,
+    isRecord(input) && isRecord(input.qa) && isRecord(input.qa.forced)
+      ? { forced: input.qa.forced as Record<string, string> }
+      : undefined,
   );
   run.applyTraits(input);
+  const derived: unknown = isRecord(snapshot) ? snapshot.traits : undefined;
+  if (Array.isArray(derived) && derived.length > 0) run.applyDerivedTraits(derived);
   const commands: unknown[] = isRecord(input) && Array.isArray(input.commands) ? input.commands : [];
   for (let i = 0; i < commands.length; i++) {
     const cmd = commands[i];

@@ -15,6 +15,7 @@ import type { EventWrite } from '../events/event-store.js';
 import type { EventWriter } from '../events/event-writer.js';
 import { randomBase62 } from '../kernel/ids.js';
 import type { DeployedSnapshots } from '../targets/deployed-snapshots.js';
+import type { QaSession, QaSessionService } from '../targets/qa-sessions.js';
 import { type Command, emptyVisitorState, execute, type Item, type VisitorState } from './engine.js';
 import type { VisitorStore } from './visitor-store.js';
 
@@ -32,6 +33,8 @@ export interface RuntimeRequest {
   /** the `ua` query parameter (never the request's own User-Agent header) */
   userAgent?: string;
   debug: boolean;
+  /** time of the request for weekday and hour rules (ms since the epoch); default: now */
+  now?: number;
 }
 
 export interface RuntimeAnswer {
@@ -44,6 +47,19 @@ export interface RuntimeAnswer {
 
 export interface RuntimeService {
   execute(request: RuntimeRequest): Promise<RuntimeAnswer>;
+  /**
+   * The playground (docs/targeting.md): the answer this request would get, with the reasons, from
+   * the session's stored state, writing and counting nothing. No commands: every agent deployed.
+   */
+  preview(request: RuntimeRequest): Promise<PreviewAnswer>;
+}
+
+export interface PreviewAnswer extends RuntimeAnswer {
+  log: string[];
+  /** the QA session this session is on the target, if any */
+  qa: string | null;
+  /** per agent asked: its answer (null: no item) and the reasons given */
+  agents: { a: string; c: string | null; p: string | null; why: string[] }[];
 }
 
 /** The store could not read or durably record what a request needs; nothing was acknowledged. */
@@ -63,6 +79,8 @@ export interface RuntimeServiceDeps {
   snapshots: DeployedSnapshots;
   visitors: VisitorStore;
   events: EventWriter;
+  /** QA sessions (docs/targeting.md); only sessions starting with `qa-` are looked up */
+  qa?: Pick<QaSessionService, 'find'>;
   now?: () => number;
 }
 
@@ -74,9 +92,12 @@ export function createRuntimeService(deps: RuntimeServiceDeps): RuntimeService {
     const { accountId, deployTargetId } = request;
     let snapshot: Snapshot | null;
     let stored: VisitorState | null;
+    let qa: QaSession | null = null;
     try {
       snapshot = await snapshots.get(accountId, deployTargetId);
       stored = isNew ? null : await visitors.get(accountId, session);
+      if (!isNew && deps.qa && session.startsWith('qa-'))
+        qa = await deps.qa.find(accountId, deployTargetId, session);
     } catch (error) {
       throw new StoreUnavailableError(error);
     }
@@ -87,7 +108,11 @@ export function createRuntimeService(deps: RuntimeServiceDeps): RuntimeService {
       queryTraits: request.queryTraits,
       userAgent: request.userAgent,
       debug: request.debug,
+      now: request.now ?? now(),
+      ...(qa ? { qa: { forced: qa.forced } } : {}),
     });
+    // A QA session's selections and rewards are never counted; its state is kept (stickiness).
+    if (qa) result.events.length = 0;
 
     if (result.changed || result.events.length > 0) {
       const at = now();
@@ -144,7 +169,72 @@ export function createRuntimeService(deps: RuntimeServiceDeps): RuntimeService {
     return answer;
   }
 
+  async function preview(request: RuntimeRequest): Promise<PreviewAnswer> {
+    const { accountId, deployTargetId } = request;
+    const session = request.session || newSession();
+    let snapshot: Snapshot | null;
+    let stored: VisitorState | null;
+    let qa: QaSession | null = null;
+    try {
+      snapshot = await snapshots.get(accountId, deployTargetId);
+      stored = await visitors.get(accountId, session);
+      if (deps.qa && session.startsWith('qa-')) qa = await deps.qa.find(accountId, deployTargetId, session);
+    } catch (error) {
+      throw new StoreUnavailableError(error);
+    }
+    const deployed = snapshot ?? EMPTY_SNAPSHOT;
+    const commands: Command[] =
+      request.commands.length > 0
+        ? request.commands
+        : Object.keys(deployed.agents)
+            .sort()
+            .map((a) => ({ a }));
+    const result = execute(deployed, stored ?? emptyVisitorState(), {
+      session,
+      commands,
+      inputs: request.inputs,
+      queryTraits: request.queryTraits,
+      userAgent: request.userAgent,
+      debug: true,
+      now: request.now ?? now(),
+      ...(qa ? { qa: { forced: qa.forced } } : {}),
+    });
+    const log = result.log ?? [];
+    const agents: PreviewAnswer['agents'] = [];
+    for (const command of commands) {
+      if (!('a' in command) || agents.some((e) => e.a === command.a)) continue;
+      const item = result.items.find((i) => 'a' in i && i.a === command.a);
+      const prefix = `Agent '${command.a}'`;
+      agents.push({
+        a: command.a,
+        c: item && 'c' in item ? item.c : null,
+        p: item && 'p' in item ? item.p : null,
+        why: log
+          .filter((line) => line.startsWith(prefix))
+          // The engine speaks of a real request; the playground remembers and counts nothing.
+          .map((line) =>
+            line
+              .slice(prefix.length + 2)
+              .replace(
+                / remembered (for the session )?(and counted|as provisional)/,
+                ' would be remembered $2',
+              ),
+          ),
+      });
+    }
+    return {
+      session,
+      items: result.items,
+      sels: result.sels,
+      traits: result.traits,
+      log,
+      qa: qa?.code ?? null,
+      agents,
+    };
+  }
+
   return {
+    preview,
     execute(request) {
       const given = request.session !== undefined && request.session !== '';
       const session = given ? (request.session as string) : newSession();

@@ -88,6 +88,9 @@ export function withCountedEvents(
     selections: { ...(state?.selections ?? {}) },
     rewarded: [...(Array.isArray(state?.rewarded) ? state.rewarded : [])],
     traits: Array.isArray(state?.traits) ? state.traits : [],
+    // aiming: eligibility and exclusion placements ride along unchanged
+    ...(state?.eligible ? { eligible: state.eligible } : {}),
+    ...(state?.placed ? { placed: state.placed } : {}),
   };
   let changed = state === null;
   for (const { agent, variation } of selections) {

@@ -35,6 +35,8 @@ export interface ClientOptions {
   ua?: string;
   /** adds `log` to answers */
   debug?: boolean;
+  /** time of the request for weekday and hour rules (ms since the epoch); default: now */
+  now?: number;
 }
 
 export interface ClientAnswer {
@@ -296,6 +298,7 @@ function run(options: ClientOptions, request: ClientRequest): ClientAnswer {
     queryTraits: typeof traits === 'string' ? traits.split(',') : Array.isArray(traits) ? traits : [],
     userAgent: typeof options.ua === 'string' ? options.ua : navigator.userAgent,
     debug: options.debug === true,
+    now: typeof options.now === 'number' ? options.now : Date.now(),
   };
   if (UNTRACKED) {
     const result = execute(untrackedSnapshot, emptyVisitorState(), {

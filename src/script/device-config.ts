@@ -12,6 +12,7 @@ import type {
   Snapshot,
   SnapshotAgent,
   SnapshotGoal,
+  SnapshotTrait,
   SnapshotVariation,
 } from '../agents/snapshot.js';
 
@@ -32,6 +33,8 @@ export interface DeviceSnapshot {
   version: number;
   agents: Record<string, DeviceAgent>;
   goals: Record<string, DeviceGoal>;
+  /** aiming: the account's custom visitor traits; absent when it defines none */
+  traits?: SnapshotTrait[];
 }
 
 /** One counted selection (`{a, c}`) or accepted reward (`{g, a, c, v}`), as a device reports it. */
@@ -69,12 +72,16 @@ export function toDeviceSnapshot(snapshot: Snapshot | null): DeviceSnapshot {
       variations: agent.variations.map((v) => ({ code: v.code, weight: v.weight, meta: v.meta })),
       conditions: agent.conditions,
       goals: agent.goals,
+      ...(agent.eligibility ? { eligibility: agent.eligibility } : {}),
+      ...(agent.exclusion ? { exclusion: agent.exclusion } : {}),
+      ...(agent.qaOnly ? { qaOnly: true as const } : {}),
     };
   }
   for (const code of Object.keys(snapshot.goals)) {
     const goal = snapshot.goals[code];
     device.goals[code] = { code: goal.code, value: goal.value };
   }
+  if (snapshot.traits) device.traits = snapshot.traits;
   return device;
 }
 

@@ -152,6 +152,30 @@ export interface GoalsTable {
   updated_at: number;
 }
 
+/** An account's custom visitor trait: one trait group's ordered rules (docs/targeting.md). */
+export interface TraitRulesTable {
+  account_id: string;
+  trait_group: string;
+  /** JSON: `{rules: [{value, when, match?}]}` */
+  definition: string;
+  version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A QA session of a deploy target (docs/targeting.md): never counted, may force variations. */
+export interface QaSessionsTable {
+  account_id: string;
+  code: string;
+  deploy_target_id: string;
+  name: string;
+  /** JSON: agent code → forced variation */
+  forced: string;
+  expires_at: number;
+  created_at: number;
+  created_by: string;
+}
+
 /** The version of an account's agents-and-goals configuration; bumped by every change. */
 export interface ConfigurationsTable {
   account_id: string;
@@ -239,6 +263,8 @@ export interface Database {
   audit_log: AuditLogTable;
   agents: AgentsTable;
   goals: GoalsTable;
+  trait_rules: TraitRulesTable;
+  qa_sessions: QaSessionsTable;
   configurations: ConfigurationsTable;
   snapshots: SnapshotsTable;
   visitors: VisitorsTable;

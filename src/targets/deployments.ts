@@ -22,6 +22,7 @@ import { type Agent, selectAgents } from '../agents/agent-store.js';
 import type { ConfigurationChanges } from '../agents/configuration.js';
 import { type Goal, selectGoals } from '../agents/goal-store.js';
 import type { Snapshot, SnapshotAgent, SnapshotGoal } from '../agents/snapshot.js';
+import { selectTraits, type Trait } from '../agents/traits.js';
 import type { ActorLike, AuditRecorder } from '../audit/audit-log.js';
 import { NotFoundError } from '../kernel/errors.js';
 import type { ChangeFeed, Publish } from '../store/changes.js';
@@ -47,7 +48,7 @@ export interface DeploymentService extends TargetDeployer, ConfigurationChanges 
 }
 
 /** The runtime's view of agents and goals at one version (server-managed fields left out). */
-export function toSnapshot(version: number, agents: Agent[], goals: Goal[]): Snapshot {
+export function toSnapshot(version: number, agents: Agent[], goals: Goal[], traits: Trait[] = []): Snapshot {
   const snapshot: Snapshot = { version, agents: {}, goals: {} };
   for (const agent of agents) {
     const entry: SnapshotAgent = {
@@ -59,6 +60,9 @@ export function toSnapshot(version: number, agents: Agent[], goals: Goal[]): Sna
       variations: agent.variations,
       conditions: agent.conditions,
       goals: agent.goals,
+      ...(agent.eligibility ? { eligibility: agent.eligibility } : {}),
+      ...(agent.exclusion ? { exclusion: agent.exclusion } : {}),
+      ...(agent.qaOnly ? { qaOnly: true as const } : {}),
     };
     snapshot.agents[agent.code] = entry;
   }
@@ -66,6 +70,8 @@ export function toSnapshot(version: number, agents: Agent[], goals: Goal[]): Sna
     const entry: SnapshotGoal = { code: goal.code, name: goal.name, value: goal.value };
     snapshot.goals[goal.code] = entry;
   }
+  // Only accounts that define traits carry the field: other snapshots keep their shape.
+  if (traits.length > 0) snapshot.traits = traits.map((t) => ({ group: t.group, rules: t.rules }));
   return snapshot;
 }
 
@@ -112,13 +118,17 @@ export function createDeploymentService(
       .where('version', '=', version)
       .executeTakeFirst();
     if (!existing) {
-      const [agents, goals] = [await selectAgents(trx, accountId), await selectGoals(trx, accountId)];
+      const [agents, goals, traits] = [
+        await selectAgents(trx, accountId),
+        await selectGoals(trx, accountId),
+        await selectTraits(trx, accountId),
+      ];
       await trx
         .insertInto('snapshots')
         .values({
           account_id: accountId,
           version,
-          body: JSON.stringify(toSnapshot(version, agents, goals)),
+          body: JSON.stringify(toSnapshot(version, agents, goals, traits)),
           created_at: now,
         })
         .execute();

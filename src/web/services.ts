@@ -10,6 +10,7 @@ import type { SessionService } from '../accounts/sessions.js';
 import type { UserService } from '../accounts/users.js';
 import type { AgentService } from '../agents/agents.js';
 import type { GoalService } from '../agents/goals.js';
+import type { TraitService } from '../agents/traits.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { EventWriter } from '../events/event-writer.js';
 import type { KeyService } from '../keys/key-service.js';
@@ -26,6 +27,7 @@ import type { Store } from '../store/connect.js';
 import type { DeployTargetService } from '../targets/deploy-targets.js';
 import type { DeployedSnapshots } from '../targets/deployed-snapshots.js';
 import type { DeploymentService } from '../targets/deployments.js';
+import type { QaSessionService } from '../targets/qa-sessions.js';
 
 export interface Services {
   store: Store;
@@ -38,6 +40,10 @@ export interface Services {
   deployTargets: DeployTargetService;
   agents: AgentService;
   goals: GoalService;
+  /** custom visitor traits (docs/targeting.md) */
+  traits: TraitService;
+  /** QA sessions of deploy targets (docs/targeting.md) */
+  qaSessions: QaSessionService;
   deployments: DeploymentService;
   /** the snapshot each deploy target serves (cached; what the runtime reads) */
   snapshots: DeployedSnapshots;

@@ -120,3 +120,104 @@ export async function putDozenAgents(t: TestApp, accountId = t.account.id): Prom
   });
   await agents.put(accountId, 'a-archived', { name: 'Old test', status: 'archived', variations: ab });
 }
+
+// ---- aiming (docs/targeting.md) ------------------------------------------------------------------
+
+/** Agents using every rule operator, visitor facts, eligibility, an exclusion group and a custom trait. */
+export const AIMED_AGENTS = ['a-rules', 'a-eligible', 'a-group-1', 'a-group-2', 'a-group-3'] as const;
+
+export async function putAimedAgents(t: TestApp, accountId = t.account.id): Promise<void> {
+  const { agents, traits } = t.services;
+  // A custom trait derived from inputs, which the eligibility below reads.
+  await traits.put(accountId, 'size', {
+    rules: [
+      { value: 'large', when: [{ input: 'seats', op: 'gte', value: '25' }] },
+      { value: 'small', when: [] },
+    ],
+  });
+  const codes = ['A', 'B', 'C', 'D', 'E', 'F', 'G'];
+  const only = (match: 'all' | 'any', when: ConditionClause[], then: string) => ({
+    ...rule(when, then),
+    match,
+  });
+  await agents.put(accountId, 'a-rules', {
+    variations: codes.map((code) => ({ code, weight: code === 'A' ? 1 : 0 })),
+    conditions: [
+      rule(
+        [
+          { input: 'plan', op: 'in', values: ['pro', 'team'] },
+          { input: 'seats', op: 'gte', value: '10' },
+        ],
+        'B',
+      ),
+      only(
+        'any',
+        [
+          { input: 'url', op: 'contains', value: 'sale' },
+          { trait: 'cust/tier', op: 'eq', value: 'gold' },
+        ],
+        'C',
+      ),
+      rule(
+        [
+          { input: 'url', op: 'startsWith', value: '/shop' },
+          { input: 'seats', op: 'lt', value: '5' },
+        ],
+        'D',
+      ),
+      rule(
+        [
+          { visitor: 'weekday', op: 'in', values: ['sat', 'sun'] },
+          { visitor: 'hour', op: 'gt', value: '12' },
+        ],
+        'E',
+      ),
+      rule(
+        [
+          { visitor: 'status', op: 'eq', value: 'returning' },
+          { input: 'country', op: 'notExists' },
+        ],
+        'F',
+      ),
+      rule(
+        [
+          { input: 'plan', op: 'neq', value: 'free' },
+          { trait: 'ua/mo', op: 'eq', value: 'y' },
+          { input: 'seats', op: 'lte', value: '3' },
+        ],
+        'G',
+      ),
+    ],
+  });
+  await agents.put(accountId, 'a-eligible', {
+    pausedAt: 'B',
+    variations: [{ code: 'A' }, { code: 'B' }, { code: 'C' }],
+    eligibility: {
+      match: 'any',
+      rules: [
+        { input: 'country', op: 'in', values: ['FR', 'DE'] },
+        { trait: 'cust/beta', op: 'exists' },
+        { input: 'seats', op: 'gt', value: '50' },
+        { trait: 'cust/size', op: 'eq', value: 'large' },
+      ],
+    },
+  });
+  for (const [code, weight] of [
+    ['a-group-1', 50],
+    ['a-group-2', 30],
+    ['a-group-3', 20],
+  ] as const) {
+    await agents.put(accountId, code, {
+      variations: [{ code: 'A' }, { code: 'B' }],
+      exclusion: { group: 'checkout', weight },
+      ...(code === 'a-group-3'
+        ? {
+            eligibility: {
+              match: 'all' as const,
+              rules: [{ input: 'plan', op: 'neq' as const, value: 'free' }],
+            },
+          }
+        : {}),
+    });
+  }
+}

@@ -96,6 +96,71 @@ describe('PUT answers 400 naming the field a person must fix', () => {
         variations: [{ code: 'A', meta: { size: 'L' } }],
       },
     ],
+    // aiming (docs/targeting.md): the wrong field of a rule is named
+    [
+      'an eligibility rule with an unknown op',
+      'body.eligibility.rules.2.op',
+      {
+        ...valid,
+        eligibility: {
+          rules: [
+            { input: 'plan', op: 'eq', value: 'pro' },
+            { input: 'plan', is: 'pro' },
+            { input: 'plan', op: 'like', value: 'p' },
+          ],
+        },
+      },
+    ],
+    [
+      'a numeric rule on text',
+      'body.conditions.0.when.0.value',
+      { ...valid, conditions: [rule([{ input: 'n', op: 'gt', value: 'ten' }], 'A')] },
+    ],
+    [
+      'in without values',
+      'body.conditions.0.when.0.values',
+      { ...valid, conditions: [rule([{ input: 'n', op: 'in', value: 'x' }], 'A')] },
+    ],
+    [
+      'exists with a value',
+      'body.eligibility.rules.0.value',
+      { ...valid, eligibility: { rules: [{ trait: 'cust/plan', op: 'exists', value: 'x' }] } },
+    ],
+    [
+      'a rule with two subjects',
+      'body.eligibility.rules.0',
+      { ...valid, eligibility: { rules: [{ input: 'a', trait: 'cust/b', op: 'exists' }] } },
+    ],
+    [
+      'an unknown weekday',
+      'body.eligibility.rules.0.values',
+      { ...valid, eligibility: { rules: [{ visitor: 'weekday', op: 'in', values: ['mon', 'funday'] }] } },
+    ],
+    [
+      'an unknown visitor fact',
+      'body.eligibility.rules.0.visitor',
+      { ...valid, eligibility: { rules: [{ visitor: 'mood', op: 'exists' }] } },
+    ],
+    [
+      'a match other than all or any',
+      'body.eligibility.match',
+      { ...valid, eligibility: { match: 'some', rules: [] } },
+    ],
+    [
+      'a condition match other than all or any',
+      'body.conditions.0.match',
+      { ...valid, conditions: [{ ...rule([], 'A'), match: 'most' }] },
+    ],
+    [
+      'an exclusion group with spaces',
+      'body.exclusion.group',
+      { ...valid, exclusion: { group: 'check out' } },
+    ],
+    [
+      'a negative exclusion weight',
+      'body.exclusion.weight',
+      { ...valid, exclusion: { group: 'g', weight: -1 } },
+    ],
     ['an unknown goal', 'body.goals.0', { ...valid, goals: ['g-nowhere'] }],
     ['goals that are not a list', 'body.goals', { ...valid, goals: 'g-x' }],
   ];

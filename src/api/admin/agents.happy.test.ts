@@ -193,3 +193,57 @@ describe('what the runtime answers follows the deployments', () => {
     assert.deepEqual(await runtime([{ a: 'a-staged' }]), []);
   });
 });
+
+describe('aiming: eligibility, rules with operators and an exclusion group (docs/targeting.md)', () => {
+  const aimed = {
+    variations: [{ code: 'A' }, { code: 'B' }],
+    eligibility: {
+      match: 'any',
+      rules: [
+        { input: 'plan', op: 'in', values: ['pro', 'team'] },
+        { visitor: 'status', op: 'eq', value: 'returning' },
+      ],
+    },
+    conditions: [
+      {
+        when: [
+          { input: 'foo', is: 'bar' },
+          { trait: 'cust/seats', op: 'gte', value: 10 },
+        ],
+        match: 'any',
+        // biome-ignore lint/suspicious/noThenProperty: `then` is the condition field of the wire format (PRODUCT.md 3.3).
+        then: 'B',
+      },
+    ],
+    exclusion: { group: 'checkout', weight: 30 },
+  };
+
+  test('PUT keeps them, GET answers them, PUT of what GET answered changes nothing, the runtime applies them', async () => {
+    const author = (await t.key('admin-author')).secret;
+    const url = `/admin/${t.account.id}/agents/a-aimed`;
+    const created = await t.call({ method: 'PUT', url, as: { key: author }, body: aimed });
+    assert.equal(created.statusCode, 201, created.body);
+    const record = created.json().data;
+    assert.deepEqual(record.eligibility, aimed.eligibility);
+    assert.deepEqual(record.exclusion, aimed.exclusion);
+    assert.deepEqual(record.conditions[0].when[1], { trait: 'cust/seats', op: 'gte', value: '10' });
+    assert.equal(record.conditions[0].match, 'any');
+    const again = await t.call({ method: 'PUT', url, as: { key: author }, body: record });
+    assert.equal(again.statusCode, 200, again.body);
+    assert.equal(again.json().data.version, record.version);
+
+    const rest = (await t.key('rest')).secret;
+    const ask = (session: string, plan: string) =>
+      t.call({
+        method: 'POST',
+        url: `/${t.account.id}/v3/agent-api?session=${session}`,
+        as: { key: rest },
+        body: { commands: [{ a: 'a-aimed' }], inputs: { plan } },
+      });
+    const outside = (await ask('aim-1', 'free')).json().data.items[0];
+    assert.equal(outside.p, 'x');
+    assert.equal(outside.c, 'A');
+    const inside = (await ask('aim-2', 'pro')).json().data.items[0];
+    assert.equal(inside.p, 'r');
+  });
+});

@@ -23,7 +23,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { RewardValue } from '../../agents/goals.js';
-import type { Snapshot } from '../../agents/snapshot.js';
+import { RULE_OPS, type Snapshot, VISITOR_FACTS } from '../../agents/snapshot.js';
 import { originAllowed } from '../../keys/origins.js';
 import { MAX_SESSION_LENGTH, StoreUnavailableError } from '../../runtime/runtime-service.js';
 import {
@@ -64,6 +64,21 @@ const EventsBody = z.object({
     .max(1000, 'at most 1000 events per request'),
 });
 
+const DeviceMatch = z.enum(['all', 'any']);
+// The rule form first, as in the agent record: `{trait}` first would describe a rule as stripped.
+const DeviceClause = z.union([
+  z.object({
+    input: z.string().optional(),
+    trait: z.string().optional(),
+    visitor: z.enum(VISITOR_FACTS).optional(),
+    op: z.enum(RULE_OPS),
+    value: z.string().optional(),
+    values: z.array(z.string()).optional(),
+  }),
+  z.object({ input: z.string(), is: z.string() }),
+  z.object({ trait: z.string() }),
+]);
+
 const DeviceAgent = z.object({
   code: z.string(),
   status: z.enum(['running', 'paused']),
@@ -74,14 +89,17 @@ const DeviceAgent = z.object({
   ),
   conditions: z.array(
     z.object({
-      when: z.array(
-        z.union([z.object({ input: z.string(), is: z.string() }), z.object({ trait: z.string() })]),
-      ),
+      when: z.array(DeviceClause),
+      match: DeviceMatch.optional(),
       // biome-ignore lint/suspicious/noThenProperty: the spec names the field; a string is never a thenable
       then: z.string(),
     }),
   ),
   goals: z.array(z.string()).nullable(),
+  // aiming (docs/targeting.md)
+  eligibility: z.object({ match: DeviceMatch, rules: z.array(DeviceClause) }).optional(),
+  exclusion: z.object({ group: z.string(), weight: z.number() }).optional(),
+  qaOnly: z.literal(true).optional().describe('answers QA sessions only: a device never has one'),
 });
 
 /** The bundle, as documented; it is sent as prepared bytes (cached per deployment), never serialized. */
@@ -94,6 +112,17 @@ const Bundle = Answer(
     eventsPath: z.string().describe('where the device sends its events'),
     agents: z.record(z.string(), DeviceAgent).describe('running and paused agents, by code'),
     goals: z.record(z.string(), z.object({ code: z.string(), value: z.number() })),
+    traits: z
+      .array(
+        z.object({
+          group: z.string(),
+          rules: z.array(
+            z.object({ value: z.string(), when: z.array(DeviceClause), match: DeviceMatch.optional() }),
+          ),
+        }),
+      )
+      .optional()
+      .describe("the account's custom visitor traits (absent: none)"),
   }),
 );
 
@@ -275,6 +304,7 @@ export function registerScriptRoutes(
             eventsPath: eventsPath(target.accountId, target.id),
             agents: device.agents,
             goals: device.goals,
+            ...(device.traits ? { traits: device.traits } : {}),
           };
           return new Representation(JSON.stringify({ status: 200, data }), 'application/json; charset=utf-8');
         });

@@ -5,7 +5,13 @@
  */
 import { AGENT_STATUSES } from '../../agents/agents.js';
 import type { Goal } from '../../agents/goals.js';
-import type { ConditionClause } from '../../agents/snapshot.js';
+import {
+  type ConditionClause,
+  type Eligibility,
+  type Exclusion,
+  RULE_OPS,
+  type RuleMatch,
+} from '../../agents/snapshot.js';
 import type { AccountContext } from '../kit/context.js';
 import { FormError } from '../kit/dialog.js';
 import { CONSOLE } from '../kit/html.js';
@@ -27,8 +33,11 @@ export interface Draft {
   pausedAt: string | null;
   metaKeys: string[];
   variations: { code: string; name?: string; weight: number; meta: Record<string, string> }[];
-  conditions: { when: ConditionClause[]; then: string }[];
+  conditions: { when: ConditionClause[]; match?: RuleMatch; then: string }[];
   goals: string[] | null;
+  eligibility?: Eligibility;
+  exclusion?: Exclusion;
+  qaOnly?: true;
 }
 
 export const NEW_AGENT: Draft = {
@@ -45,13 +54,105 @@ export const NEW_AGENT: Draft = {
   goals: null,
 };
 
+interface ClauseParts {
+  kind: 'input' | 'trait' | 'visitor';
+  name: string;
+  /** absent: the first forms (equals, has trait) */
+  op?: string;
+  value: string;
+}
+
 /** A trait clause shown as name and value (`cust/F` and `1`), as the form takes it back. */
-function clauseParts(clause: ConditionClause): { kind: 'input' | 'trait'; name: string; value: string } {
+function clauseParts(clause: ConditionClause): ClauseParts {
+  if ('op' in clause) {
+    const name = clause.input ?? clause.trait ?? clause.visitor ?? '';
+    const kind = clause.input !== undefined ? 'input' : clause.trait !== undefined ? 'trait' : 'visitor';
+    return {
+      kind,
+      name,
+      op: clause.op,
+      value: clause.values ? clause.values.join(', ') : (clause.value ?? ''),
+    };
+  }
   if ('input' in clause) return { kind: 'input', name: clause.input, value: clause.is };
   const at = clause.trait.indexOf(':');
   return at < 0
     ? { kind: 'trait', name: clause.trait, value: '' }
     : { kind: 'trait', name: clause.trait.slice(0, at), value: clause.trait.slice(at + 1) };
+}
+
+const OP_LABELS: Record<(typeof RULE_OPS)[number], string> = {
+  eq: 'equals',
+  neq: 'not equals',
+  in: 'one of (a, b)',
+  contains: 'contains',
+  startsWith: 'starts with',
+  lt: '<',
+  lte: '≤',
+  gt: '>',
+  gte: '≥',
+  exists: 'exists',
+  notExists: 'does not exist',
+};
+
+/** One clause: subject kind, name, operator and value; "=" is the first form (equals, or has the trait). */
+function ClauseRow(props: { prefix: string; label: string; parts?: ClauseParts }): JSX.Element {
+  const { prefix, label, parts } = props;
+  return (
+    <div class="clause">
+      <select name={`${prefix}.kind`} aria-label={`${label}: kind`}>
+        <option value="input" selected={parts === undefined || parts.kind === 'input'}>
+          Input
+        </option>
+        <option value="trait" selected={parts?.kind === 'trait'}>
+          Trait
+        </option>
+        <option value="visitor" selected={parts?.kind === 'visitor'}>
+          Visitor
+        </option>
+      </select>
+      <input
+        type="text"
+        name={`${prefix}.name`}
+        value={parts?.name}
+        placeholder="name"
+        aria-label={`${label}: name`}
+      />
+      <select name={`${prefix}.op`} aria-label={`${label}: operator`}>
+        <option value="" selected={parts?.op === undefined}>
+          =
+        </option>
+        {RULE_OPS.map((op) => (
+          <option value={op} selected={parts?.op === op} safe>
+            {OP_LABELS[op]}
+          </option>
+        ))}
+      </select>
+      <input
+        type="text"
+        name={`${prefix}.value`}
+        value={parts?.value}
+        placeholder="value"
+        aria-label={`${label}: value`}
+      />
+    </div>
+  );
+}
+
+function MatchSelect(props: { name: string; label: string; value?: RuleMatch }): JSX.Element {
+  return (
+    <label class="then">
+      <span safe>{props.label}</span>
+      <select name={props.name}>
+        <option value="all" selected={props.value !== 'any'}>
+          all must hold
+        </option>
+        <option value="any" selected={props.value === 'any'}>
+          any may hold
+        </option>
+      </select>
+    </label>
+  );
 }
 
 export function AgentEditor(props: {
@@ -68,6 +169,10 @@ export function AgentEditor(props: {
   const metaKeyRows = [...draft.metaKeys, ...Array.from({ length: BLANK_META_KEYS }, () => '')];
   const conditionRows = [...draft.conditions, ...Array.from({ length: BLANK_CONDITIONS }, () => undefined)];
   const codes = draft.variations.map((v) => v.code);
+  const eligibilityRows = [
+    ...(draft.eligibility?.rules ?? []),
+    ...Array.from({ length: BLANK_CLAUSES }, () => undefined),
+  ];
   return (
     <form
       id="agent-editor"
@@ -218,49 +323,29 @@ export function AgentEditor(props: {
         <div class="card stack">
           <h2>Conditions</h2>
           <p class="hint">
-            Tried in order; the first whose clauses all hold answers its variation (policy "f"). A condition
-            with no clause always holds. An input is sent in the request's <code>inputs</code>; a trait is
-            like <code>cust/F</code> = <code>1</code> (from <code>traits=F:1</code>) or <code>ua/mo</code> ={' '}
-            <code>y</code>.
+            Tried in order; the first whose clauses all hold (or one, with "any") answers its variation
+            (policy "f"). A condition with no clause always holds. "=" is the first form (an input equals, or
+            the session has the trait); the other operators are described in the targeting docs. An input is
+            sent in the request's <code>inputs</code>; a trait is like <code>cust/F</code> = <code>1</code>{' '}
+            (from <code>traits=F:1</code>) or <code>ua/mo</code> = <code>y</code>.
           </p>
           {conditionRows.map((c, i) => {
             const clauses = [...(c?.when ?? []), ...Array.from({ length: BLANK_CLAUSES }, () => undefined)];
             return (
               <fieldset class="condition">
                 <legend safe>{c === undefined ? `New condition` : `Condition ${i + 1}`}</legend>
-                {clauses.map((clause, k) => {
-                  const parts = clause === undefined ? undefined : clauseParts(clause);
-                  return (
-                    <div class="clause">
-                      <select
-                        name={`c${i}.w${k}.kind`}
-                        aria-label={`Condition ${i + 1}, clause ${k + 1}: kind`}
-                      >
-                        <option value="input" selected={parts?.kind !== 'trait'}>
-                          Input
-                        </option>
-                        <option value="trait" selected={parts?.kind === 'trait'}>
-                          Trait
-                        </option>
-                      </select>
-                      <input
-                        type="text"
-                        name={`c${i}.w${k}.name`}
-                        value={parts?.name}
-                        placeholder="name"
-                        aria-label={`Condition ${i + 1}, clause ${k + 1}: name`}
-                      />
-                      <span aria-hidden="true">=</span>
-                      <input
-                        type="text"
-                        name={`c${i}.w${k}.value`}
-                        value={parts?.value}
-                        placeholder="value"
-                        aria-label={`Condition ${i + 1}, clause ${k + 1}: value`}
-                      />
-                    </div>
-                  );
-                })}
+                {clauses.map((clause, k) => (
+                  <ClauseRow
+                    prefix={`c${i}.w${k}`}
+                    label={`Condition ${i + 1}, clause ${k + 1}`}
+                    parts={clause === undefined ? undefined : clauseParts(clause)}
+                  />
+                ))}
+                <MatchSelect
+                  name={`c${i}.match`}
+                  label={`Condition ${i + 1}: combine clauses`}
+                  value={c?.match}
+                />
                 <label class="then">
                   <span>Then answer</span>
                   <select name={`c${i}.then`}>
@@ -277,6 +362,59 @@ export function AgentEditor(props: {
               </fieldset>
             );
           })}
+        </div>
+
+        <div class="card stack" id="aiming">
+          <h2>Who takes part</h2>
+          <p class="hint">
+            Eligibility: sessions for which these rules do not hold get the paused-at (or first) variation
+            with policy "x", not counted. Decided once per session. No rule: everyone takes part. Weekday and
+            hour are in UTC.
+          </p>
+          {eligibilityRows.map((clause, k) => (
+            <ClauseRow
+              prefix={`e.w${k}`}
+              label={`Eligibility rule ${k + 1}`}
+              parts={clause === undefined ? undefined : clauseParts(clause)}
+            />
+          ))}
+          <MatchSelect name="e.match" label="Eligibility: combine rules" value={draft.eligibility?.match} />
+          <label class="choice">
+            <input type="checkbox" name="qaOnly" checked={draft.qaOnly === true} />
+            <span>
+              <strong>QA sessions only</strong>{' '}
+              <span class="hint">answers nothing to anyone but QA sessions (see QA)</span>
+            </span>
+          </label>
+          <h3>Mutual exclusion</h3>
+          <p class="hint">
+            Agents sharing a group name take each session in at most one of them, in the share of their
+            weights; the others answer policy "x". Placed sessions stay where they are when weights change.
+          </p>
+          <div class="grid-2">
+            <label class="stack-label">
+              <span>Exclusion group</span>
+              <input
+                type="text"
+                name="x.group"
+                value={draft.exclusion?.group}
+                maxlength="64"
+                placeholder="none"
+                pattern="[A-Za-z0-9_\-]+"
+              />
+            </label>
+            <label class="stack-label">
+              <span>Weight in the group</span>
+              <input
+                type="number"
+                name="x.weight"
+                value={draft.exclusion === undefined ? '' : String(draft.exclusion.weight)}
+                min="0"
+                step="any"
+                placeholder="1"
+              />
+            </label>
+          </div>
         </div>
 
         <div class="card stack">

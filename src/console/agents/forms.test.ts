@@ -78,3 +78,51 @@ test('every goal unless "only these"; a half-filled row is refused', () => {
     (e) => e instanceof InvalidInputError && e.field === 'conditions.0.then',
   );
 });
+
+test('aiming fields: operators, any-of, eligibility and an exclusion group become the agent input', () => {
+  const input = agentInputFromForm({
+    status: 'running',
+    'v0.code': 'A',
+    'v0.weight': '1',
+    'c0.then': 'A',
+    'c0.match': 'any',
+    'c0.w0.kind': 'input',
+    'c0.w0.name': 'plan',
+    'c0.w0.op': 'in',
+    'c0.w0.value': 'pro, team',
+    'c0.w1.kind': 'visitor',
+    'c0.w1.name': 'hour',
+    'c0.w1.op': 'gte',
+    'c0.w1.value': '18',
+    'e.match': 'all',
+    'e.w0.kind': 'trait',
+    'e.w0.name': 'cust/beta',
+    'e.w0.op': 'exists',
+    'e.w0.value': '',
+    'e.w1.kind': 'input',
+    'e.w1.name': '',
+    'e.w1.op': '',
+    'e.w1.value': '',
+    'x.group': 'checkout',
+    'x.weight': '30',
+    qaOnly: 'on',
+  });
+  assert.equal(input.qaOnly, true);
+  assert.deepEqual(input.conditions, [
+    {
+      when: [
+        { input: 'plan', op: 'in', values: ['pro', 'team'] },
+        { visitor: 'hour', op: 'gte', value: '18' },
+      ],
+      match: 'any',
+      // biome-ignore lint/suspicious/noThenProperty: `then` is the condition field of the wire format (PRODUCT.md 3.3).
+      then: 'A',
+    },
+  ]);
+  assert.deepEqual(input.eligibility, { match: 'all', rules: [{ trait: 'cust/beta', op: 'exists' }] });
+  assert.deepEqual(input.exclusion, { group: 'checkout', weight: 30 });
+  assert.throws(
+    () => agentInputFromForm({ 'v0.code': 'A', 'x.group': 'g', 'x.weight': 'lots' }),
+    (e: unknown) => e instanceof InvalidInputError && e.field === 'exclusion.weight',
+  );
+});

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { AgentInput } from '../../agents/agents.js';
-import type { ConditionClause } from '../../agents/snapshot.js';
+import type { ConditionClause, RuleClause, RuleOp, VisitorFact } from '../../agents/snapshot.js';
 import { InvalidInputError } from '../../kernel/errors.js';
 import { AccountParams } from '../kit/params.js';
 
@@ -27,6 +27,42 @@ const fields = (body: FormBody, name: string): string[] => {
   const value = body[name];
   return (Array.isArray(value) ? value : value === undefined ? [] : [value]).filter((v) => v !== '');
 };
+
+/**
+ * The clause rows under a prefix (`c0`, `e`). No operator is the first form: an input equals the
+ * value, or the session has the trait NAME:VALUE; `in` takes a comma-separated list.
+ */
+function clausesFromForm(body: FormBody, prefix: string): ConditionClause[] {
+  const when: ConditionClause[] = [];
+  for (let k = 0; k < 50 && `${prefix}.w${k}.name` in body; k++) {
+    const kind = field(body, `${prefix}.w${k}.kind`);
+    const name = field(body, `${prefix}.w${k}.name`);
+    const op = field(body, `${prefix}.w${k}.op`);
+    const value = field(body, `${prefix}.w${k}.value`);
+    if (name === '' && value === '') continue;
+    if (op === '') {
+      if (kind === 'trait') when.push({ trait: value === '' ? name : `${name}:${value}` });
+      else if (kind === 'visitor') when.push({ visitor: name as VisitorFact, op: 'eq', value });
+      else when.push({ input: name, is: value });
+      continue;
+    }
+    const subject =
+      kind === 'trait'
+        ? { trait: name }
+        : kind === 'visitor'
+          ? { visitor: name as VisitorFact }
+          : { input: name };
+    const rule: RuleClause = { ...subject, op: op as RuleOp };
+    if (op === 'in')
+      rule.values = value
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v) => v !== '');
+    else if (op !== 'exists' && op !== 'notExists') rule.value = value;
+    when.push(rule);
+  }
+  return when;
+}
 
 /**
  * Turns the editor's fields into the agent input of the Admin API. Only what the form cannot say
@@ -65,18 +101,10 @@ export function agentInputFromForm(body: FormBody): AgentInput {
     variations.push({ code, ...(name === '' ? {} : { name }), weight, meta });
   }
 
-  const conditions: { when: ConditionClause[]; then: string }[] = [];
+  const conditions: { when: ConditionClause[]; match?: 'any'; then: string }[] = [];
   for (let i = 0; i < 500 && `c${i}.then` in body; i++) {
     const then = field(body, `c${i}.then`);
-    const when: ConditionClause[] = [];
-    for (let k = 0; k < 50 && `c${i}.w${k}.name` in body; k++) {
-      const kind = field(body, `c${i}.w${k}.kind`);
-      const name = field(body, `c${i}.w${k}.name`);
-      const value = field(body, `c${i}.w${k}.value`);
-      if (name === '' && value === '') continue;
-      if (kind === 'trait') when.push({ trait: value === '' ? name : `${name}:${value}` });
-      else when.push({ input: name, is: value });
-    }
+    const when = clausesFromForm(body, `c${i}`);
     if (then === '') {
       if (when.length > 0) {
         throw new InvalidInputError(
@@ -86,7 +114,20 @@ export function agentInputFromForm(body: FormBody): AgentInput {
       }
       continue;
     }
-    conditions.push({ when, then });
+    conditions.push({
+      when,
+      ...(field(body, `c${i}.match`) === 'any' ? { match: 'any' as const } : {}),
+      then,
+    });
+  }
+
+  // aiming (docs/targeting.md)
+  const eligibilityRules = clausesFromForm(body, 'e');
+  const group = field(body, 'x.group');
+  const weightText = field(body, 'x.weight');
+  const exclusionWeight = weightText === '' ? 1 : Number(weightText);
+  if (group !== '' && !Number.isFinite(exclusionWeight)) {
+    throw new InvalidInputError('exclusion.weight', 'The weight in the group must be a number, 0 or more.');
   }
 
   const pausedAt = field(body, 'pausedAt');
@@ -98,5 +139,13 @@ export function agentInputFromForm(body: FormBody): AgentInput {
     variations,
     conditions,
     goals: field(body, 'goalsMode') === 'some' ? fields(body, 'goals') : null,
+    // absent when not set: an agent without them is written as it always was
+    ...(eligibilityRules.length === 0
+      ? {}
+      : {
+          eligibility: { match: field(body, 'e.match') === 'any' ? 'any' : 'all', rules: eligibilityRules },
+        }),
+    ...(group === '' ? {} : { exclusion: { group, weight: exclusionWeight } }),
+    ...(field(body, 'qaOnly') === 'on' ? { qaOnly: true } : {}),
   };
 }

@@ -17,6 +17,8 @@ const TYPE_LABELS: Record<(typeof AUDIT_TARGET_TYPES)[number], string> = {
   user: 'Users',
   agent: 'Agents',
   goal: 'Goals',
+  trait: 'Visitor traits',
+  'qa-session': 'QA sessions',
 };
 
 function Change(props: { entry: AuditEntry }): JSX.Element {

@@ -67,6 +67,8 @@ export function navItems(ctx: AccountContext): NavItem[] {
   const items: NavItem[] = [
     { label: 'Agents', href: `${base}/agents`, current: ctx.section.startsWith('/agents') },
     { label: 'Goals', href: `${base}/goals`, current: ctx.section.startsWith('/goals') },
+    { label: 'Traits', href: `${base}/traits`, current: ctx.section.startsWith('/traits') },
+    { label: 'QA', href: `${base}/qa`, current: ctx.section.startsWith('/qa') },
     { label: 'Reports', href: `${base}/reports`, current: ctx.section.startsWith('/reports') },
     {
       label: 'Settings',
