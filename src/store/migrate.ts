@@ -7,6 +7,7 @@ import * as keyAllowedOrigins from './migrations/0004-key-allowed-origins.js';
 import * as keyLifecycle from './migrations/0005-key-lifecycle.js';
 import * as sessionEventLookup from './migrations/0006-session-event-lookup.js';
 import * as jsTargetPrivacy from './migrations/0007-js-target-privacy.js';
+import * as jsTargetStorage from './migrations/0010-js-target-storage.js';
 
 // Listed here rather than read from a folder, so they work the same under tsx, a bundler or tests.
 const migrations: Record<string, Migration> = {
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '0005-key-lifecycle': keyLifecycle,
   '0006-session-event-lookup': sessionEventLookup,
   '0007-js-target-privacy': jsTargetPrivacy,
+  '0010-js-target-storage': jsTargetStorage,
 };
 
 export async function migrateToLatest(store: Store): Promise<string[]> {
