@@ -389,7 +389,7 @@ function storageSettings(
     else if (!COOKIE_DOMAIN.test(cookieDomain)) {
       throw new InvalidInputError(
         'cookieDomain',
-        'must be a domain such as "example.com" or ".example.com" (letters, digits, hyphens and dots)',
+        'the cookie domain must be a domain such as "example.com" or ".example.com" (letters, digits, hyphens and dots)',
       );
     }
   }
