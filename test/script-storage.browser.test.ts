@@ -14,7 +14,6 @@ import {
   type BrowserServer,
   browserSkipReason,
   launchBrowser,
-  openPage,
   startServer,
 } from './helpers/browser.js';
 
