@@ -10,12 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import {
-  type BrowserServer,
-  browserSkipReason,
-  launchBrowser,
-  startServer,
-} from './helpers/browser.js';
+import { type BrowserServer, browserSkipReason, launchBrowser, startServer } from './helpers/browser.js';
 
 const skip = browserSkipReason();
 if (skip) console.log(`# skipping browser tests: ${skip}`);
