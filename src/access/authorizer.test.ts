@@ -19,6 +19,8 @@ function target(id: string, kind: 'rest' | 'js', accountId = ACC): DeployTarget 
     deployMode: 'automatic',
     isDefault: false,
     honourPrivacySignals: false,
+    visitorStorage: 'localStorage',
+    cookieDomain: null,
     deployedVersion: null,
     deployedAt: null,
     createdAt: 0,

@@ -6,7 +6,9 @@
  *
  * decides locally with the server's own engine, so a session gets the variation the runtime API
  * would give it. Visitor state (session id, selections, rewards, traits) lives in localStorage,
- * in a cookie when localStorage is unavailable, in memory when neither is. Counted selections and
+ * in a cookie when localStorage is unavailable, in memory when neither is; a target set to cookie
+ * storage keeps it in a first-party cookie (on its cookie domain, so subdomains share it), the
+ * same state in another place, so decisions are the same either way. Counted selections and
  * accepted rewards are queued (in localStorage, so a page left before they were sent sends them
  * on the next page) and sent in batches with navigator.sendBeacon (text/plain JSON, so no CORS
  * preflight), or fetch where there is no beacon.
@@ -100,6 +102,13 @@ const PENDING_KEY = `${STORAGE_KEY}:pending`;
 const FLUSH_DELAY_MS = 250;
 const MAX_PENDING = 500;
 const MAX_SESSION_LENGTH = 256;
+/** The target keeps the visitor's state in a first-party cookie rather than localStorage. */
+const COOKIE_STORAGE = config.visitorStorage === 'cookie';
+// Browsers keep about 4 KB per cookie and drop a larger one whole: the state is kept under this
+// (encoded) by dropping its oldest selections first, so the newest ones and the session survive.
+const MAX_COOKIE_VALUE = 3500;
+// Browsers cap a cookie's lifetime at 400 days.
+const COOKIE_MAX_AGE = 400 * 24 * 3600;
 
 // ---- storage --------------------------------------------------------------------------------
 
@@ -120,8 +129,11 @@ function localStorageSlot(name: string): Slot | null {
   }
 }
 
-function cookieSlot(name: string): Slot {
+function cookieSlot(name: string, domain: string | null = null): Slot {
   const cookie = name.replace(/[^A-Za-z0-9_-]/g, '_');
+  // Secure where the page is https (a cookie set on http would otherwise be refused there).
+  const secure = location.protocol === 'https:' ? '; Secure' : '';
+  const scope = domain ? `; Domain=${domain}` : '';
   return {
     read() {
       for (const part of document.cookie.split(';')) {
@@ -131,8 +143,8 @@ function cookieSlot(name: string): Slot {
       return null;
     },
     write(value) {
-      // biome-ignore lint/suspicious/noDocumentCookie: the fallback where localStorage is unavailable; the Cookie Store API is not in every browser
-      document.cookie = `${cookie}=${encodeURIComponent(value)}; path=/; max-age=31536000; SameSite=Lax`;
+      // biome-ignore lint/suspicious/noDocumentCookie: the Cookie Store API is not in every browser
+      document.cookie = `${cookie}=${encodeURIComponent(value)}; Path=/; Max-Age=${COOKIE_MAX_AGE}; SameSite=Lax${scope}${secure}`;
     },
   };
 }
@@ -157,8 +169,33 @@ function durable(slot: Slot | null): Slot {
   };
 }
 
+/**
+ * Cookie storage, read first; a visitor of a target that used localStorage until now keeps the
+ * state kept there (it is moved into the cookie on the next write, and then removed).
+ */
+function cookieFirst(cookie: Slot, former: Slot | null): Slot {
+  let moved = former === null;
+  return {
+    read: () => cookie.read() ?? (moved ? null : (former?.read() ?? null)),
+    write(value) {
+      cookie.write(value);
+      if (!moved && cookie.read() !== null) {
+        moved = true;
+        try {
+          localStorage.removeItem(STORAGE_KEY);
+        } catch {}
+      }
+    },
+  };
+}
+
 const local = localStorageSlot(STORAGE_KEY);
-const stateSlot = durable(local ?? cookieSlot(STORAGE_KEY));
+const stateInCookie = COOKIE_STORAGE || local === null;
+const stateSlot = durable(
+  COOKIE_STORAGE
+    ? cookieFirst(cookieSlot(STORAGE_KEY, config.cookieDomain ?? null), local)
+    : (local ?? cookieSlot(STORAGE_KEY)),
+);
 // Pending events can outgrow a cookie, so without localStorage they stay in memory.
 const pendingSlot = durable(local ? localStorageSlot(PENDING_KEY) : null);
 
@@ -176,6 +213,31 @@ function readState(): SavedState | null {
   if (!saved || typeof saved.session !== 'string' || typeof saved.state !== 'object' || !saved.state)
     return null;
   return { session: saved.session, state: saved.state };
+}
+
+/**
+ * The saved state as text; for a cookie, cut to MAX_COOKIE_VALUE by dropping the oldest
+ * selections (then the oldest rewards and traits), rather than losing the whole cookie.
+ */
+function stateText(saved: SavedState): string {
+  let text = JSON.stringify(saved);
+  if (!stateInCookie || encodeURIComponent(text).length <= MAX_COOKIE_VALUE) return text;
+  const state: VisitorState = {
+    selections: { ...saved.state.selections },
+    rewarded: [...saved.state.rewarded],
+    traits: [...saved.state.traits],
+  };
+  // Selections are kept in the order they were first made: the first key is the oldest.
+  const oldest = Object.keys(state.selections);
+  while (encodeURIComponent(text).length > MAX_COOKIE_VALUE) {
+    const agent = oldest.shift();
+    if (agent !== undefined) delete state.selections[agent];
+    else if (state.rewarded.length > 0) state.rewarded.shift();
+    else if (state.traits.length > 0) state.traits.shift();
+    else break;
+    text = JSON.stringify({ session: saved.session, state });
+  }
+  return text;
 }
 
 function readPending(): PendingEvent[] {
@@ -320,7 +382,7 @@ function run(options: ClientOptions, request: ClientRequest): ClientAnswer {
   const state = saved && saved.session === session ? saved.state : emptyVisitorState();
   const result = execute(snapshot, state, { ...asked, session });
   if (result.changed || saved?.session !== session) {
-    stateSlot.write(JSON.stringify({ session, state: result.state }));
+    stateSlot.write(stateText({ session, state: result.state }));
   }
   if (result.events.length > 0) {
     const pending = readPending();

@@ -56,6 +56,10 @@ export interface ScriptConfig {
   snapshot: DeviceSnapshot;
   /** the target's setting: a visitor sending Do-Not-Track or Global Privacy Control is not tracked */
   honourPrivacySignals?: boolean;
+  /** the target's setting: keep the visitor's state in a first-party cookie (default localStorage) */
+  visitorStorage?: 'localStorage' | 'cookie';
+  /** with cookie storage: the cookie's Domain, so subdomains share it; absent: the page's host */
+  cookieDomain?: string | null;
 }
 
 export function toDeviceSnapshot(snapshot: Snapshot | null): DeviceSnapshot {

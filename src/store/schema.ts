@@ -55,6 +55,10 @@ export interface DeployTargetsTable {
   created_at: number;
   /** JS targets: 1 = visitors sending Do-Not-Track or Global Privacy Control are not tracked */
   honour_privacy_signals: ColumnType<number, number | undefined, number>;
+  /** JS targets: where the script keeps the visitor's state, 'localStorage' or 'cookie' */
+  visitor_storage: ColumnType<string, string | undefined, string>;
+  /** JS targets with cookie storage: the cookie's Domain (a parent domain shared by subdomains) */
+  cookie_domain: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ApiKeysTable {

@@ -15,6 +15,8 @@ export const DEPLOY_TARGET_KINDS = ['rest', 'js'] as const;
 export type DeployTargetKind = (typeof DEPLOY_TARGET_KINDS)[number];
 export const DEPLOY_MODES = ['automatic', 'manual'] as const;
 export type DeployMode = (typeof DEPLOY_MODES)[number];
+export const VISITOR_STORAGES = ['localStorage', 'cookie'] as const;
+export type VisitorStorage = (typeof VISITOR_STORAGES)[number];
 
 export interface DeployTarget {
   id: string;
@@ -31,6 +33,13 @@ export interface DeployTarget {
    * Control as if every agent were paused, and counts and stores nothing about them
    */
   honourPrivacySignals: boolean;
+  /**
+   * JS targets: where the script keeps the visitor's state. `localStorage` is one host name's;
+   * a `cookie` on a parent domain is shared by its subdomains. Decisions are the same either way.
+   */
+  visitorStorage: VisitorStorage;
+  /** JS targets with cookie storage: the cookie's Domain; null = the page's own host name */
+  cookieDomain: string | null;
 }
 
 type Row = Selectable<Database['deploy_targets']>;
@@ -47,6 +56,8 @@ function toDeployTarget(row: Row): DeployTarget {
     deployedAt: row.deployed_at,
     createdAt: row.created_at,
     honourPrivacySignals: row.honour_privacy_signals === 1,
+    visitorStorage: row.visitor_storage === 'cookie' ? 'cookie' : 'localStorage',
+    cookieDomain: row.cookie_domain,
   };
 }
 
@@ -56,6 +67,8 @@ export interface NewDeployTarget {
   deployMode: DeployMode;
   isDefault?: boolean;
   honourPrivacySignals?: boolean;
+  visitorStorage?: VisitorStorage;
+  cookieDomain?: string | null;
 }
 
 /**
@@ -86,6 +99,8 @@ export interface DeployTargetService {
       deployMode?: DeployMode;
       kind?: DeployTargetKind;
       honourPrivacySignals?: boolean;
+      visitorStorage?: VisitorStorage;
+      cookieDomain?: string | null;
     },
     by?: ActorLike,
   ): Promise<DeployTarget>;
@@ -208,6 +223,7 @@ export function createDeployTargetService(db: Kysely<Database>, deps: DeployTarg
         deployedAt: null,
         createdAt: Date.now(),
         honourPrivacySignals: input.honourPrivacySignals === true,
+        ...storageSettings(input.kind, { visitorStorage: 'localStorage', cookieDomain: null }, input),
       };
       jsOnly(target.kind, input.honourPrivacySignals);
       const created = await writeTarget(accountId, async (trx) => {
@@ -224,6 +240,8 @@ export function createDeployTargetService(db: Kysely<Database>, deps: DeployTarg
             deployed_at: null,
             created_at: target.createdAt,
             honour_privacy_signals: target.honourPrivacySignals ? 1 : 0,
+            visitor_storage: target.visitorStorage,
+            cookie_domain: target.cookieDomain,
           })
           .execute();
         await audit.record(trx, by, {
@@ -253,13 +271,20 @@ export function createDeployTargetService(db: Kysely<Database>, deps: DeployTarg
           );
         }
         jsOnly(target.kind, changes.honourPrivacySignals);
-        const updated = { ...target, ...definedOnly(changes) };
+        const { visitorStorage, cookieDomain, ...rest } = changes;
+        const updated: DeployTarget = {
+          ...target,
+          ...definedOnly(rest),
+          ...storageSettings(target.kind, target, { visitorStorage, cookieDomain }),
+        };
         await trx
           .updateTable('deploy_targets')
           .set({
             name: updated.name,
             deploy_mode: updated.deployMode,
             honour_privacy_signals: updated.honourPrivacySignals ? 1 : 0,
+            visitor_storage: updated.visitorStorage,
+            cookie_domain: updated.cookieDomain,
           })
           .where('account_id', '=', accountId)
           .where('id', '=', id)
@@ -320,7 +345,56 @@ const audited = (t: DeployTarget) => ({
   deployMode: t.deployMode,
   isDefault: t.isDefault,
   honourPrivacySignals: t.honourPrivacySignals,
+  visitorStorage: t.visitorStorage,
+  cookieDomain: t.cookieDomain,
 });
+
+type StorageSettings = Pick<DeployTarget, 'visitorStorage' | 'cookieDomain'>;
+
+// A host name a cookie's Domain may name: two labels or more (a single one, such as `localhost`,
+// is refused by browsers as a cookie domain), each of letters, digits and inner hyphens.
+const COOKIE_DOMAIN =
+  /^\.?(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * The storage settings after a change. The domain only means something to a cookie: naming one
+ * with localStorage is refused, and switching to localStorage without naming one drops it. Both
+ * are the script's: a REST target keeps nothing in a browser.
+ */
+function storageSettings(
+  kind: DeployTargetKind,
+  current: StorageSettings,
+  change: { visitorStorage?: VisitorStorage | undefined; cookieDomain?: string | null | undefined },
+): StorageSettings {
+  const visitorStorage = change.visitorStorage ?? current.visitorStorage;
+  if (kind !== 'js' && visitorStorage !== 'localStorage') {
+    throw new InvalidInputError(
+      'visitorStorage',
+      'only a JavaScript / On-Device target keeps visitors in the browser (a REST caller keeps its own sessions)',
+    );
+  }
+  if (kind !== 'js' && change.cookieDomain != null) {
+    throw new InvalidInputError('cookieDomain', 'only a JavaScript / On-Device target sets a cookie');
+  }
+  let cookieDomain = change.cookieDomain === undefined ? current.cookieDomain : change.cookieDomain;
+  if (visitorStorage !== 'cookie') {
+    if (change.cookieDomain != null) {
+      throw new InvalidInputError('cookieDomain', 'a cookie domain needs visitorStorage "cookie"');
+    }
+    cookieDomain = null;
+  }
+  if (cookieDomain !== null) {
+    cookieDomain = cookieDomain.trim().toLowerCase();
+    if (cookieDomain === '') cookieDomain = null;
+    else if (!COOKIE_DOMAIN.test(cookieDomain)) {
+      throw new InvalidInputError(
+        'cookieDomain',
+        'the cookie domain must be a domain such as "example.com" or ".example.com" (letters, digits, hyphens and dots)',
+      );
+    }
+  }
+  return { visitorStorage, cookieDomain };
+}
 
 /** Privacy signals are the script's to honour: a REST target's caller decides for its visitors. */
 function jsOnly(kind: DeployTargetKind, honourPrivacySignals: boolean | undefined): void {

@@ -32,12 +32,16 @@ export const CHROMIUM_ARGS = [
   '--no-first-run',
 ];
 
-/** Headless chromium; playwright gives it a fresh temporary --user-data-dir of its own. */
-export function launchBrowser(): Promise<Browser> {
+/**
+ * Headless chromium; playwright gives it a fresh temporary --user-data-dir of its own. `extraArgs`
+ * adds switches, e.g. `--host-resolver-rules=MAP *.tessera.test 127.0.0.1` for pages on several
+ * host names.
+ */
+export function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: chromiumPath,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
     timeout: 60_000,
   });
 }

@@ -41,6 +41,8 @@ export interface PageOptions {
 export interface FakePage {
   storage: Map<string, string>;
   cookies: Map<string, string>;
+  /** every document.cookie assignment as written, attributes included */
+  cookieWrites: string[];
   /** beacons and fetches the script sent */
   sent: Sent[];
   /** runs the timers the script set (its batched flush) */
@@ -61,6 +63,7 @@ export function loadScript(code: string, options: PageOptions = {}): FakePage {
   const storage = options.storage ?? new Map<string, string>();
   const cookies = options.cookies ?? new Map<string, string>();
   const sent: Sent[] = [];
+  const cookieWrites: string[] = [];
   const timers: (() => void)[] = [];
   const listeners = new Map<string, (() => void)[]>();
   const on = (type: string, fn: () => void) => listeners.set(type, [...(listeners.get(type) ?? []), fn]);
@@ -78,6 +81,7 @@ export function loadScript(code: string, options: PageOptions = {}): FakePage {
       return [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     },
     set cookie(text: string) {
+      cookieWrites.push(text);
       const [pair] = text.split(';');
       const at = pair.indexOf('=');
       cookies.set(pair.slice(0, at).trim(), pair.slice(at + 1));
@@ -97,7 +101,10 @@ export function loadScript(code: string, options: PageOptions = {}): FakePage {
     ...options.globals,
     document,
     navigator,
-    location: { href: options.pageUrl ?? 'https://shop.example/' },
+    location: {
+      href: options.pageUrl ?? 'https://shop.example/',
+      protocol: new URL(options.pageUrl ?? 'https://shop.example/').protocol,
+    },
     crypto: webcrypto,
     URL,
     setTimeout: (fn: () => void) => timers.push(fn),
@@ -129,6 +136,7 @@ export function loadScript(code: string, options: PageOptions = {}): FakePage {
   return {
     storage,
     cookies,
+    cookieWrites,
     sent,
     runTimers() {
       for (const fn of timers.splice(0)) fn();

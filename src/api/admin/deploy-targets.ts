@@ -2,13 +2,15 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { DEPLOY_MODES, DEPLOY_TARGET_KINDS } from '../../targets/deploy-targets.js';
+import { DEPLOY_MODES, DEPLOY_TARGET_KINDS, VISITOR_STORAGES } from '../../targets/deploy-targets.js';
 import { auditActor } from '../../web/actor.js';
 import { AccountParams, Answer, bodyFields, Name, ok } from '../../web/schemas.js';
 import type { Services } from '../../web/services.js';
 import { DeployTargetRecord, deployTargetRecord } from './deploy-target-presenter.js';
 
 const TargetParams = AccountParams.extend({ dt: z.string().min(1).max(64) });
+// Its form (a domain name) is checked by the deploy targets service, which the console shares.
+const CookieDomain = z.string().max(253).nullable().optional();
 
 export function registerDeployTargetRoutes(
   root: FastifyInstance,
@@ -49,6 +51,8 @@ export function registerDeployTargetRoutes(
           kind: z.enum(DEPLOY_TARGET_KINDS),
           deployMode: z.enum(DEPLOY_MODES).default('automatic'),
           honourPrivacySignals: z.boolean().optional(),
+          visitorStorage: z.enum(VISITOR_STORAGES).optional(),
+          cookieDomain: CookieDomain,
         }),
         response: { 201: Answer(DeployTargetRecord, 201) },
       },
@@ -73,6 +77,8 @@ export function registerDeployTargetRoutes(
           deployMode: z.enum(DEPLOY_MODES).optional(),
           kind: z.enum(DEPLOY_TARGET_KINDS).optional(),
           honourPrivacySignals: z.boolean().optional(),
+          visitorStorage: z.enum(VISITOR_STORAGES).optional(),
+          cookieDomain: CookieDomain,
         }),
         response: one,
       },

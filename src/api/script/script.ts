@@ -238,8 +238,9 @@ export function registerScriptRoutes(
       const { target, snapshot } = found;
       const key = presentedKey(request) ?? '';
       // The target's settings are in the script too: a change of them is another script.
-      const privacy = target.honourPrivacySignals;
-      const representation = await cached(`js ${target.id} ${privacy} ${key}`, snapshot, async () => {
+      const { honourPrivacySignals: privacy, visitorStorage, cookieDomain } = target;
+      const settings = `${privacy} ${visitorStorage} ${cookieDomain ?? ''}`;
+      const representation = await cached(`js ${target.id} ${settings} ${key}`, snapshot, async () => {
         const text = await buildScript({
           account: target.accountId,
           target: target.id,
@@ -247,6 +248,7 @@ export function registerScriptRoutes(
           origin: publicUrl,
           snapshot: toDeviceSnapshot(snapshot),
           honourPrivacySignals: privacy,
+          ...(visitorStorage === 'cookie' ? { visitorStorage, cookieDomain } : {}),
         });
         return new Representation(text, 'application/javascript; charset=utf-8');
       });

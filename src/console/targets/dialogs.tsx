@@ -1,7 +1,12 @@
 /** The deploy target dialogs: New Deploy Target, Edit and Delete. */
-import { DEPLOY_MODES, DEPLOY_TARGET_KINDS, type DeployTarget } from '../../targets/deploy-targets.js';
+import {
+  DEPLOY_MODES,
+  DEPLOY_TARGET_KINDS,
+  type DeployTarget,
+  VISITOR_STORAGES,
+} from '../../targets/deploy-targets.js';
 import { CancelButton, Dialog, FormError } from '../kit/dialog.js';
-import { MODES, TARGET_KINDS } from './labels.js';
+import { MODES, TARGET_KINDS, VISITOR_STORAGE } from './labels.js';
 
 function ModeChoice(props: { current: string }): JSX.Element {
   return (
@@ -13,6 +18,44 @@ function ModeChoice(props: { current: string }): JSX.Element {
           <span>{MODES[mode]}</span>
         </label>
       ))}
+    </fieldset>
+  );
+}
+
+/** Where a JS target's script keeps visitors; the domain field shows only for the cookie. */
+function StorageChoice(props: { target: DeployTarget }): JSX.Element {
+  const { target } = props;
+  return (
+    <fieldset class="storage-choice">
+      <legend>Visitor storage</legend>
+      {VISITOR_STORAGES.map((storage) => (
+        <label class="choice">
+          <input
+            type="radio"
+            name="visitorStorage"
+            value={storage}
+            checked={target.visitorStorage === storage}
+          />
+          <span>
+            {VISITOR_STORAGE[storage].label} <span class="hint">{VISITOR_STORAGE[storage].hint}</span>
+          </span>
+        </label>
+      ))}
+      <div class="cookie-domain stack">
+        <label for="edit-target-cookie-domain">Cookie domain</label>
+        <input
+          id="edit-target-cookie-domain"
+          name="cookieDomain"
+          type="text"
+          maxlength="253"
+          placeholder="example.com"
+          value={target.cookieDomain ?? ''}
+        />
+        <span class="hint">
+          the parent domain whose subdomains share the visitor (www.example.com and shop.example.com:
+          example.com); empty: the page's own host name
+        </span>
+      </div>
     </fieldset>
   );
 }
@@ -75,6 +118,7 @@ export function EditTargetDialog(props: { base: string; target: DeployTarget }):
         ) : (
           ''
         )}
+        {target.kind === 'js' ? <StorageChoice target={target} /> : ''}
         <FormError />
         <div class="dialog-actions">
           <CancelButton />

@@ -1,6 +1,6 @@
 /** The deploy target forms. */
 import { z } from 'zod';
-import { DEPLOY_MODES, DEPLOY_TARGET_KINDS } from '../../targets/deploy-targets.js';
+import { DEPLOY_MODES, DEPLOY_TARGET_KINDS, VISITOR_STORAGES } from '../../targets/deploy-targets.js';
 import { AccountParams } from '../kit/params.js';
 
 export const TargetParams = AccountParams.extend({ dt: z.string().min(1).max(64) });
@@ -20,4 +20,7 @@ export const EditTargetForm = z.object({
     .literal('on')
     .optional()
     .transform((ticked) => ticked === 'on'),
+  // JS targets only (a REST target's dialog has neither field); the domain is checked by the service
+  visitorStorage: z.enum(VISITOR_STORAGES).optional(),
+  cookieDomain: z.string().max(253, 'Cookie domain: at most 253 characters').optional(),
 });

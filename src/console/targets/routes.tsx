@@ -97,10 +97,21 @@ export function registerTargetPages(root: FastifyInstance, services: TargetPageS
     },
     async (request, reply) => {
       const ctx = await accountContext(services, request, request.params.acc);
+      const { visitorStorage, cookieDomain, ...rest } = request.body;
       const target = await services.deployTargets.update(
         ctx.account.id,
         request.params.dt,
-        request.body,
+        {
+          ...rest,
+          visitorStorage,
+          // the domain field stays in the form when localStorage is chosen: it is not sent on
+          cookieDomain:
+            visitorStorage === undefined
+              ? undefined
+              : visitorStorage === 'cookie'
+                ? cookieDomain || null
+                : null,
+        },
         auditActor(request),
       );
       return replies.changed(reply, ctx, `Saved deploy target "${target.name}".`, { highlight: target.id });
