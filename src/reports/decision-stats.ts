@@ -20,7 +20,16 @@ import { InvalidInputError, NotFoundError } from '../kernel/errors.js';
 import type { Database } from '../store/schema.js';
 import type { DeployTargetService } from '../targets/deploy-targets.js';
 import type { DeployedSnapshots } from '../targets/deployed-snapshots.js';
-import { meanAndVariance, twoProportionTest, welchTTest, wilsonInterval } from './statistics.js';
+import {
+  meanAndVariance,
+  sampleRatioTest,
+  twoProportionTest,
+  welchTTest,
+  wilsonInterval,
+} from './statistics.js';
+
+/** Below this p-value the sample-ratio check reports a mismatch (the threshold in common use). */
+export const SAMPLE_RATIO_ALPHA = 0.001;
 
 export interface DecisionStatsQuery {
   /** one deploy target; absent = every target of the account */
@@ -84,6 +93,38 @@ export interface DailyRow {
   variations: DailyVariation[];
 }
 
+export interface SampleRatioVariation {
+  code: string;
+  weight: number;
+  sessions: number;
+  /** sessions the weights lead one to expect out of those counted in the tested variations */
+  expected: number;
+}
+
+export interface SampleRatioCheck {
+  /** the target checked; null for every target together */
+  deployTarget: string | null;
+  /** `mismatch` below p = 0.001; `untested` when there is nothing to compare */
+  verdict: 'ok' | 'mismatch' | 'untested';
+  chiSquare: number | null;
+  df: number | null;
+  pValue: number | null;
+  /** the variations tested: those with a positive weight in the deployed definition */
+  variations: SampleRatioVariation[];
+}
+
+export interface SampleRatioReport {
+  /** the report's scope: its target, or every target */
+  overall: SampleRatioCheck;
+  /** each target with sessions, on its own (a mismatch on one can hide in the sum) */
+  byTarget: SampleRatioCheck[];
+  /**
+   * true when the agent has targeting conditions: the aggregates count a session once whatever
+   * the policy chose it, so fixed selections are in the counts and can move them off the weights.
+   */
+  includesFixed: boolean;
+}
+
 export interface DecisionStatsReport {
   agent: string;
   name: string | null;
@@ -94,6 +135,7 @@ export interface DecisionStatsReport {
   goals: { code: string; name: string | null }[];
   variations: VariationStats[];
   daily: DailyRow[];
+  sampleRatio: SampleRatioReport;
 }
 
 export interface DecisionStatsService {
@@ -208,8 +250,15 @@ export function createDecisionStats(deps: {
         }
         return counts;
       };
+      const byTarget = new Map<string, Map<string, number>>();
       for (const row of sessionRows) {
         const sessions = Number(row.sessions);
+        let perTarget = byTarget.get(row.deploy_target_id);
+        if (!perTarget) {
+          perTarget = new Map();
+          byTarget.set(row.deploy_target_id, perTarget);
+        }
+        perTarget.set(row.variation, (perTarget.get(row.variation) ?? 0) + sessions);
         (totals.get(row.variation) as Counts).sessions += sessions;
         dayCounts(row.day, row.variation).sessions += sessions;
       }
@@ -295,8 +344,65 @@ export function createDecisionStats(deps: {
         goals: goalCodes.map((code) => ({ code, name: goalDefs[code]?.name ?? null })),
         variations,
         daily,
+        sampleRatio: {
+          overall: sampleRatioCheck(
+            query.deployTargetId ?? null,
+            agent,
+            new Map(variationCodes.map((code) => [code, (totals.get(code) as Counts).sessions])),
+          ),
+          byTarget: [...byTarget.keys()]
+            .sort()
+            .map((target) => sampleRatioCheck(target, agent, byTarget.get(target) as Map<string, number>)),
+          includesFixed: (agent?.conditions.length ?? 0) > 0,
+        },
       };
     },
+  };
+}
+
+/** The check of an agent with nothing counted. */
+export function untestedSampleRatio(deployTarget: string | null): SampleRatioReport {
+  return {
+    overall: { deployTarget, verdict: 'untested', chiSquare: null, df: null, pValue: null, variations: [] },
+    byTarget: [],
+    includesFixed: false,
+  };
+}
+
+/**
+ * Chi-square test of the sessions per variation against the deployed weights. Variations of weight
+ * 0 are left out (only a condition can choose them), and so are sessions counted in variations no
+ * longer defined. The weights are the ones deployed now: a report spanning a change of weights
+ * compares with the latest.
+ */
+export function sampleRatioCheck(
+  deployTarget: string | null,
+  agent: SnapshotAgent | undefined,
+  sessions: Map<string, number>,
+): SampleRatioCheck {
+  const tested = (agent?.variations ?? []).filter((v) => Number.isFinite(v.weight) && v.weight > 0);
+  const counts = tested.map((v) => sessions.get(v.code) ?? 0);
+  const total = counts.reduce((a, b) => a + b, 0);
+  const weightTotal = tested.reduce((a, v) => a + v.weight, 0);
+  const variations = tested.map((v, i) => ({
+    code: v.code,
+    weight: v.weight,
+    sessions: counts[i],
+    expected: weightTotal > 0 ? (total * v.weight) / weightTotal : 0,
+  }));
+  const test = sampleRatioTest(
+    counts,
+    tested.map((v) => v.weight),
+  );
+  if (!test)
+    return { deployTarget, verdict: 'untested', chiSquare: null, df: null, pValue: null, variations };
+  return {
+    deployTarget,
+    verdict: test.pValue < SAMPLE_RATIO_ALPHA ? 'mismatch' : 'ok',
+    chiSquare: test.chiSquare,
+    df: test.df,
+    pValue: test.pValue,
+    variations,
   };
 }
 

@@ -8,7 +8,8 @@
  *   keeps relative accuracy);
  * - @stdlib/stats-base-dists-normal-quantile: Φ⁻¹, the t quantile at (effectively) infinite df;
  * - @stdlib/stats-base-dists-t-cdf: the Student t CDF, for Welch p-values;
- * - @stdlib/stats-base-dists-t-quantile: the Student t quantile, for the interval of a difference.
+ * - @stdlib/stats-base-dists-t-quantile: the Student t quantile, for the interval of a difference;
+ * - @stdlib/stats-base-dists-chisquare-cdf: the chi-square CDF, for the sample-ratio check.
  *
  * Conventions, because a report page must never show "NaN" or "Infinity":
  * - every statistic that is undefined for the data (no trials, zero baseline, no spread) is
@@ -20,6 +21,7 @@
  *   higher than A.
  */
 
+import chiSquareDistributionCdf from '@stdlib/stats-base-dists-chisquare-cdf';
 import normalDistributionCdf from '@stdlib/stats-base-dists-normal-cdf';
 import normalDistributionQuantile from '@stdlib/stats-base-dists-normal-quantile';
 import studentTDistributionCdf from '@stdlib/stats-base-dists-t-cdf';
@@ -157,6 +159,28 @@ export function studentTQuantile(p: number, df: number): number {
   if (p === 0.5) return 0;
   const t = df >= NORMAL_LIMIT_DF ? normalDistributionQuantile(p, 0, 1) : studentTDistributionQuantile(p, df);
   return Math.max(-Number.MAX_VALUE, Math.min(Number.MAX_VALUE, t));
+}
+
+/**
+ * Chi-square CDF P(X ≤ x) with `df` > 0 degrees of freedom; x ≤ 0 gives 0.
+ */
+export function chiSquareCdf(x: number, df: number): number {
+  if (Number.isNaN(x)) throw new RangeError('chiSquareCdf needs a number, got NaN');
+  if (!(df > 0) || !Number.isFinite(df)) throw new RangeError(`df must be positive and finite, got ${df}`);
+  if (x <= 0) return 0;
+  return chiSquareDistributionCdf(x, df);
+}
+
+/**
+ * Upper tail P(X ≥ x) of the chi-square distribution. One degree of freedom is the square of a
+ * standard normal, so there it is 2Φ(-√x), which keeps tiny p-values; otherwise 1 - CDF, exact
+ * to about 1e-16 absolute (enough for the 0.001 threshold it is compared with).
+ */
+export function chiSquareUpperTail(x: number, df: number): number {
+  const cdf = chiSquareCdf(x, df);
+  if (x <= 0) return 1;
+  if (df === 1) return Math.min(1, 2 * standardNormalCdf(-Math.sqrt(x)));
+  return Math.max(0, 1 - cdf);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -329,4 +353,36 @@ export function welchTTest(
     diffLow: finiteOrNull(diff - margin),
     diffHigh: finiteOrNull(diff + margin),
   };
+}
+
+export interface SampleRatioResult {
+  /** Pearson's chi-square statistic of the observed counts against the expected shares */
+  chiSquare: number;
+  /** categories - 1 */
+  df: number;
+  pValue: number;
+}
+
+/**
+ * Pearson's chi-square goodness-of-fit test of observed counts against expected shares (weights,
+ * any positive scale): the sample-ratio-mismatch check. Null when it cannot be asked: fewer than
+ * two categories with a positive weight, or no observations.
+ */
+export function sampleRatioTest(observed: number[], weights: number[]): SampleRatioResult | null {
+  if (observed.length !== weights.length) throw new RangeError('observed and weights differ in length');
+  for (const [i, o] of observed.entries()) requireCount(`observed[${i}]`, o);
+  for (const [i, w] of weights.entries()) requireCount(`weights[${i}]`, w);
+  const total = observed.reduce((a, b) => a + b, 0);
+  const weightTotal = weights.reduce((a, b) => a + b, 0);
+  if (observed.length < 2 || total === 0 || !(weightTotal > 0)) return null;
+  let chiSquare = 0;
+  for (let i = 0; i < observed.length; i++) {
+    const expected = (total * weights[i]) / weightTotal;
+    // A weight-0 category cannot be expected to receive anything: callers leave them out.
+    if (!(expected > 0)) throw new RangeError(`weights[${i}] must be positive`);
+    const d = observed[i] - expected;
+    chiSquare += (d * d) / expected;
+  }
+  const df = observed.length - 1;
+  return { chiSquare, df, pValue: chiSquareUpperTail(chiSquare, df) };
 }

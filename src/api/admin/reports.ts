@@ -57,6 +57,27 @@ const GoalStats = z.object({
     .describe('comparison with the first variation; null for the first variation itself'),
 });
 
+const SampleRatioCheck = z.object({
+  deployTarget: z.string().nullable().describe('the target checked; null for every target together'),
+  verdict: z
+    .enum(['ok', 'mismatch', 'untested'])
+    .describe('mismatch when p < 0.001: sessions are not split as the weights say, so results are suspect'),
+  chiSquare: nullableNumber.describe("Pearson's chi-square of sessions against the weights"),
+  df: nullableNumber,
+  pValue: nullableNumber,
+  variations: z.array(
+    z.object({ code: z.string(), weight: z.number(), sessions: z.number(), expected: z.number() }),
+  ),
+});
+
+const SampleRatio = z
+  .object({
+    overall: SampleRatioCheck,
+    byTarget: z.array(SampleRatioCheck),
+    includesFixed: z.boolean().describe('the agent has conditions, whose fixed selections are in the counts'),
+  })
+  .describe('sample-ratio-mismatch check of the variations of positive weight');
+
 const DecisionStatsAnswer = z.object({
   status: z.literal(200),
   data: z.object({
@@ -95,6 +116,7 @@ const DecisionStatsAnswer = z.object({
         }),
       )
       .describe('every day shown, sessions counted that day and the conversions of those sessions'),
+    sampleRatio: SampleRatio,
   }),
 });
 

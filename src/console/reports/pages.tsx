@@ -105,6 +105,37 @@ function GoalTable(props: { report: DecisionStatsReport; goalIndex: number }): J
   );
 }
 
+/** A warning when sessions are not split as the weights say: every other figure is then suspect. */
+function SampleRatioBanner(props: { report: DecisionStatsReport }): JSX.Element {
+  const { sampleRatio } = props.report;
+  const flagged = [sampleRatio.overall, ...sampleRatio.byTarget].filter((c) => c.verdict === 'mismatch');
+  if (flagged.length === 0) return <></>;
+  const where = flagged
+    .map((c) => (c.deployTarget === null ? 'all deploy targets' : c.deployTarget))
+    .filter((w, i, all) => all.indexOf(w) === i)
+    .join(', ');
+  const worst = flagged.reduce((a, b) => ((a.pValue ?? 1) <= (b.pValue ?? 1) ? a : b));
+  const split = worst.variations
+    .map((v) => `${v.code}: ${v.sessions} sessions, ${Math.round(v.expected)} expected`)
+    .join('; ');
+  return (
+    <p class="warning" role="alert">
+      <strong>Sample ratio mismatch</strong>{' '}
+      <span safe>
+        {`(${where}; p = ${(worst.pValue ?? 0).toExponential(1)}). Sessions are not split between the variations as their weights say (${split}). A split this uneven by chance happens less than once in a thousand reports, so something is losing or adding sessions in some variations (a redirect, a crash, a bot, a filter), and the results below may be wrong, however confident they look. Find the cause before trusting them.`}
+      </span>
+      {sampleRatio.includesFixed ? (
+        <span class="muted">
+          {' '}
+          This agent has conditions: the counts include sessions they fixed, which also move the split.
+        </span>
+      ) : (
+        ''
+      )}
+    </p>
+  );
+}
+
 export function ReportPage(props: {
   ctx: AccountContext;
   agent: Agent | undefined;
@@ -171,6 +202,7 @@ export function ReportPage(props: {
           ? 'No sessions counted yet.'
           : `${total} sessions counted from ${report.from} to ${report.to} (UTC days; a session's conversions count on the day it was first counted). Confidence is 1 − p of the test against the first variation; 95% or more is shown in green.`}
       </p>
+      <SampleRatioBanner report={report} />
       <section aria-labelledby="summary-title">
         <h2 id="summary-title">Results by goal</h2>
         {report.goals.length === 0 ? (
