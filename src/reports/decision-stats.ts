@@ -2,7 +2,9 @@
  * The decision-stats report of one agent: per variation the sessions counted, and per goal the
  * conversions, rate with its Wilson 95% interval, value total and mean, and the comparison with
  * the first variation (lift with its interval and confidence from the two-proportion test; the
- * difference in value per session with Welch's t); plus a daily series.
+ * difference in value per session with Welch's t; the always-valid confidence and confidence
+ * sequence of the rate difference, which stay valid however often the report is read); plus a
+ * daily series and the sample-ratio check. Methods: docs/statistics.md.
  *
  * It reads only the daily aggregates the event writer keeps (a few rows per variation, goal and
  * day), so it costs the same at a thousand sessions or a hundred million.
@@ -21,6 +23,8 @@ import type { Database } from '../store/schema.js';
 import type { DeployTargetService } from '../targets/deploy-targets.js';
 import type { DeployedSnapshots } from '../targets/deployed-snapshots.js';
 import {
+  alwaysValidDifference,
+  type Look,
   meanAndVariance,
   sampleRatioTest,
   twoProportionTest,
@@ -44,8 +48,15 @@ export interface GoalComparison {
   lift: number | null;
   liftLow: number | null;
   liftHigh: number | null;
-  /** 1 - p of the pooled two-proportion z test */
+  /** 1 - p of the pooled two-proportion z test: valid read once, at a horizon fixed in advance */
   confidence: number | null;
+  /** rate - first variation's rate */
+  rateDiff: number | null;
+  /** 1 - the always-valid p-value (mSPRT): valid however often the report is read */
+  seqConfidence: number | null;
+  /** always-valid 95% confidence sequence of rateDiff */
+  seqRateDiffLow: number | null;
+  seqRateDiffHigh: number | null;
   /** value per session minus the first variation's */
   valueDiff: number | null;
   valueDiffLow: number | null;
@@ -273,6 +284,28 @@ export function createDecisionStats(deps: {
 
       const baselineCode = variationCodes[0];
       const baseline = baselineCode === undefined ? undefined : (totals.get(baselineCode) as Counts);
+      const dataDays = [...days.keys()].sort((a, b) => a - b);
+      /** The comparison as it stood after each day with data: the looks of the sequential test. */
+      const looksOf = (code: string, goal: string): Look[] => {
+        const looks: Look[] = [];
+        const c: Look = { convA: 0, nA: 0, convB: 0, nB: 0 };
+        for (const day of dataDays) {
+          const byVariation = days.get(day);
+          const a = baselineCode === undefined ? undefined : byVariation?.get(baselineCode);
+          const b = byVariation?.get(code);
+          c.nA += a?.sessions ?? 0;
+          c.convA += a?.goals.get(goal)?.conversions ?? 0;
+          c.nB += b?.sessions ?? 0;
+          c.convB += b?.goals.get(goal)?.conversions ?? 0;
+          looks.push({
+            convA: Math.min(c.convA, c.nA),
+            nA: c.nA,
+            convB: Math.min(c.convB, c.nB),
+            nB: c.nB,
+          });
+        }
+        return looks;
+      };
       const variations: VariationStats[] = variationCodes.map((code) => {
         const counts = totals.get(code) as Counts;
         return {
@@ -280,12 +313,13 @@ export function createDecisionStats(deps: {
           name: names.get(code) ?? null,
           sessions: counts.sessions,
           goals: goalCodes.map((goal) =>
-            goalStats(goal, counts, code === baselineCode ? undefined : baseline),
+            code === baselineCode || !baseline
+              ? goalStats(goal, counts, undefined, [])
+              : goalStats(goal, counts, baseline, looksOf(code, goal)),
           ),
         };
       });
 
-      const dataDays = [...days.keys()].sort((a, b) => a - b);
       const first = query.from ?? dataDays[0];
       const last = query.to ?? dataDays[dataDays.length - 1];
       const dayCount =
@@ -406,7 +440,7 @@ export function sampleRatioCheck(
   };
 }
 
-function goalStats(goal: string, counts: Counts, baseline: Counts | undefined): GoalStats {
+function goalStats(goal: string, counts: Counts, baseline: Counts | undefined, looks: Look[]): GoalStats {
   const g = counts.goals.get(goal) ?? { conversions: 0, valueSum: 0, valueSumSq: 0 };
   // Cohort attribution keeps conversions ≤ sessions; the clamp only guards a hand-edited store.
   const conversions = Math.min(g.conversions, counts.sessions);
@@ -426,11 +460,19 @@ function goalStats(goal: string, counts: Counts, baseline: Counts | undefined): 
       values.variance,
       counts.sessions,
     );
+    const sequential = alwaysValidDifference(looks);
     vsFirst = {
       lift: proportions.lift,
       liftLow: proportions.liftLow,
       liftHigh: proportions.liftHigh,
       confidence: proportions.confidence,
+      rateDiff:
+        baseline.sessions > 0 && counts.sessions > 0
+          ? conversions / counts.sessions - baseConversions / baseline.sessions
+          : null,
+      seqConfidence: sequential.confidence,
+      seqRateDiffLow: sequential.diffLow,
+      seqRateDiffHigh: sequential.diffHigh,
       valueDiff: welch.diff,
       valueDiffLow: welch.diffLow,
       valueDiffHigh: welch.diffHigh,

@@ -47,7 +47,15 @@ const GoalStats = z.object({
       lift: nullableNumber.describe('(rate - first variation rate) / first variation rate'),
       liftLow: nullableNumber.describe('95% interval of the lift (log-ratio method)'),
       liftHigh: nullableNumber,
-      confidence: nullableNumber.describe('1 - p of the two-proportion z test'),
+      confidence: nullableNumber.describe(
+        '1 - p of the two-proportion z test (fixed horizon: valid read once, at a size fixed in advance)',
+      ),
+      rateDiff: nullableNumber.describe('rate - first variation rate'),
+      seqConfidence: nullableNumber.describe(
+        '1 - the always-valid p-value (mixture SPRT): valid however often the report is read',
+      ),
+      seqRateDiffLow: nullableNumber.describe('always-valid 95% confidence sequence of rateDiff, low end'),
+      seqRateDiffHigh: nullableNumber,
       valueDiff: nullableNumber.describe('value per session minus the first variation'),
       valueDiffLow: nullableNumber.describe("95% interval of valueDiff (Welch's t)"),
       valueDiffHigh: nullableNumber,

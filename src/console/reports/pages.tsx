@@ -18,6 +18,10 @@ const percent = (x: number | null, digits = 1) => (x === null ? '—' : `${(x * 
 const signedPercent = (x: number | null) =>
   x === null ? '—' : `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
 
+/** A difference of rates in percentage points. */
+const points = (x: number | null) =>
+  x === null ? '—' : `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(2)} pts`;
+
 const number = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(2));
 
 function Confidence(props: { value: number | null }): JSX.Element {
@@ -56,10 +60,16 @@ function GoalTable(props: { report: DecisionStatsReport; goalIndex: number }): J
               Value per session
             </th>
             <th scope="col" class="num">
-              Lift vs first (95% interval)
+              Difference vs first <span class="muted">always valid, 95%</span>
             </th>
             <th scope="col" class="num">
-              Confidence
+              Confidence <span class="muted">always valid</span>
+            </th>
+            <th scope="col" class="num">
+              Lift vs first <span class="muted">fixed horizon, 95%</span>
+            </th>
+            <th scope="col" class="num">
+              Confidence <span class="muted">fixed horizon</span>
             </th>
           </tr>
         </thead>
@@ -93,9 +103,15 @@ function GoalTable(props: { report: DecisionStatsReport; goalIndex: number }): J
                 <td class="num" safe>
                   {vs === null
                     ? 'baseline'
+                    : `${points(vs.rateDiff)} (${points(vs.seqRateDiffLow)} – ${points(vs.seqRateDiffHigh)})`}
+                </td>
+                <td class="num">{vs === null ? '—' : <Confidence value={vs.seqConfidence} />}</td>
+                <td class="num muted" safe>
+                  {vs === null
+                    ? 'baseline'
                     : `${signedPercent(vs.lift)} (${signedPercent(vs.liftLow)} – ${signedPercent(vs.liftHigh)})`}
                 </td>
-                <td class="num">{vs === null ? '—' : <Confidence value={vs.confidence} />}</td>
+                <td class="num muted">{vs === null ? '—' : <Confidence value={vs.confidence} />}</td>
               </tr>
             );
           })}
@@ -200,7 +216,7 @@ export function ReportPage(props: {
       <p class="hint" safe>
         {report.from === null
           ? 'No sessions counted yet.'
-          : `${total} sessions counted from ${report.from} to ${report.to} (UTC days; a session's conversions count on the day it was first counted). Confidence is 1 − p of the test against the first variation; 95% or more is shown in green.`}
+          : `${total} sessions counted from ${report.from} to ${report.to} (UTC days; a session's conversions count on the day it was first counted). Confidence is 1 − p of the test against the first variation; 95% or more is shown in green. The always-valid figures (mixture sequential test) may be read every day and acted on as soon as they are green; the fixed-horizon ones are valid only when read once, at a number of sessions decided in advance: checked daily, they declare false winners far more often.`}
       </p>
       <SampleRatioBanner report={report} />
       <section aria-labelledby="summary-title">
