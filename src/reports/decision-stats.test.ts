@@ -148,7 +148,10 @@ describe('reports: 10,000 simulated sessions with known conversion rates', () =>
       const a = data.variations[0].goals[0];
       assert.ok(Math.abs(vs.rateDiff - (v.goals[0].rate - a.rate)) < 1e-12);
       const truth = TRUE_RATE[v.code] - TRUE_RATE.A;
-      assert.ok(vs.seqRateDiffLow <= truth && truth <= vs.seqRateDiffHigh, `${v.code}: ${JSON.stringify(vs)}`);
+      assert.ok(
+        vs.seqRateDiffLow <= truth && truth <= vs.seqRateDiffHigh,
+        `${v.code}: ${JSON.stringify(vs)}`,
+      );
       // One look (today) of an always-valid test asks more evidence than the fixed-horizon test.
       assert.ok((vs.seqConfidence ?? 0) <= (vs.confidence ?? 0), `${v.code}: ${JSON.stringify(vs)}`);
     }
