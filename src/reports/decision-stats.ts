@@ -24,6 +24,7 @@ import type { DeployTargetService } from '../targets/deploy-targets.js';
 import type { DeployedSnapshots } from '../targets/deployed-snapshots.js';
 import {
   alwaysValidDifference,
+  holmAdjust,
   type Look,
   meanAndVariance,
   sampleRatioTest,
@@ -57,6 +58,10 @@ export interface GoalComparison {
   /** always-valid 95% confidence sequence of rateDiff */
   seqRateDiffLow: number | null;
   seqRateDiffHigh: number | null;
+  /** `confidence` corrected (Holm) for every comparison of the agent's goals and variations */
+  confidenceHolm: number | null;
+  /** `seqConfidence` corrected (Holm) likewise */
+  seqConfidenceHolm: number | null;
   /** value per session minus the first variation's */
   valueDiff: number | null;
   valueDiffLow: number | null;
@@ -319,6 +324,7 @@ export function createDecisionStats(deps: {
           ),
         };
       });
+      correctForMultipleComparisons(variations);
 
       const first = query.from ?? dataDays[0];
       const last = query.to ?? dataDays[dataDays.length - 1];
@@ -392,6 +398,25 @@ export function createDecisionStats(deps: {
       };
     },
   };
+}
+
+/**
+ * The family is every comparison with the first variation, across the agent's goals and
+ * variations: an agent with 3 challengers and 4 goals makes 12 chances of a false winner, so each
+ * confidence is also given Holm-corrected.
+ */
+function correctForMultipleComparisons(variations: VariationStats[]): void {
+  const comparisons = variations.flatMap((v) => v.goals.flatMap((g) => (g.vsFirst ? [g.vsFirst] : [])));
+  const pOf = (confidence: number | null) =>
+    confidence === null ? null : Math.min(1, Math.max(0, 1 - confidence));
+  const fixed = holmAdjust(comparisons.map((c) => pOf(c.confidence)));
+  const sequential = holmAdjust(comparisons.map((c) => pOf(c.seqConfidence)));
+  comparisons.forEach((c, i) => {
+    const f = fixed[i];
+    const s = sequential[i];
+    c.confidenceHolm = f === null || f === undefined ? null : 1 - f;
+    c.seqConfidenceHolm = s === null || s === undefined ? null : 1 - s;
+  });
 }
 
 /** The check of an agent with nothing counted. */
@@ -473,6 +498,9 @@ function goalStats(goal: string, counts: Counts, baseline: Counts | undefined, l
       seqConfidence: sequential.confidence,
       seqRateDiffLow: sequential.diffLow,
       seqRateDiffHigh: sequential.diffHigh,
+      // Set once every comparison of the report is known (correctForMultipleComparisons).
+      confidenceHolm: null,
+      seqConfidenceHolm: null,
       valueDiff: welch.diff,
       valueDiffLow: welch.diffLow,
       valueDiffHigh: welch.diffHigh,

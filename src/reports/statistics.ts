@@ -480,3 +480,33 @@ export function alwaysValidDifference(looks: Look[], alpha = 0.05): SequentialRe
     diffHigh: finiteOrNull(Number.isFinite(high) ? high : null),
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Multiple comparisons
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Holm's step-down adjustment (Holm, "A simple sequentially rejective multiple test procedure",
+ * Scandinavian Journal of Statistics 6(2), 1979): sorted ascending, the i-th of m p-values becomes
+ * max over j ≤ i of min(1, (m - j + 1) · p(j)). Rejecting where the adjusted p < α keeps the chance
+ * of any false winner among the m comparisons at α, for any dependence between them; it is
+ * uniformly more powerful than Bonferroni. Nulls (untestable comparisons) stay null and are not
+ * counted in m. Valid for always-valid p-values too: each one is a valid p-value at any stopping time.
+ */
+export function holmAdjust(pValues: readonly (number | null)[]): (number | null)[] {
+  const tested = pValues
+    .map((p, index) => ({ p, index }))
+    .filter((entry): entry is { p: number; index: number } => entry.p !== null);
+  for (const { p, index } of tested) {
+    if (!(p >= 0 && p <= 1)) throw new RangeError(`pValues[${index}] must be in [0, 1], got ${p}`);
+  }
+  tested.sort((a, b) => a.p - b.p);
+  const adjusted: (number | null)[] = pValues.map(() => null);
+  const m = tested.length;
+  let running = 0;
+  tested.forEach(({ p, index }, i) => {
+    running = Math.max(running, Math.min(1, (m - i) * p));
+    adjusted[index] = running;
+  });
+  return adjusted;
+}

@@ -56,6 +56,10 @@ const GoalStats = z.object({
       ),
       seqRateDiffLow: nullableNumber.describe('always-valid 95% confidence sequence of rateDiff, low end'),
       seqRateDiffHigh: nullableNumber,
+      confidenceHolm: nullableNumber.describe(
+        "confidence corrected (Holm) for all of the agent's comparisons: every goal of every variation",
+      ),
+      seqConfidenceHolm: nullableNumber.describe('seqConfidence corrected (Holm) likewise'),
       valueDiff: nullableNumber.describe('value per session minus the first variation'),
       valueDiffLow: nullableNumber.describe("95% interval of valueDiff (Welch's t)"),
       valueDiffHigh: nullableNumber,

@@ -34,6 +34,19 @@ function Confidence(props: { value: number | null }): JSX.Element {
   );
 }
 
+/** A confidence with its Holm-corrected twin beside it (the agent's comparisons as one family). */
+function Confidences(props: { raw: number | null; holm: number | null }): JSX.Element {
+  return (
+    <>
+      <Confidence value={props.raw} />
+      <br />
+      <small class="muted">
+        Holm <Confidence value={props.holm} />
+      </small>
+    </>
+  );
+}
+
 function GoalTable(props: { report: DecisionStatsReport; goalIndex: number }): JSX.Element {
   const { report, goalIndex } = props;
   const goal = report.goals[goalIndex];
@@ -105,13 +118,17 @@ function GoalTable(props: { report: DecisionStatsReport; goalIndex: number }): J
                     ? 'baseline'
                     : `${points(vs.rateDiff)} (${points(vs.seqRateDiffLow)} – ${points(vs.seqRateDiffHigh)})`}
                 </td>
-                <td class="num">{vs === null ? '—' : <Confidence value={vs.seqConfidence} />}</td>
+                <td class="num">
+                  {vs === null ? '—' : <Confidences raw={vs.seqConfidence} holm={vs.seqConfidenceHolm} />}
+                </td>
                 <td class="num muted" safe>
                   {vs === null
                     ? 'baseline'
                     : `${signedPercent(vs.lift)} (${signedPercent(vs.liftLow)} – ${signedPercent(vs.liftHigh)})`}
                 </td>
-                <td class="num muted">{vs === null ? '—' : <Confidence value={vs.confidence} />}</td>
+                <td class="num muted">
+                  {vs === null ? '—' : <Confidences raw={vs.confidence} holm={vs.confidenceHolm} />}
+                </td>
               </tr>
             );
           })}
@@ -216,7 +233,7 @@ export function ReportPage(props: {
       <p class="hint" safe>
         {report.from === null
           ? 'No sessions counted yet.'
-          : `${total} sessions counted from ${report.from} to ${report.to} (UTC days; a session's conversions count on the day it was first counted). Confidence is 1 − p of the test against the first variation; 95% or more is shown in green. The always-valid figures (mixture sequential test) may be read every day and acted on as soon as they are green; the fixed-horizon ones are valid only when read once, at a number of sessions decided in advance: checked daily, they declare false winners far more often.`}
+          : `${total} sessions counted from ${report.from} to ${report.to} (UTC days; a session's conversions count on the day it was first counted). Confidence is 1 − p of the test against the first variation; 95% or more is shown in green. The always-valid figures (mixture sequential test) may be read every day and acted on as soon as they are green; the fixed-horizon ones are valid only when read once, at a number of sessions decided in advance: checked daily, they declare false winners far more often. "Holm" is the same confidence corrected for every comparison of this agent's goals and variations at once.`}
       </p>
       <SampleRatioBanner report={report} />
       <section aria-labelledby="summary-title">
