@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { dayOf } from '../../events/event-store.js';
 import { parseDay } from '../../kernel/days.js';
 import type { DecisionStatsReport } from '../../reports/decision-stats.js';
+import { reportCsv } from '../../reports/report-csv.js';
 import { AccountParams, fieldsIn, type SameFields } from '../../web/schemas.js';
 import type { Services } from '../../web/services.js';
 
@@ -157,6 +158,39 @@ export function registerReportRoutes(root: FastifyInstance, services: Pick<Servi
         services.reports.report(request.params.acc, request.params.a, { deployTargetId: dt, from, to }),
       );
       return { status: 200 as const, data: report };
+    },
+  );
+  // The same report as a CSV file, for spreadsheets and archives (same permission and parameters).
+  app.get(
+    '/admin/:acc/reports/decision-stats/:a.csv',
+    {
+      config: { permission: 'read' },
+      schema: {
+        tags: ['reports'],
+        description:
+          'The decision-stats report as CSV: one row per variation and goal with every figure of the report, and the sample-ratio check.',
+        params: AccountParams.extend({ a: z.string().min(1).max(256) }),
+        querystring: ReportQuery,
+        response: {
+          200: {
+            description: 'text/csv, a header line then one line per variation and goal',
+            content: { 'text/csv': { schema: z.string() } },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { dt, from, to } = request.query;
+      const { acc, a } = request.params;
+      const report = await fieldsIn(
+        'querystring',
+        services.reports.report(acc, a, { deployTargetId: dt, from, to }),
+      );
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .header('content-disposition', `attachment; filename="report-${a.replace(/[^\w-]/g, '_')}.csv"`)
+        .send(reportCsv(report));
     },
   );
 }

@@ -138,6 +138,16 @@ function GoalTable(props: { report: DecisionStatsReport; goalIndex: number }): J
   );
 }
 
+/** The page's filters as the CSV route's query string (same parameters). */
+function csvQuery(query: { dt?: string; from?: string; to?: string }): string {
+  const params = new URLSearchParams();
+  if (query.dt) params.set('dt', query.dt);
+  if (query.from) params.set('from', query.from);
+  if (query.to) params.set('to', query.to);
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
 /** A warning when sessions are not split as the weights say: every other figure is then suspect. */
 function SampleRatioBanner(props: { report: DecisionStatsReport }): JSX.Element {
   const { sampleRatio } = props.report;
@@ -195,6 +205,13 @@ export function ReportPage(props: {
           {props.agent ? <StatusMarker status={props.agent.status} /> : ''}
         </h1>
         <div class="actions">
+          <a
+            class="button"
+            href={`/admin/${ctx.account.id}/reports/decision-stats/${encodeURIComponent(props.code)}.csv${csvQuery(query)}`}
+            download={`report-${props.code}.csv`}
+          >
+            Download CSV
+          </a>
           {props.agent ? (
             <a class="button" href={`${base}/agents/${props.code}`}>
               Agent
