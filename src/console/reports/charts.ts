@@ -67,11 +67,20 @@ function cumulativeChart(
   };
 }
 
-/**
- * The daily series as charts: sessions per variation, then for each goal the cumulative rate per
- * variation with its interval, and the rate of each day.
- */
+/** The daily series as charts: sessions per variation, then each goal's conversion rate per variation. */
 export function chartsOf(report: DecisionStatsReport): { id: string; title: string; data: ChartData }[] {
+  return dailyCharts(report);
+}
+
+/** Per goal, the cumulative rate of each variation with its interval (the page's "Over time"). */
+export function cumulativeChartsOf(
+  report: DecisionStatsReport,
+): { id: string; title: string; data: ChartData }[] {
+  const x = report.daily.map((row) => Date.parse(`${row.day}T00:00:00Z`) / 1000);
+  return report.goals.map((_, g) => cumulativeChart(report, g, x));
+}
+
+function dailyCharts(report: DecisionStatsReport): { id: string; title: string; data: ChartData }[] {
   const x = report.daily.map((row) => Date.parse(`${row.day}T00:00:00Z`) / 1000);
   const codes = report.variations.map((v) => v.code);
   const charts: { id: string; title: string; data: ChartData }[] = [
@@ -89,7 +98,6 @@ export function chartsOf(report: DecisionStatsReport): { id: string; title: stri
     },
   ];
   report.goals.forEach((goal, g) => {
-    charts.push(cumulativeChart(report, g, x));
     charts.push({
       id: `chart-goal-${g}`,
       title: `${goal.name ?? goal.code}: conversion rate per day (%)`,

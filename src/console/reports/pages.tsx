@@ -11,7 +11,7 @@ import { StatusMarker } from '../agents/status.js';
 import type { AccountContext } from '../kit/context.js';
 import { CONSOLE } from '../kit/html.js';
 import { AccountPage } from '../kit/layout.js';
-import { chartsOf, embeddedJson } from './charts.js';
+import { type ChartData, chartsOf, cumulativeChartsOf, embeddedJson } from './charts.js';
 
 const percent = (x: number | null, digits = 1) => (x === null ? '—' : `${(x * 100).toFixed(digits)}%`);
 
@@ -179,6 +179,29 @@ function SampleRatioBanner(props: { report: DecisionStatsReport }): JSX.Element 
   );
 }
 
+/** One uPlot chart: console.js draws any element with `data-chart` from the JSON beside it. */
+function Chart(props: {
+  chart: { id: string; title: string; data: ChartData };
+  holderClass: string;
+}): JSX.Element {
+  const { chart } = props;
+  const safeJson = embeddedJson(chart.data);
+  return (
+    <figure class="chart-figure">
+      <figcaption safe>{chart.title}</figcaption>
+      <div
+        class={props.holderClass}
+        data-chart={`${chart.id}-data`}
+        role="img"
+        aria-label={chart.title}
+      ></div>
+      <script type="application/json" id={`${chart.id}-data`}>
+        {safeJson}
+      </script>
+    </figure>
+  );
+}
+
 export function ReportPage(props: {
   ctx: AccountContext;
   agent: Agent | undefined;
@@ -286,23 +309,20 @@ export function ReportPage(props: {
           report.goals.map((_, g) => <GoalTable report={report} goalIndex={g} />)
         )}
       </section>
+      <section aria-labelledby="over-time-title">
+        <h2 id="over-time-title">Over time</h2>
+        {report.daily.length === 0 ? (
+          <p class="hint">Nothing to chart yet.</p>
+        ) : (
+          cumulativeChartsOf(report).map((chart) => <Chart chart={chart} holderClass="cumulative-chart" />)
+        )}
+      </section>
       <section aria-labelledby="daily-title">
         <h2 id="daily-title">Daily</h2>
         {report.daily.length === 0 ? (
           <p class="hint">Nothing to chart yet.</p>
         ) : (
-          charts.map((chart) => {
-            const safeJson = embeddedJson(chart.data);
-            return (
-              <figure class="chart-figure">
-                <figcaption safe>{chart.title}</figcaption>
-                <div class="chart" data-chart={`${chart.id}-data`} role="img" aria-label={chart.title}></div>
-                <script type="application/json" id={`${chart.id}-data`}>
-                  {safeJson}
-                </script>
-              </figure>
-            );
-          })
+          charts.map((chart) => <Chart chart={chart} holderClass="chart" />)
         )}
       </section>
     </AccountPage>
