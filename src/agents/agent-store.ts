@@ -19,6 +19,8 @@ export interface AgentDefinition {
   conditions: SnapshotCondition[];
   /** goals this agent tracks; null = every goal */
   goals: string[] | null;
+  /** `adaptive`: weights learned from results (policy `a`); absent: random, by the variations' weights */
+  allocation?: 'adaptive';
 }
 
 export interface Agent extends AgentDefinition {
@@ -28,7 +30,10 @@ export interface Agent extends AgentDefinition {
   updatedAt: number;
 }
 
-type StoredDefinition = Pick<AgentDefinition, 'metaKeys' | 'variations' | 'conditions' | 'goals'>;
+type StoredDefinition = Pick<AgentDefinition, 'metaKeys' | 'variations' | 'conditions' | 'goals'> & {
+  /** absent: random (also every agent stored before adaptive allocation existed) */
+  allocation?: 'adaptive';
+};
 
 function toAgent(row: AgentsTable): Agent {
   const definition = JSON.parse(row.definition) as StoredDefinition;
@@ -41,6 +46,7 @@ function toAgent(row: AgentsTable): Agent {
     variations: definition.variations,
     conditions: definition.conditions,
     goals: definition.goals,
+    ...(definition.allocation === 'adaptive' ? { allocation: 'adaptive' as const } : {}),
     version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -83,6 +89,8 @@ export async function saveAgent(
     variations: agent.variations,
     conditions: agent.conditions,
     goals: agent.goals,
+    // Only adaptive is written, so agents stored before it existed read back unchanged.
+    ...(agent.allocation === 'adaptive' ? { allocation: 'adaptive' as const } : {}),
   };
   const values = {
     name: agent.name,

@@ -37,6 +37,13 @@ export interface SnapshotAgent {
   conditions: SnapshotCondition[];
   /** Goals this agent tracks; null = tracks every goal. */
   goals: string[] | null;
+  /**
+   * `adaptive`: random allocation uses `adaptiveWeights` (learned from results, policy `a`)
+   * instead of the variations' weights. Absent = random with the variations' weights.
+   */
+  allocation?: 'adaptive';
+  /** the latest learned weights by variation code, published with a configuration version */
+  adaptiveWeights?: Record<string, number>;
 }
 
 export interface SnapshotGoal {

@@ -15,6 +15,7 @@
  * exceed sessions. Value statistics are per session (sessions that did not convert count 0).
  */
 import type { Kysely } from 'kysely';
+import type { AgentService } from '../agents/agents.js';
 import type { SnapshotAgent, SnapshotGoal } from '../agents/snapshot.js';
 import { agentEverCounted, selectDailyStats } from '../events/daily-stats.js';
 import { DAY_MS, isoDay } from '../kernel/days.js';
@@ -139,6 +140,11 @@ export interface SampleRatioReport {
    * the policy chose it, so fixed selections are in the counts and can move them off the weights.
    */
   includesFixed: boolean;
+  /**
+   * true for an adaptive agent: its weights change over time, so the check against the current
+   * ones does not apply and is left untested
+   */
+  adaptive: boolean;
 }
 
 export interface DecisionStatsReport {
@@ -152,6 +158,16 @@ export interface DecisionStatsReport {
   variations: VariationStats[];
   daily: DailyRow[];
   sampleRatio: SampleRatioReport;
+  /** adaptive allocation: each publication of learned weights, oldest first (empty otherwise) */
+  weightHistory: WeightPublication[];
+}
+
+export interface WeightPublication {
+  /** the configuration version that carried them */
+  version: number;
+  /** ISO time */
+  at: string;
+  weights: { code: string; weight: number }[];
 }
 
 export interface DecisionStatsService {
@@ -190,6 +206,7 @@ export function createDecisionStats(deps: {
   db: Kysely<Database>;
   snapshots: DeployedSnapshots;
   deployTargets: DeployTargetService;
+  agents: Pick<AgentService, 'adaptiveWeightHistory'>;
 }): DecisionStatsService {
   const { db, snapshots, deployTargets } = deps;
 
@@ -384,6 +401,11 @@ export function createDecisionStats(deps: {
         goals: goalCodes.map((code) => ({ code, name: goalDefs[code]?.name ?? null })),
         variations,
         daily,
+        weightHistory: (await deps.agents.adaptiveWeightHistory(accountId, agentCode)).map((w) => ({
+          version: w.version,
+          at: new Date(w.at).toISOString(),
+          weights: Object.entries(w.weights).map(([code, weight]) => ({ code, weight })),
+        })),
         sampleRatio: {
           overall: sampleRatioCheck(
             query.deployTargetId ?? null,
@@ -394,6 +416,7 @@ export function createDecisionStats(deps: {
             .sort()
             .map((target) => sampleRatioCheck(target, agent, byTarget.get(target) as Map<string, number>)),
           includesFixed: (agent?.conditions.length ?? 0) > 0,
+          adaptive: agent?.allocation === 'adaptive',
         },
       };
     },
@@ -425,6 +448,7 @@ export function untestedSampleRatio(deployTarget: string | null): SampleRatioRep
     overall: { deployTarget, verdict: 'untested', chiSquare: null, df: null, pValue: null, variations: [] },
     byTarget: [],
     includesFixed: false,
+    adaptive: false,
   };
 }
 
@@ -439,7 +463,11 @@ export function sampleRatioCheck(
   agent: SnapshotAgent | undefined,
   sessions: Map<string, number>,
 ): SampleRatioCheck {
-  const tested = (agent?.variations ?? []).filter((v) => Number.isFinite(v.weight) && v.weight > 0);
+  // Adaptive weights change over time: no single split to compare with.
+  const tested =
+    agent?.allocation === 'adaptive'
+      ? []
+      : (agent?.variations ?? []).filter((v) => Number.isFinite(v.weight) && v.weight > 0);
   const counts = tested.map((v) => sessions.get(v.code) ?? 0);
   const total = counts.reduce((a, b) => a + b, 0);
   const weightTotal = tested.reduce((a, v) => a + v.weight, 0);

@@ -67,6 +67,9 @@ export function toDeviceSnapshot(snapshot: Snapshot | null): DeviceSnapshot {
       variations: agent.variations.map((v) => ({ code: v.code, weight: v.weight, meta: v.meta })),
       conditions: agent.conditions,
       goals: agent.goals,
+      // Adaptive weights travel with the configuration, so the device decides as the server does.
+      ...(agent.allocation === 'adaptive' ? { allocation: agent.allocation } : {}),
+      ...(agent.adaptiveWeights ? { adaptiveWeights: agent.adaptiveWeights } : {}),
     };
   }
   for (const code of Object.keys(snapshot.goals)) {

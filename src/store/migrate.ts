@@ -6,6 +6,7 @@ import * as events from './migrations/0003-events.js';
 import * as keyAllowedOrigins from './migrations/0004-key-allowed-origins.js';
 import * as keyLifecycle from './migrations/0005-key-lifecycle.js';
 import * as sessionEventLookup from './migrations/0006-session-event-lookup.js';
+import * as adaptiveWeights from './migrations/0009-adaptive-weights.js';
 
 // Listed here rather than read from a folder, so they work the same under tsx, a bundler or tests.
 const migrations: Record<string, Migration> = {
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   '0004-key-allowed-origins': keyAllowedOrigins,
   '0005-key-lifecycle': keyLifecycle,
   '0006-session-event-lookup': sessionEventLookup,
+  '0009-adaptive-weights': adaptiveWeights,
 };
 
 export async function migrateToLatest(store: Store): Promise<string[]> {

@@ -18,6 +18,7 @@
  * cache hears it with the commit.
  */
 import type { Kysely } from 'kysely';
+import { type AdaptiveWeights, selectLatestAdaptiveWeights } from '../agents/adaptive-weights-store.js';
 import { type Agent, selectAgents } from '../agents/agent-store.js';
 import type { ConfigurationChanges } from '../agents/configuration.js';
 import { type Goal, selectGoals } from '../agents/goal-store.js';
@@ -47,7 +48,12 @@ export interface DeploymentService extends TargetDeployer, ConfigurationChanges 
 }
 
 /** The runtime's view of agents and goals at one version (server-managed fields left out). */
-export function toSnapshot(version: number, agents: Agent[], goals: Goal[]): Snapshot {
+export function toSnapshot(
+  version: number,
+  agents: Agent[],
+  goals: Goal[],
+  adaptive: Map<string, AdaptiveWeights> = new Map(),
+): Snapshot {
   const snapshot: Snapshot = { version, agents: {}, goals: {} };
   for (const agent of agents) {
     const entry: SnapshotAgent = {
@@ -60,6 +66,11 @@ export function toSnapshot(version: number, agents: Agent[], goals: Goal[]): Sna
       conditions: agent.conditions,
       goals: agent.goals,
     };
+    if (agent.allocation === 'adaptive') {
+      entry.allocation = 'adaptive';
+      const learned = adaptive.get(agent.code);
+      if (learned) entry.adaptiveWeights = learned.weights;
+    }
     snapshot.agents[agent.code] = entry;
   }
   for (const goal of goals) {
@@ -112,13 +123,17 @@ export function createDeploymentService(
       .where('version', '=', version)
       .executeTakeFirst();
     if (!existing) {
-      const [agents, goals] = [await selectAgents(trx, accountId), await selectGoals(trx, accountId)];
+      const [agents, goals, adaptive] = [
+        await selectAgents(trx, accountId),
+        await selectGoals(trx, accountId),
+        await selectLatestAdaptiveWeights(trx, accountId, version),
+      ];
       await trx
         .insertInto('snapshots')
         .values({
           account_id: accountId,
           version,
-          body: JSON.stringify(toSnapshot(version, agents, goals)),
+          body: JSON.stringify(toSnapshot(version, agents, goals, adaptive)),
           created_at: now,
         })
         .execute();

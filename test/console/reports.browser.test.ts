@@ -102,6 +102,35 @@ describe('the report page in a browser', { skip }, () => {
     );
   }
 
+  test('an adaptive agent: the editor shows its allocation, the report its weight history', async () => {
+    const t = server.t;
+    await seed('a-adaptive', [today], [800, 800], [40, 72]);
+    await t.services.agents.put(acc, 'a-adaptive', {
+      name: 'Report a-adaptive',
+      allocation: 'adaptive',
+      variations: [
+        { code: 'A', name: 'Control', weight: 1 },
+        { code: 'B', weight: 1 },
+      ],
+      goals: ['g-buy'],
+    });
+    assert.equal(await t.services.adaptive.rebalance(acc), 1);
+    for (const width of [1280, 390]) {
+      const { page, problems } = await openPage(browser, { baseURL: server.baseURL, width });
+      await signInThroughPage(page);
+      await page.goto(`/console/${acc}/agents/a-adaptive`);
+      assert.equal(await page.getByRole('radio', { name: /^Adaptive/ }).isChecked(), true);
+      if (SHOTS) await page.screenshot({ path: `${SHOTS}/agent-adaptive-${width}.png`, fullPage: true });
+      await page.goto(`/console/${acc}/reports/a-adaptive`);
+      const history = page.getByRole('table', { name: /Adaptive weights/ });
+      await history.waitFor();
+      assert.equal(await history.getByRole('row').count(), 2, 'a header and one publication');
+      if (SHOTS) await page.screenshot({ path: `${SHOTS}/report-adaptive-${width}.png`, fullPage: true });
+      assert.deepEqual(problems, []);
+      await page.context().close();
+    }
+  });
+
   for (const width of [1280, 390]) {
     test(`one day of sessions: every x axis spans that day only (${width} px)`, async () => {
       const { page, problems } = await openPage(browser, { baseURL: server.baseURL, width });

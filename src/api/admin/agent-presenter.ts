@@ -27,6 +27,12 @@ export const AgentRecord = z.object({
   variations: z.array(Variation),
   conditions: z.array(Condition),
   goals: z.array(z.string()).nullable().describe('goals the agent tracks; null: every goal'),
+  allocation: z
+    .literal('adaptive')
+    .optional()
+    .describe(
+      "adaptive: weights learned from the first goal's results (policy a); absent: random, by the variations' weights",
+    ),
   version: z.number(),
   createdAt: IsoTime,
   updatedAt: IsoTime,
@@ -42,6 +48,7 @@ export function agentRecord(agent: Agent): z.input<typeof AgentRecord> {
     variations: agent.variations,
     conditions: agent.conditions,
     goals: agent.goals,
+    ...(agent.allocation === 'adaptive' ? { allocation: agent.allocation } : {}),
     version: agent.version,
     createdAt: iso(agent.createdAt),
     updatedAt: iso(agent.updatedAt),

@@ -88,6 +88,7 @@ const SampleRatio = z
     overall: SampleRatioCheck,
     byTarget: z.array(SampleRatioCheck),
     includesFixed: z.boolean().describe('the agent has conditions, whose fixed selections are in the counts'),
+    adaptive: z.boolean().describe('adaptive allocation: weights change over time, the check is not made'),
   })
   .describe('sample-ratio-mismatch check of the variations of positive weight');
 
@@ -130,6 +131,15 @@ const DecisionStatsAnswer = z.object({
       )
       .describe('every day shown, sessions counted that day and the conversions of those sessions'),
     sampleRatio: SampleRatio,
+    weightHistory: z
+      .array(
+        z.object({
+          version: z.number().describe('the configuration version that published them'),
+          at: z.string(),
+          weights: z.array(z.object({ code: z.string(), weight: z.number() })),
+        }),
+      )
+      .describe('adaptive allocation: each publication of learned weights, oldest first'),
   }),
 });
 

@@ -80,6 +80,11 @@ const DeviceAgent = z.object({
     }),
   ),
   goals: z.array(z.string()).nullable(),
+  allocation: z.literal('adaptive').optional().describe('present: weights learned from results (policy a)'),
+  adaptiveWeights: z
+    .record(z.string(), z.number())
+    .optional()
+    .describe('adaptive allocation: the learned weight of each variation, used instead of `weight`'),
 });
 
 /** The bundle, as documented; it is sent as prepared bytes (cached per deployment), never serialized. */

@@ -98,5 +98,6 @@ export function agentInputFromForm(body: FormBody): AgentInput {
     variations,
     conditions,
     goals: field(body, 'goalsMode') === 'some' ? fields(body, 'goals') : null,
+    ...(field(body, 'allocation') === 'adaptive' ? { allocation: 'adaptive' as const } : {}),
   };
 }

@@ -179,6 +179,61 @@ function SampleRatioBanner(props: { report: DecisionStatsReport }): JSX.Element 
   );
 }
 
+/** Adaptive allocation: each publication of learned weights, newest first. */
+function WeightHistory(props: { report: DecisionStatsReport }): JSX.Element {
+  const { report } = props;
+  if (report.weightHistory.length === 0) return <></>;
+  const codes = report.variations.map((v) => v.code);
+  return (
+    <section aria-labelledby="weights-title">
+      <h2 id="weights-title">Adaptive weights</h2>
+      <p class="hint">
+        Share of new sessions each variation receives, learned from the first goal by Thompson sampling and
+        published as a configuration version; every variation keeps at least its floor. Sessions already
+        counted keep their variation.
+      </p>
+      <div class="table-scroll">
+        <table class="table keep-table">
+          <caption class="visually-hidden">Adaptive weights, newest first</caption>
+          <thead>
+            <tr>
+              <th scope="col">Published (UTC)</th>
+              <th scope="col" class="num">
+                Version
+              </th>
+              {codes.map((code) => (
+                <th scope="col" class="num" safe>
+                  {code}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {[...report.weightHistory].reverse().map((w) => (
+              <tr>
+                <th scope="row" safe>
+                  {w.at.slice(0, 16).replace('T', ' ')}
+                </th>
+                <td class="num" safe>
+                  {String(w.version)}
+                </td>
+                {codes.map((code) => {
+                  const weight = w.weights.find((x) => x.code === code)?.weight;
+                  return (
+                    <td class="num" safe>
+                      {weight === undefined ? '—' : percent(weight)}
+                    </td>
+                  );
+                })}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
+
 /** One uPlot chart: console.js draws any element with `data-chart` from the JSON beside it. */
 function Chart(props: {
   chart: { id: string; title: string; data: ChartData };
@@ -309,6 +364,7 @@ export function ReportPage(props: {
           report.goals.map((_, g) => <GoalTable report={report} goalIndex={g} />)
         )}
       </section>
+      <WeightHistory report={report} />
       <section aria-labelledby="over-time-title">
         <h2 id="over-time-title">Over time</h2>
         {report.daily.length === 0 ? (

@@ -68,6 +68,7 @@ export function registerReportPages(root: FastifyInstance, services: ReportPageS
           })),
           daily: [],
           sampleRatio: untestedSampleRatio(query.dt ?? null),
+          weightHistory: [],
         };
       }
       const targets = await services.deployTargets.list(ctx.account.id);
