@@ -87,6 +87,7 @@ const ROUTES: Record<string, Permission> = {
   'POST /admin/:acc/deploy-targets/:dt/playground': 'read',
   'POST /admin/:acc/deploy-targets/:dt/deploy': 'deploy',
   'GET /admin/:acc/reports/decision-stats/:a': 'read',
+  'GET /admin/:acc/reports/decision-stats/:a.csv': 'read',
 
   // runtime (3.1), script tag and on-device (3.2), introspection (3.4)
   'POST /:acc/v3/agent-api': 'runtime',

@@ -31,6 +31,8 @@ export interface AgentDefinition {
   exclusion?: Exclusion;
   /** aiming: answers QA sessions only */
   qaOnly?: true;
+  /** `adaptive`: weights learned from results (policy `a`); absent: random, by the variations' weights */
+  allocation?: 'adaptive';
 }
 
 export interface Agent extends AgentDefinition {
@@ -43,7 +45,10 @@ export interface Agent extends AgentDefinition {
 type StoredDefinition = Pick<
   AgentDefinition,
   'metaKeys' | 'variations' | 'conditions' | 'goals' | 'eligibility' | 'exclusion' | 'qaOnly'
->;
+> & {
+  /** absent: random (also every agent stored before adaptive allocation existed) */
+  allocation?: 'adaptive';
+};
 
 function toAgent(row: AgentsTable): Agent {
   const definition = JSON.parse(row.definition) as StoredDefinition;
@@ -59,6 +64,7 @@ function toAgent(row: AgentsTable): Agent {
     ...(definition.eligibility ? { eligibility: definition.eligibility } : {}),
     ...(definition.exclusion ? { exclusion: definition.exclusion } : {}),
     ...(definition.qaOnly ? { qaOnly: true as const } : {}),
+    ...(definition.allocation === 'adaptive' ? { allocation: 'adaptive' as const } : {}),
     version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -104,6 +110,8 @@ export async function saveAgent(
     ...(agent.eligibility ? { eligibility: agent.eligibility } : {}),
     ...(agent.exclusion ? { exclusion: agent.exclusion } : {}),
     ...(agent.qaOnly ? { qaOnly: true as const } : {}),
+    // Only adaptive is written, so agents stored before it existed read back unchanged.
+    ...(agent.allocation === 'adaptive' ? { allocation: 'adaptive' as const } : {}),
   };
   const values = {
     name: agent.name,

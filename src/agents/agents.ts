@@ -17,11 +17,17 @@
  * - `remove` deletes the agent (archiving is the `archived` status); it disappears from the next
  *   snapshot, and its code may be used again.
  */
+
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { ActorLike, AuditRecorder } from '../audit/audit-log.js';
 import { InvalidInputError, NotFoundError } from '../kernel/errors.js';
 import type { Database } from '../store/schema.js';
+import {
+  type AdaptiveWeights,
+  insertAdaptiveWeights,
+  selectAdaptiveWeightHistory,
+} from './adaptive-weights-store.js';
 import {
   type Agent,
   type AgentDefinition,
@@ -236,6 +242,7 @@ export const AgentInput = z.object({
   eligibility: Eligibility.nullish().transform((v) => v ?? undefined),
   exclusion: Exclusion.nullish().transform((v) => v ?? undefined),
   qaOnly: z.boolean({ error: 'qaOnly is true or false' }).nullish(),
+  allocation: z.enum(['random', 'adaptive'], { error: 'allocation is random or adaptive' }).optional(),
 });
 export type AgentInput = z.input<typeof AgentInput>;
 
@@ -252,6 +259,19 @@ export interface AgentService {
   ): Promise<{ agent: Agent; created: boolean }>;
   /** deletes the agent and answers what it was */
   remove(accountId: string, code: string, by?: ActorLike): Promise<Agent>;
+  /**
+   * Publishes weights learned by adaptive allocation as a new configuration version (deployed to
+   * the automatic targets with it, so every server and script tag applies the same weights).
+   * Answers the version, or null when the agent is gone or no longer adaptive.
+   */
+  publishAdaptiveWeights(
+    accountId: string,
+    code: string,
+    weights: Record<string, number>,
+    at: number,
+  ): Promise<number | null>;
+  /** every publication of the agent's learned weights, oldest first */
+  adaptiveWeightHistory(accountId: string, code: string): Promise<AdaptiveWeights[]>;
 }
 
 function parseInput(code: string, input: unknown): z.output<typeof AgentInput> {
@@ -347,6 +367,8 @@ function definitionOf(code: string, input: z.output<typeof AgentInput>): AgentDe
     ...(input.eligibility ? { eligibility: input.eligibility } : {}),
     ...(input.exclusion ? { exclusion: input.exclusion } : {}),
     ...(input.qaOnly === true ? { qaOnly: true as const } : {}),
+    // Random is the default and is left out, so the resource of a random agent is as it always was.
+    ...(input.allocation === 'adaptive' ? { allocation: 'adaptive' as const } : {}),
   };
 }
 
@@ -364,6 +386,7 @@ function sameDefinition(a: AgentDefinition, b: AgentDefinition): boolean {
       d.eligibility ?? null,
       d.exclusion ?? null,
       d.qaOnly ?? false,
+      d.allocation ?? 'random',
     ]);
   return canonical(a) === canonical(b);
 }
@@ -436,6 +459,22 @@ export function createAgentService(
         );
         return { agent, created: existing === undefined };
       });
+    },
+
+    async publishAdaptiveWeights(accountId, code, weights, at) {
+      const agent = await selectAgent(db, accountId, code);
+      if (!agent || agent.allocation !== 'adaptive') return null;
+      return deployments.change(accountId, async (trx, version) => {
+        // Checked again under the configuration lock: a change may have landed in between.
+        const current = await selectAgent(trx, accountId, code);
+        if (!current || current.allocation !== 'adaptive') return null;
+        await insertAdaptiveWeights(trx, accountId, { agent: code, version, at, weights });
+        return version;
+      });
+    },
+
+    adaptiveWeightHistory(accountId, code) {
+      return selectAdaptiveWeightHistory(db, accountId, code);
     },
 
     async remove(accountId, code, by) {

@@ -45,6 +45,13 @@ export interface SnapshotAgent {
   exclusion?: Exclusion;
   /** Answers QA sessions only (others get no item); absent = everyone. */
   qaOnly?: true;
+  /**
+   * `adaptive`: random allocation uses `adaptiveWeights` (learned from results, policy `a`)
+   * instead of the variations' weights. Absent = random with the variations' weights.
+   */
+  allocation?: 'adaptive';
+  /** the latest learned weights by variation code, published with a configuration version */
+  adaptiveWeights?: Record<string, number>;
 }
 
 // ---- aiming: richer clauses, eligibility, mutual exclusion (docs/targeting.md) ----------------

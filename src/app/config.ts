@@ -40,6 +40,8 @@ const ConfigSchema = z.object({
   TESSERA_TRUST_PROXY: z.preprocess(unsetIfEmpty, z.enum(['true', 'false']).optional()),
   /** seconds browsers and CDNs may keep the script tag and the native bundle before revalidating */
   TESSERA_SCRIPT_MAX_AGE: z.coerce.number().int().min(0).max(31_536_000).default(60),
+  /** how often adaptive agents' weights are recomputed and published (seconds; 0: never) */
+  TESSERA_ADAPTIVE_INTERVAL: z.coerce.number().int().min(0).max(604_800).default(3600),
   /** seconds `serve` waits for an unreachable store at start (answering 503 meanwhile) before it gives up */
   TESSERA_STORE_WAIT_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -142,6 +142,23 @@ export async function buildServer(services: Services, options: ServerOptions = {
   });
   await registerConsole(app, services, { publicUrl: config.TESSERA_PUBLIC_URL });
   options.extend?.(app);
+  scheduleAdaptiveAllocation(app, services, config.TESSERA_ADAPTIVE_INTERVAL * 1000);
   await app.ready();
   return app;
+}
+
+/**
+ * Recomputes adaptive agents' weights every interval. Each server runs it; the allocator skips an
+ * agent published less than half an interval ago, so servers sharing a database do not multiply
+ * versions. The timer never keeps the process alive and stops with the server.
+ */
+function scheduleAdaptiveAllocation(app: FastifyInstance, services: Services, intervalMs: number): void {
+  if (intervalMs <= 0) return;
+  const timer = setInterval(() => {
+    services.adaptive.rebalanceAll().catch((error: unknown) => {
+      app.log.error({ err: error }, 'adaptive allocation: recomputing weights failed');
+    });
+  }, intervalMs);
+  timer.unref();
+  app.addHook('onClose', async () => clearInterval(timer));
 }

@@ -18,6 +18,7 @@ import { createKeyVerifier } from '../keys/key-verifier.js';
 import { redactTokens } from '../keys/token.js';
 import { createMemoryRateLimiter, type KeyRateLimiter } from '../limits/key-rate-limiter.js';
 import { createLoginThrottle, type LoginThrottle } from '../limits/login-throttle.js';
+import { createAdaptiveAllocator } from '../reports/adaptive-allocation.js';
 import { createDecisionStats } from '../reports/decision-stats.js';
 import { createRuntimeService } from '../runtime/runtime-service.js';
 import { createVisitorStore } from '../runtime/visitor-store.js';
@@ -47,6 +48,8 @@ export interface ServiceOptions {
   keyUsageFlushMs?: number;
   /** the clock for key expiry, grace periods and usage (default Date.now) */
   now?: () => number;
+  /** an adaptive agent's weights are not published again sooner than this (ms; default 30 min) */
+  adaptiveMinIntervalMs?: number;
 }
 
 export function createServices(store: Store, options: ServiceOptions = {}): Services {
@@ -56,6 +59,7 @@ export function createServices(store: Store, options: ServiceOptions = {}): Serv
   const now = options.now ?? Date.now;
 
   const deployments = createDeploymentService(store.db, changes, audit);
+  const agents = createAgentService(store.db, deployments, audit);
   const deployTargets = createDeployTargetService(store.db, {
     changes,
     audit,
@@ -86,7 +90,7 @@ export function createServices(store: Store, options: ServiceOptions = {}): Serv
     loginThrottle: options.loginThrottle ?? createLoginThrottle(),
     bootstrap: createBootstrap(store.db, accounts, users, store.exclusively),
     deployTargets,
-    agents: createAgentService(store.db, deployments, audit),
+    agents,
     goals: createGoalService(store.db, deployments, audit),
     traits: createTraitService(store.db, deployments, audit),
     deployments,
@@ -102,7 +106,15 @@ export function createServices(store: Store, options: ServiceOptions = {}): Serv
     runtime: createRuntimeService({ snapshots, visitors, events, qa: qaSessions }),
     qaSessions,
     deviceEvents: createDeviceEvents({ snapshots, events }),
-    reports: createDecisionStats({ db: store.db, snapshots, deployTargets }),
+    reports: createDecisionStats({ db: store.db, snapshots, deployTargets, agents }),
+    adaptive: createAdaptiveAllocator({
+      db: store.db,
+      agents,
+      accounts,
+      // Half an interval: a publication by another server sharing the database counts.
+      minIntervalMs: options.adaptiveMinIntervalMs ?? 30 * 60_000,
+      now,
+    }),
     async close() {
       await keyUsage.close();
       await events.close();

@@ -16,7 +16,8 @@ export interface DailyStatsQuery {
 }
 
 export interface DailyStats {
-  sessions: Array<{ day: number; variation: string; sessions: number }>;
+  /** per deploy target too, so the sample-ratio check can look at each target on its own */
+  sessions: Array<{ day: number; variation: string; deploy_target_id: string; sessions: number }>;
   goals: Array<{
     day: number;
     variation: string;
@@ -27,14 +28,14 @@ export interface DailyStats {
   }>;
 }
 
-/** Sessions per day and variation, and conversions per day, variation and goal, over every target or one. */
+/** Sessions per day, variation and target, and conversions per day, variation and goal, over every target or one. */
 export async function selectDailyStats(db: Kysely<Database>, query: DailyStatsQuery): Promise<DailyStats> {
   let sessionsQuery = db
     .selectFrom('agent_daily_stats')
-    .select((eb) => ['day', 'variation', eb.fn.sum<number>('sessions').as('sessions')])
+    .select((eb) => ['day', 'variation', 'deploy_target_id', eb.fn.sum<number>('sessions').as('sessions')])
     .where('account_id', '=', query.accountId)
     .where('agent', '=', query.agent)
-    .groupBy(['day', 'variation']);
+    .groupBy(['day', 'variation', 'deploy_target_id']);
   let goalsQuery = db
     .selectFrom('goal_daily_stats')
     .select((eb) => [

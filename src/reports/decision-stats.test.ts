@@ -140,6 +140,25 @@ describe('reports: 10,000 simulated sessions with known conversion rates', () =>
     }
   });
 
+  test('sequential figures sit beside the fixed-horizon ones: wider, and covering the truth', async () => {
+    const data = await report();
+    for (const v of data.variations.slice(1)) {
+      const vs = v.goals[0].vsFirst;
+      assert.ok(vs && vs.rateDiff !== null && vs.seqRateDiffLow !== null && vs.seqRateDiffHigh !== null);
+      const a = data.variations[0].goals[0];
+      assert.ok(Math.abs(vs.rateDiff - (v.goals[0].rate - a.rate)) < 1e-12);
+      const truth = TRUE_RATE[v.code] - TRUE_RATE.A;
+      assert.ok(
+        vs.seqRateDiffLow <= truth && truth <= vs.seqRateDiffHigh,
+        `${v.code}: ${JSON.stringify(vs)}`,
+      );
+      // One look (today) of an always-valid test asks more evidence than the fixed-horizon test.
+      assert.ok((vs.seqConfidence ?? 0) <= (vs.confidence ?? 0), `${v.code}: ${JSON.stringify(vs)}`);
+    }
+    // The session split matches the equal weights.
+    assert.equal(data.sampleRatio.overall.verdict, 'ok');
+  });
+
   test('the daily series holds today, with the same counts; other days and targets hold nothing', async () => {
     const today = new Date(dayOf(Date.now())).toISOString().slice(0, 10);
     const data = await report();

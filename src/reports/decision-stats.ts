@@ -2,7 +2,9 @@
  * The decision-stats report of one agent: per variation the sessions counted, and per goal the
  * conversions, rate with its Wilson 95% interval, value total and mean, and the comparison with
  * the first variation (lift with its interval and confidence from the two-proportion test; the
- * difference in value per session with Welch's t); plus a daily series.
+ * difference in value per session with Welch's t; the always-valid confidence and confidence
+ * sequence of the rate difference, which stay valid however often the report is read); plus a
+ * daily series and the sample-ratio check. Methods: docs/statistics.md.
  *
  * It reads only the daily aggregates the event writer keeps (a few rows per variation, goal and
  * day), so it costs the same at a thousand sessions or a hundred million.
@@ -13,6 +15,7 @@
  * exceed sessions. Value statistics are per session (sessions that did not convert count 0).
  */
 import type { Kysely } from 'kysely';
+import type { AgentService } from '../agents/agents.js';
 import type { SnapshotAgent, SnapshotGoal } from '../agents/snapshot.js';
 import { agentEverCounted, selectDailyStats } from '../events/daily-stats.js';
 import { DAY_MS, isoDay } from '../kernel/days.js';
@@ -20,7 +23,19 @@ import { InvalidInputError, NotFoundError } from '../kernel/errors.js';
 import type { Database } from '../store/schema.js';
 import type { DeployTargetService } from '../targets/deploy-targets.js';
 import type { DeployedSnapshots } from '../targets/deployed-snapshots.js';
-import { meanAndVariance, twoProportionTest, welchTTest, wilsonInterval } from './statistics.js';
+import {
+  alwaysValidDifference,
+  holmAdjust,
+  type Look,
+  meanAndVariance,
+  sampleRatioTest,
+  twoProportionTest,
+  welchTTest,
+  wilsonInterval,
+} from './statistics.js';
+
+/** Below this p-value the sample-ratio check reports a mismatch (the threshold in common use). */
+export const SAMPLE_RATIO_ALPHA = 0.001;
 
 export interface DecisionStatsQuery {
   /** one deploy target; absent = every target of the account */
@@ -41,8 +56,19 @@ export interface GoalComparison {
   lift: number | null;
   liftLow: number | null;
   liftHigh: number | null;
-  /** 1 - p of the pooled two-proportion z test */
+  /** 1 - p of the pooled two-proportion z test: valid read once, at a horizon fixed in advance */
   confidence: number | null;
+  /** rate - first variation's rate */
+  rateDiff: number | null;
+  /** 1 - the always-valid p-value (mSPRT): valid however often the report is read */
+  seqConfidence: number | null;
+  /** always-valid 95% confidence sequence of rateDiff */
+  seqRateDiffLow: number | null;
+  seqRateDiffHigh: number | null;
+  /** `confidence` corrected (Holm) for every comparison of the agent's goals and variations */
+  confidenceHolm: number | null;
+  /** `seqConfidence` corrected (Holm) likewise */
+  seqConfidenceHolm: number | null;
   /** value per session minus the first variation's */
   valueDiff: number | null;
   valueDiffLow: number | null;
@@ -90,6 +116,43 @@ export interface DailyRow {
   variations: DailyVariation[];
 }
 
+export interface SampleRatioVariation {
+  code: string;
+  weight: number;
+  sessions: number;
+  /** sessions the weights lead one to expect out of those counted in the tested variations */
+  expected: number;
+}
+
+export interface SampleRatioCheck {
+  /** the target checked; null for every target together */
+  deployTarget: string | null;
+  /** `mismatch` below p = 0.001; `untested` when there is nothing to compare */
+  verdict: 'ok' | 'mismatch' | 'untested';
+  chiSquare: number | null;
+  df: number | null;
+  pValue: number | null;
+  /** the variations tested: those with a positive weight in the deployed definition */
+  variations: SampleRatioVariation[];
+}
+
+export interface SampleRatioReport {
+  /** the report's scope: its target, or every target */
+  overall: SampleRatioCheck;
+  /** each target with sessions, on its own (a mismatch on one can hide in the sum) */
+  byTarget: SampleRatioCheck[];
+  /**
+   * true when the agent has targeting conditions: the aggregates count a session once whatever
+   * the policy chose it, so fixed selections are in the counts and can move them off the weights.
+   */
+  includesFixed: boolean;
+  /**
+   * true for an adaptive agent: its weights change over time, so the check against the current
+   * ones does not apply and is left untested
+   */
+  adaptive: boolean;
+}
+
 export interface DecisionStatsReport {
   agent: string;
   name: string | null;
@@ -100,6 +163,17 @@ export interface DecisionStatsReport {
   goals: { code: string; name: string | null }[];
   variations: VariationStats[];
   daily: DailyRow[];
+  sampleRatio: SampleRatioReport;
+  /** adaptive allocation: each publication of learned weights, oldest first (empty otherwise) */
+  weightHistory: WeightPublication[];
+}
+
+export interface WeightPublication {
+  /** the configuration version that carried them */
+  version: number;
+  /** ISO time */
+  at: string;
+  weights: { code: string; weight: number }[];
 }
 
 export interface DecisionStatsService {
@@ -149,6 +223,7 @@ export function createDecisionStats(deps: {
   db: Kysely<Database>;
   snapshots: DeployedSnapshots;
   deployTargets: DeployTargetService;
+  agents: Pick<AgentService, 'adaptiveWeightHistory'>;
 }): DecisionStatsService {
   const { db, snapshots, deployTargets } = deps;
 
@@ -232,8 +307,15 @@ export function createDecisionStats(deps: {
         }
         return counts;
       };
+      const byTarget = new Map<string, Map<string, number>>();
       for (const row of sessionRows) {
         const sessions = Number(row.sessions);
+        let perTarget = byTarget.get(row.deploy_target_id);
+        if (!perTarget) {
+          perTarget = new Map();
+          byTarget.set(row.deploy_target_id, perTarget);
+        }
+        perTarget.set(row.variation, (perTarget.get(row.variation) ?? 0) + sessions);
         (totals.get(row.variation) as Counts).sessions += sessions;
         dayCounts(row.day, row.variation).sessions += sessions;
       }
@@ -248,6 +330,28 @@ export function createDecisionStats(deps: {
 
       const baselineCode = variationCodes[0];
       const baseline = baselineCode === undefined ? undefined : (totals.get(baselineCode) as Counts);
+      const dataDays = [...days.keys()].sort((a, b) => a - b);
+      /** The comparison as it stood after each day with data: the looks of the sequential test. */
+      const looksOf = (code: string, goal: string): Look[] => {
+        const looks: Look[] = [];
+        const c: Look = { convA: 0, nA: 0, convB: 0, nB: 0 };
+        for (const day of dataDays) {
+          const byVariation = days.get(day);
+          const a = baselineCode === undefined ? undefined : byVariation?.get(baselineCode);
+          const b = byVariation?.get(code);
+          c.nA += a?.sessions ?? 0;
+          c.convA += a?.goals.get(goal)?.conversions ?? 0;
+          c.nB += b?.sessions ?? 0;
+          c.convB += b?.goals.get(goal)?.conversions ?? 0;
+          looks.push({
+            convA: Math.min(c.convA, c.nA),
+            nA: c.nA,
+            convB: Math.min(c.convB, c.nB),
+            nB: c.nB,
+          });
+        }
+        return looks;
+      };
       const variations: VariationStats[] = variationCodes.map((code) => {
         const counts = totals.get(code) as Counts;
         return {
@@ -255,12 +359,14 @@ export function createDecisionStats(deps: {
           name: names.get(code) ?? null,
           sessions: counts.sessions,
           goals: goalCodes.map((goal) =>
-            goalStats(goal, counts, code === baselineCode ? undefined : baseline),
+            code === baselineCode || !baseline
+              ? goalStats(goal, counts, undefined, [])
+              : goalStats(goal, counts, baseline, looksOf(code, goal)),
           ),
         };
       });
+      correctForMultipleComparisons(variations);
 
-      const dataDays = [...days.keys()].sort((a, b) => a - b);
       const first = query.from ?? dataDays[0];
       const last = query.to ?? dataDays[dataDays.length - 1];
       const dayCount =
@@ -319,12 +425,99 @@ export function createDecisionStats(deps: {
         goals: goalCodes.map((code) => ({ code, name: goalDefs[code]?.name ?? null })),
         variations,
         daily,
+        weightHistory: (await deps.agents.adaptiveWeightHistory(accountId, agentCode)).map((w) => ({
+          version: w.version,
+          at: new Date(w.at).toISOString(),
+          weights: Object.entries(w.weights).map(([code, weight]) => ({ code, weight })),
+        })),
+        sampleRatio: {
+          overall: sampleRatioCheck(
+            query.deployTargetId ?? null,
+            agent,
+            new Map(variationCodes.map((code) => [code, (totals.get(code) as Counts).sessions])),
+          ),
+          byTarget: [...byTarget.keys()]
+            .sort()
+            .map((target) => sampleRatioCheck(target, agent, byTarget.get(target) as Map<string, number>)),
+          includesFixed: (agent?.conditions.length ?? 0) > 0,
+          adaptive: agent?.allocation === 'adaptive',
+        },
       };
     },
   };
 }
 
-function goalStats(goal: string, counts: Counts, baseline: Counts | undefined): GoalStats {
+/**
+ * The family is every comparison with the first variation, across the agent's goals and
+ * variations: an agent with 3 challengers and 4 goals makes 12 chances of a false winner, so each
+ * confidence is also given Holm-corrected.
+ */
+function correctForMultipleComparisons(variations: VariationStats[]): void {
+  const comparisons = variations.flatMap((v) => v.goals.flatMap((g) => (g.vsFirst ? [g.vsFirst] : [])));
+  const pOf = (confidence: number | null) =>
+    confidence === null ? null : Math.min(1, Math.max(0, 1 - confidence));
+  const fixed = holmAdjust(comparisons.map((c) => pOf(c.confidence)));
+  const sequential = holmAdjust(comparisons.map((c) => pOf(c.seqConfidence)));
+  comparisons.forEach((c, i) => {
+    const f = fixed[i];
+    const s = sequential[i];
+    c.confidenceHolm = f === null || f === undefined ? null : 1 - f;
+    c.seqConfidenceHolm = s === null || s === undefined ? null : 1 - s;
+  });
+}
+
+/** The check of an agent with nothing counted. */
+export function untestedSampleRatio(deployTarget: string | null): SampleRatioReport {
+  return {
+    overall: { deployTarget, verdict: 'untested', chiSquare: null, df: null, pValue: null, variations: [] },
+    byTarget: [],
+    includesFixed: false,
+    adaptive: false,
+  };
+}
+
+/**
+ * Chi-square test of the sessions per variation against the deployed weights. Variations of weight
+ * 0 are left out (only a condition can choose them), and so are sessions counted in variations no
+ * longer defined. The weights are the ones deployed now: a report spanning a change of weights
+ * compares with the latest.
+ */
+export function sampleRatioCheck(
+  deployTarget: string | null,
+  agent: SnapshotAgent | undefined,
+  sessions: Map<string, number>,
+): SampleRatioCheck {
+  // Adaptive weights change over time: no single split to compare with.
+  const tested =
+    agent?.allocation === 'adaptive'
+      ? []
+      : (agent?.variations ?? []).filter((v) => Number.isFinite(v.weight) && v.weight > 0);
+  const counts = tested.map((v) => sessions.get(v.code) ?? 0);
+  const total = counts.reduce((a, b) => a + b, 0);
+  const weightTotal = tested.reduce((a, v) => a + v.weight, 0);
+  const variations = tested.map((v, i) => ({
+    code: v.code,
+    weight: v.weight,
+    sessions: counts[i],
+    expected: weightTotal > 0 ? (total * v.weight) / weightTotal : 0,
+  }));
+  const test = sampleRatioTest(
+    counts,
+    tested.map((v) => v.weight),
+  );
+  if (!test)
+    return { deployTarget, verdict: 'untested', chiSquare: null, df: null, pValue: null, variations };
+  return {
+    deployTarget,
+    verdict: test.pValue < SAMPLE_RATIO_ALPHA ? 'mismatch' : 'ok',
+    chiSquare: test.chiSquare,
+    df: test.df,
+    pValue: test.pValue,
+    variations,
+  };
+}
+
+function goalStats(goal: string, counts: Counts, baseline: Counts | undefined, looks: Look[]): GoalStats {
   const g = counts.goals.get(goal) ?? { conversions: 0, valueSum: 0, valueSumSq: 0 };
   // Cohort attribution keeps conversions ≤ sessions; the clamp only guards a hand-edited store.
   const conversions = Math.min(g.conversions, counts.sessions);
@@ -344,11 +537,22 @@ function goalStats(goal: string, counts: Counts, baseline: Counts | undefined): 
       values.variance,
       counts.sessions,
     );
+    const sequential = alwaysValidDifference(looks);
     vsFirst = {
       lift: proportions.lift,
       liftLow: proportions.liftLow,
       liftHigh: proportions.liftHigh,
       confidence: proportions.confidence,
+      rateDiff:
+        baseline.sessions > 0 && counts.sessions > 0
+          ? conversions / counts.sessions - baseConversions / baseline.sessions
+          : null,
+      seqConfidence: sequential.confidence,
+      seqRateDiffLow: sequential.diffLow,
+      seqRateDiffHigh: sequential.diffHigh,
+      // Set once every comparison of the report is known (correctForMultipleComparisons).
+      confidenceHolm: null,
+      seqConfidenceHolm: null,
       valueDiff: welch.diff,
       valueDiffLow: welch.diffLow,
       valueDiffHigh: welch.diffHigh,

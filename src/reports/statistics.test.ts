@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  chiSquareCdf,
+  chiSquareUpperTail,
   meanAndVariance,
   normalCdf,
   studentTCdf,
@@ -77,6 +79,38 @@ describe('normalCdf', () => {
     assert.equal(normalCdf(Number.NEGATIVE_INFINITY), 0);
     assert.equal(normalCdf(Number.POSITIVE_INFINITY), 1);
     assert.throws(() => normalCdf(Number.NaN), RangeError);
+  });
+});
+
+describe('chiSquareCdf and chiSquareUpperTail', () => {
+  test('give the tabulated upper critical values', () => {
+    // NIST/SEMATECH e-Handbook of Statistical Methods, §1.3.6.7.4 "Critical Values of the
+    // Chi-Square Distribution" (upper tail): df 1 at 0.05: 3.841, at 0.001: 10.828;
+    // df 2 at 0.05: 5.991; df 10 at 0.05: 18.307, at 0.001: 29.588; df 5 at 0.01: 15.086.
+    const table: [number, number, number][] = [
+      [1, 3.841, 0.05],
+      [1, 10.828, 0.001],
+      [2, 5.991, 0.05],
+      [10, 18.307, 0.05],
+      [10, 29.588, 0.001],
+      [5, 15.086, 0.01],
+    ];
+    for (const [df, x, upper] of table) {
+      // Three decimals in the table: the tail at the rounded value is within 0.1% (relative) of it.
+      relativelyClose(chiSquareUpperTail(x, df), upper, 2e-3, `upper tail at ${x}, df ${df}`);
+      close(chiSquareCdf(x, df), 1 - upper, 2e-5, `CDF at ${x}, df ${df}`);
+    }
+  });
+
+  test('matches the closed form for 2 degrees of freedom, and keeps tiny tails at 1 df', () => {
+    // df 2 is the exponential distribution with mean 2: P(X ≥ x) = e^(-x/2).
+    for (const x of [0.1, 1, 7.5, 30])
+      close(chiSquareUpperTail(x, 2), Math.exp(-x / 2), 1e-14, `df 2 at ${x}`);
+    // df 1 is Z²: P(X ≥ 25) = 2Φ(-5) = 5.733031e-7 (A&S Table 26.1).
+    relativelyClose(chiSquareUpperTail(25, 1), 5.733031437583878e-7, 1e-12, 'df 1 at 25');
+    assert.equal(chiSquareUpperTail(0, 3), 1);
+    assert.equal(chiSquareCdf(-1, 3), 0);
+    assert.throws(() => chiSquareCdf(1, 0), RangeError);
   });
 });
 

@@ -8,7 +8,8 @@
  *   keeps relative accuracy);
  * - @stdlib/stats-base-dists-normal-quantile: Φ⁻¹, the t quantile at (effectively) infinite df;
  * - @stdlib/stats-base-dists-t-cdf: the Student t CDF, for Welch p-values;
- * - @stdlib/stats-base-dists-t-quantile: the Student t quantile, for the interval of a difference.
+ * - @stdlib/stats-base-dists-t-quantile: the Student t quantile, for the interval of a difference;
+ * - @stdlib/stats-base-dists-chisquare-cdf: the chi-square CDF, for the sample-ratio check.
  *
  * Conventions, because a report page must never show "NaN" or "Infinity":
  * - every statistic that is undefined for the data (no trials, zero baseline, no spread) is
@@ -20,6 +21,7 @@
  *   higher than A.
  */
 
+import chiSquareDistributionCdf from '@stdlib/stats-base-dists-chisquare-cdf';
 import normalDistributionCdf from '@stdlib/stats-base-dists-normal-cdf';
 import normalDistributionQuantile from '@stdlib/stats-base-dists-normal-quantile';
 import studentTDistributionCdf from '@stdlib/stats-base-dists-t-cdf';
@@ -157,6 +159,28 @@ export function studentTQuantile(p: number, df: number): number {
   if (p === 0.5) return 0;
   const t = df >= NORMAL_LIMIT_DF ? normalDistributionQuantile(p, 0, 1) : studentTDistributionQuantile(p, df);
   return Math.max(-Number.MAX_VALUE, Math.min(Number.MAX_VALUE, t));
+}
+
+/**
+ * Chi-square CDF P(X ≤ x) with `df` > 0 degrees of freedom; x ≤ 0 gives 0.
+ */
+export function chiSquareCdf(x: number, df: number): number {
+  if (Number.isNaN(x)) throw new RangeError('chiSquareCdf needs a number, got NaN');
+  if (!(df > 0) || !Number.isFinite(df)) throw new RangeError(`df must be positive and finite, got ${df}`);
+  if (x <= 0) return 0;
+  return chiSquareDistributionCdf(x, df);
+}
+
+/**
+ * Upper tail P(X ≥ x) of the chi-square distribution. One degree of freedom is the square of a
+ * standard normal, so there it is 2Φ(-√x), which keeps tiny p-values; otherwise 1 - CDF, exact
+ * to about 1e-16 absolute (enough for the 0.001 threshold it is compared with).
+ */
+export function chiSquareUpperTail(x: number, df: number): number {
+  const cdf = chiSquareCdf(x, df);
+  if (x <= 0) return 1;
+  if (df === 1) return Math.min(1, 2 * standardNormalCdf(-Math.sqrt(x)));
+  return Math.max(0, 1 - cdf);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -329,4 +353,160 @@ export function welchTTest(
     diffLow: finiteOrNull(diff - margin),
     diffHigh: finiteOrNull(diff + margin),
   };
+}
+
+export interface SampleRatioResult {
+  /** Pearson's chi-square statistic of the observed counts against the expected shares */
+  chiSquare: number;
+  /** categories - 1 */
+  df: number;
+  pValue: number;
+}
+
+/**
+ * Pearson's chi-square goodness-of-fit test of observed counts against expected shares (weights,
+ * any positive scale): the sample-ratio-mismatch check. Null when it cannot be asked: fewer than
+ * two categories with a positive weight, or no observations.
+ */
+export function sampleRatioTest(observed: number[], weights: number[]): SampleRatioResult | null {
+  if (observed.length !== weights.length) throw new RangeError('observed and weights differ in length');
+  for (const [i, o] of observed.entries()) requireCount(`observed[${i}]`, o);
+  for (const [i, w] of weights.entries()) requireCount(`weights[${i}]`, w);
+  const total = observed.reduce((a, b) => a + b, 0);
+  const weightTotal = weights.reduce((a, b) => a + b, 0);
+  if (observed.length < 2 || total === 0 || !(weightTotal > 0)) return null;
+  let chiSquare = 0;
+  for (let i = 0; i < observed.length; i++) {
+    const expected = (total * weights[i]) / weightTotal;
+    // A weight-0 category cannot be expected to receive anything: callers leave them out.
+    if (!(expected > 0)) throw new RangeError(`weights[${i}] must be positive`);
+    const d = observed[i] - expected;
+    chiSquare += (d * d) / expected;
+  }
+  const df = observed.length - 1;
+  return { chiSquare, df, pValue: chiSquareUpperTail(chiSquare, df) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Always-valid (sequential) inference
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Scale of the mixing distribution of the mixture sequential probability ratio test, relative to
+ * the pooled conversion rate: the test is most powerful against differences of about 10% of the
+ * rate, the lifts experiments are usually run to find. Fixed in advance: tuning it to the data seen
+ * would void the guarantee.
+ */
+export const MSPRT_TAU_RELATIVE = 0.1;
+
+/** Cumulative counts of the baseline (A) and a variation (B) at one look. */
+export interface Look {
+  convA: number;
+  nA: number;
+  convB: number;
+  nB: number;
+}
+
+export interface SequentialResult {
+  /** always-valid p-value: the smallest 1/Λ over the looks so far */
+  pValue: number | null;
+  confidence: number | null;
+  /** pB - pA at the last look */
+  diff: number | null;
+  /** always-valid 95% confidence sequence of pB - pA (the intersection over the looks) */
+  diffLow: number | null;
+  diffHigh: number | null;
+}
+
+/**
+ * Always-valid p-value and confidence sequence for the difference of two conversion rates, by the
+ * normal-mixture sequential probability ratio test of Johari, Koomen, Pekelis & Walsh, "Always
+ * Valid Inference: Continuous Monitoring of A/B Tests" (Operations Research 70(3), 2022; arXiv
+ * 1512.04922, 2015), the method of Optimizely's Stats Engine. With d = pB - pA, its variance
+ * V = pA(1-pA)/nA + pB(1-pB)/nB and the mixture N(0, τ²) over the true difference:
+ *   Λ = √(V / (V + τ²)) · exp(τ² d² / (2V(V + τ²)))
+ * The p-value is min over looks of 1/Λ, so it never rises: reading it after every day and
+ * stopping at the first p < α keeps the false-positive rate at α. The confidence sequence holds the
+ * differences θ with Λ(θ) < 1/α at every look:
+ *   |d - θ| < √(2V(V + τ²)/τ² · (ln(1/α) + ½ ln((V + τ²)/V))).
+ * V and τ (MSPRT_TAU_RELATIVE × the pooled rate) use the rates estimated at each look, as the
+ * paper's large-sample version does. Looks with no information (an empty group, no conversions at
+ * all) are skipped.
+ */
+export function alwaysValidDifference(looks: Look[], alpha = 0.05): SequentialResult {
+  if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be in (0, 1), got ${alpha}`);
+  let pValue: number | null = null;
+  let low = Number.NEGATIVE_INFINITY;
+  let high = Number.POSITIVE_INFINITY;
+  let diff: number | null = null;
+  for (const look of looks) {
+    requireProportion('convA', look.convA, 'nA', look.nA);
+    requireProportion('convB', look.convB, 'nB', look.nB);
+    if (look.nA === 0 || look.nB === 0) continue;
+    const pA = look.convA / look.nA;
+    const pB = look.convB / look.nB;
+    diff = pB - pA;
+    const v = (pA * (1 - pA)) / look.nA + (pB * (1 - pB)) / look.nB;
+    const pooled = (look.convA + look.convB) / (look.nA + look.nB);
+    const tau = MSPRT_TAU_RELATIVE * pooled;
+    const tau2 = tau * tau;
+    if (!(v > 0) || !(tau2 > 0)) continue;
+    const logLambda = 0.5 * Math.log(v / (v + tau2)) + (tau2 * diff * diff) / (2 * v * (v + tau2));
+    const p = Math.min(1, Math.exp(-logLambda));
+    pValue = pValue === null ? p : Math.min(pValue, p);
+    const radius = Math.sqrt(
+      ((2 * v * (v + tau2)) / tau2) * (Math.log(1 / alpha) + 0.5 * Math.log((v + tau2) / v)),
+    );
+    const lookLow = diff - radius;
+    const lookHigh = diff + radius;
+    // The intersection of the looks' intervals; estimated variances can (rarely) leave it empty,
+    // and then the latest look's interval stands rather than an impossible one.
+    const nextLow = Math.max(low, lookLow);
+    const nextHigh = Math.min(high, lookHigh);
+    if (nextLow <= nextHigh) {
+      low = nextLow;
+      high = nextHigh;
+    } else {
+      low = lookLow;
+      high = lookHigh;
+    }
+  }
+  const p = finiteOrNull(pValue);
+  return {
+    pValue: p,
+    confidence: p === null ? null : 1 - p,
+    diff: finiteOrNull(diff),
+    diffLow: finiteOrNull(Number.isFinite(low) ? low : null),
+    diffHigh: finiteOrNull(Number.isFinite(high) ? high : null),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Multiple comparisons
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Holm's step-down adjustment (Holm, "A simple sequentially rejective multiple test procedure",
+ * Scandinavian Journal of Statistics 6(2), 1979): sorted ascending, the i-th of m p-values becomes
+ * max over j ≤ i of min(1, (m - j + 1) · p(j)). Rejecting where the adjusted p < α keeps the chance
+ * of any false winner among the m comparisons at α, for any dependence between them; it is
+ * uniformly more powerful than Bonferroni. Nulls (untestable comparisons) stay null and are not
+ * counted in m. Valid for always-valid p-values too: each one is a valid p-value at any stopping time.
+ */
+export function holmAdjust(pValues: readonly (number | null)[]): (number | null)[] {
+  const tested = pValues
+    .map((p, index) => ({ p, index }))
+    .filter((entry): entry is { p: number; index: number } => entry.p !== null);
+  for (const { p, index } of tested) {
+    if (!(p >= 0 && p <= 1)) throw new RangeError(`pValues[${index}] must be in [0, 1], got ${p}`);
+  }
+  tested.sort((a, b) => a.p - b.p);
+  const adjusted: (number | null)[] = pValues.map(() => null);
+  const m = tested.length;
+  let running = 0;
+  tested.forEach(({ p, index }, i) => {
+    running = Math.max(running, Math.min(1, (m - i) * p));
+    adjusted[index] = running;
+  });
+  return adjusted;
 }

@@ -74,7 +74,7 @@ export type Command = { a: string; c?: string[]; x?: string[]; s?: 'p' | 'ok' } 
 
 export interface StoredSelection {
   c: string;
-  p: 'r' | 's' | 'f';
+  p: 'r' | 'a' | 's' | 'f';
   s: 'ok' | 'p';
 }
 
@@ -108,7 +108,7 @@ export interface ExecuteInput {
   qa?: { forced: Record<string, string> };
 }
 
-export type Policy = 'r' | 's' | 'f' | 'p' | 'x';
+export type Policy = 'r' | 'a' | 's' | 'f' | 'p' | 'x';
 
 export interface SelectionItem {
   a: string;
@@ -163,7 +163,7 @@ function cloneState(state: VisitorState): VisitorState {
     for (const key of Object.keys(src)) {
       const sel = src[key];
       if (key === '__proto__' || !isRecord(sel) || typeof sel.c !== 'string') continue;
-      const p = sel.p === 'r' || sel.p === 's' || sel.p === 'f' ? sel.p : 'r';
+      const p = sel.p === 'r' || sel.p === 'a' || sel.p === 's' || sel.p === 'f' ? sel.p : 'r';
       out.selections[key] = { c: sel.c, p, s: sel.s === 'p' ? 'p' : 'ok' };
     }
   }
@@ -518,7 +518,7 @@ class Run {
     }
 
     let chosen: SnapshotVariation | undefined;
-    let policy: 'r' | 'f' = 'r';
+    let policy: 'r' | 'a' | 'f' = 'r';
     const conditions: unknown[] = Array.isArray(agent.conditions) ? agent.conditions : [];
     for (let i = 0; i < conditions.length && !chosen; i++) {
       const cond = conditions[i];
@@ -544,15 +544,28 @@ class Run {
         allow.length === 0 && exclude.length === 0
           ? variations
           : variations.filter((v) => isAllowed(allow, exclude, v.code));
-      const code = allocate(this.session, agentCode, candidates);
+      // Adaptive: the learned weights published with the deployed configuration, the same on every
+      // server and in the script tag; a variation the authors gave weight 0 stays out.
+      const adaptive = agent.allocation === 'adaptive';
+      // Until the first weights are learned, adaptive allocation starts from the authors' weights.
+      const learned = adaptive ? agent.adaptiveWeights : undefined;
+      const weighted = learned
+        ? candidates.map((v) => ({
+            code: v.code,
+            weight: typeof v.weight === 'number' && v.weight > 0 ? (learned[v.code] ?? 0) : 0,
+          }))
+        : candidates;
+      const code = allocate(this.session, agentCode, weighted);
       if (code !== null) {
         chosen = findVariation(variations, code);
-        policy = 'r';
+        policy = adaptive ? 'a' : 'r';
         if (this.debug) {
           const pool = candidates
             .filter((v) => typeof v.weight === 'number' && Number.isFinite(v.weight) && v.weight > 0)
             .map((v) => v.code);
-          this.say(`${who}: random allocation among ${quoteList(pool)}; chose '${code}'`);
+          this.say(
+            `${who}: ${adaptive ? 'adaptive' : 'random'} allocation among ${quoteList(pool)}; chose '${code}'`,
+          );
         }
       }
     }

@@ -79,6 +79,9 @@ export function toDeviceSnapshot(snapshot: Snapshot | null): DeviceSnapshot {
       ...(agent.eligibility ? { eligibility: agent.eligibility } : {}),
       ...(agent.exclusion ? { exclusion: agent.exclusion } : {}),
       ...(agent.qaOnly ? { qaOnly: true as const } : {}),
+      // Adaptive weights travel with the configuration, so the device decides as the server does.
+      ...(agent.allocation === 'adaptive' ? { allocation: agent.allocation } : {}),
+      ...(agent.adaptiveWeights ? { adaptiveWeights: agent.adaptiveWeights } : {}),
     };
   }
   for (const code of Object.keys(snapshot.goals)) {

@@ -8,6 +8,7 @@ import * as keyLifecycle from './migrations/0005-key-lifecycle.js';
 import * as sessionEventLookup from './migrations/0006-session-event-lookup.js';
 import * as jsTargetPrivacy from './migrations/0007-js-target-privacy.js';
 import * as aiming from './migrations/0008-aiming.js';
+import * as adaptiveWeights from './migrations/0009-adaptive-weights.js';
 import * as jsTargetStorage from './migrations/0010-js-target-storage.js';
 
 // Listed here rather than read from a folder, so they work the same under tsx, a bundler or tests.
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   '0007-js-target-privacy': jsTargetPrivacy,
   '0008-aiming': aiming,
   '0010-js-target-storage': jsTargetStorage,
+  '0009-adaptive-weights': adaptiveWeights,
 };
 
 export async function migrateToLatest(store: Store): Promise<string[]> {

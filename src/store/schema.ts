@@ -252,6 +252,16 @@ export interface GoalDailyStatsTable {
   value_sum_sq: number;
 }
 
+/** Weights learned by adaptive allocation, one row per configuration version that published them. */
+export interface AdaptiveWeightsTable {
+  account_id: string;
+  agent: string;
+  version: number;
+  at: number;
+  /** JSON: weight by variation code */
+  weights: string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   users: UsersTable;
@@ -276,4 +286,5 @@ export interface Database {
   reward_events: RewardEventsTable;
   agent_daily_stats: AgentDailyStatsTable;
   goal_daily_stats: GoalDailyStatsTable;
+  adaptive_weights: AdaptiveWeightsTable;
 }

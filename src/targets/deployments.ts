@@ -18,6 +18,7 @@
  * cache hears it with the commit.
  */
 import type { Kysely } from 'kysely';
+import { type AdaptiveWeights, selectLatestAdaptiveWeights } from '../agents/adaptive-weights-store.js';
 import { type Agent, selectAgents } from '../agents/agent-store.js';
 import type { ConfigurationChanges } from '../agents/configuration.js';
 import { type Goal, selectGoals } from '../agents/goal-store.js';
@@ -48,7 +49,13 @@ export interface DeploymentService extends TargetDeployer, ConfigurationChanges 
 }
 
 /** The runtime's view of agents and goals at one version (server-managed fields left out). */
-export function toSnapshot(version: number, agents: Agent[], goals: Goal[], traits: Trait[] = []): Snapshot {
+export function toSnapshot(
+  version: number,
+  agents: Agent[],
+  goals: Goal[],
+  traits: Trait[] = [],
+  adaptive: Map<string, AdaptiveWeights> = new Map(),
+): Snapshot {
   const snapshot: Snapshot = { version, agents: {}, goals: {} };
   for (const agent of agents) {
     const entry: SnapshotAgent = {
@@ -64,6 +71,11 @@ export function toSnapshot(version: number, agents: Agent[], goals: Goal[], trai
       ...(agent.exclusion ? { exclusion: agent.exclusion } : {}),
       ...(agent.qaOnly ? { qaOnly: true as const } : {}),
     };
+    if (agent.allocation === 'adaptive') {
+      entry.allocation = 'adaptive';
+      const learned = adaptive.get(agent.code);
+      if (learned) entry.adaptiveWeights = learned.weights;
+    }
     snapshot.agents[agent.code] = entry;
   }
   for (const goal of goals) {
@@ -118,17 +130,18 @@ export function createDeploymentService(
       .where('version', '=', version)
       .executeTakeFirst();
     if (!existing) {
-      const [agents, goals, traits] = [
+      const [agents, goals, traits, adaptive] = [
         await selectAgents(trx, accountId),
         await selectGoals(trx, accountId),
         await selectTraits(trx, accountId),
+        await selectLatestAdaptiveWeights(trx, accountId, version),
       ];
       await trx
         .insertInto('snapshots')
         .values({
           account_id: accountId,
           version,
-          body: JSON.stringify(toSnapshot(version, agents, goals, traits)),
+          body: JSON.stringify(toSnapshot(version, agents, goals, traits, adaptive)),
           created_at: now,
         })
         .execute();

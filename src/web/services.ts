@@ -4,6 +4,7 @@
  * here, below the faces, so that a route can name the services it uses (`Pick<Services, …>`)
  * without importing the layer that assembles them.
  */
+
 import type { AccountService } from '../accounts/accounts.js';
 import type { Bootstrap } from '../accounts/bootstrap.js';
 import type { SessionService } from '../accounts/sessions.js';
@@ -18,6 +19,7 @@ import type { KeyUsageRecorder } from '../keys/key-usage.js';
 import type { KeyVerifier } from '../keys/key-verifier.js';
 import type { KeyRateLimiter } from '../limits/key-rate-limiter.js';
 import type { LoginThrottle } from '../limits/login-throttle.js';
+import type { AdaptiveAllocator } from '../reports/adaptive-allocation.js';
 import type { DecisionStatsService } from '../reports/decision-stats.js';
 import type { RuntimeService } from '../runtime/runtime-service.js';
 import type { VisitorStore } from '../runtime/visitor-store.js';
@@ -63,5 +65,7 @@ export interface Services {
   /** selections and rewards decided on devices (script tag, native apps), into the same reports */
   deviceEvents: DeviceEvents;
   reports: DecisionStatsService;
+  /** recomputes and publishes adaptive agents' weights (the server runs it on a schedule) */
+  adaptive: AdaptiveAllocator;
   close(): Promise<void>;
 }

@@ -54,6 +54,12 @@ export const AgentRecord = z.object({
     .optional()
     .describe('mutual-exclusion group: a session takes part in at most one of its agents'),
   qaOnly: z.literal(true).optional().describe('answers QA sessions only'),
+  allocation: z
+    .literal('adaptive')
+    .optional()
+    .describe(
+      "adaptive: weights learned from the first goal's results (policy a); absent: random, by the variations' weights",
+    ),
   version: z.number(),
   createdAt: IsoTime,
   updatedAt: IsoTime,
@@ -72,6 +78,7 @@ export function agentRecord(agent: Agent): z.input<typeof AgentRecord> {
     eligibility: agent.eligibility,
     exclusion: agent.exclusion,
     qaOnly: agent.qaOnly,
+    ...(agent.allocation === 'adaptive' ? { allocation: agent.allocation } : {}),
     version: agent.version,
     createdAt: iso(agent.createdAt),
     updatedAt: iso(agent.updatedAt),

@@ -12,6 +12,7 @@ import { dayOf } from '../../events/event-store.js';
 import { parseDay } from '../../kernel/days.js';
 import { InvalidInputError } from '../../kernel/errors.js';
 import type { DecisionStatsReport } from '../../reports/decision-stats.js';
+import { reportCsv } from '../../reports/report-csv.js';
 import { AccountParams, fieldsIn, type SameFields } from '../../web/schemas.js';
 import type { Services } from '../../web/services.js';
 
@@ -73,7 +74,19 @@ const GoalStats = z.object({
       lift: nullableNumber.describe('(rate - first variation rate) / first variation rate'),
       liftLow: nullableNumber.describe('95% interval of the lift (log-ratio method)'),
       liftHigh: nullableNumber,
-      confidence: nullableNumber.describe('1 - p of the two-proportion z test'),
+      confidence: nullableNumber.describe(
+        '1 - p of the two-proportion z test (fixed horizon: valid read once, at a size fixed in advance)',
+      ),
+      rateDiff: nullableNumber.describe('rate - first variation rate'),
+      seqConfidence: nullableNumber.describe(
+        '1 - the always-valid p-value (mixture SPRT): valid however often the report is read',
+      ),
+      seqRateDiffLow: nullableNumber.describe('always-valid 95% confidence sequence of rateDiff, low end'),
+      seqRateDiffHigh: nullableNumber,
+      confidenceHolm: nullableNumber.describe(
+        "confidence corrected (Holm) for all of the agent's comparisons: every goal of every variation",
+      ),
+      seqConfidenceHolm: nullableNumber.describe('seqConfidence corrected (Holm) likewise'),
       valueDiff: nullableNumber.describe('value per session minus the first variation'),
       valueDiffLow: nullableNumber.describe("95% interval of valueDiff (Welch's t)"),
       valueDiffHigh: nullableNumber,
@@ -82,6 +95,28 @@ const GoalStats = z.object({
     .nullable()
     .describe('comparison with the first variation; null for the first variation itself'),
 });
+
+const SampleRatioCheck = z.object({
+  deployTarget: z.string().nullable().describe('the target checked; null for every target together'),
+  verdict: z
+    .enum(['ok', 'mismatch', 'untested'])
+    .describe('mismatch when p < 0.001: sessions are not split as the weights say, so results are suspect'),
+  chiSquare: nullableNumber.describe("Pearson's chi-square of sessions against the weights"),
+  df: nullableNumber,
+  pValue: nullableNumber,
+  variations: z.array(
+    z.object({ code: z.string(), weight: z.number(), sessions: z.number(), expected: z.number() }),
+  ),
+});
+
+const SampleRatio = z
+  .object({
+    overall: SampleRatioCheck,
+    byTarget: z.array(SampleRatioCheck),
+    includesFixed: z.boolean().describe('the agent has conditions, whose fixed selections are in the counts'),
+    adaptive: z.boolean().describe('adaptive allocation: weights change over time, the check is not made'),
+  })
+  .describe('sample-ratio-mismatch check of the variations of positive weight');
 
 const DecisionStatsAnswer = z.object({
   status: z.literal(200),
@@ -121,6 +156,16 @@ const DecisionStatsAnswer = z.object({
         }),
       )
       .describe('every day shown, sessions counted that day and the conversions of those sessions'),
+    sampleRatio: SampleRatio,
+    weightHistory: z
+      .array(
+        z.object({
+          version: z.number().describe('the configuration version that published them'),
+          at: z.string(),
+          weights: z.array(z.object({ code: z.string(), weight: z.number() })),
+        }),
+      )
+      .describe('adaptive allocation: each publication of learned weights, oldest first'),
   }),
 });
 
@@ -162,6 +207,39 @@ export function registerReportRoutes(root: FastifyInstance, services: Pick<Servi
           }),
       );
       return { status: 200 as const, data: report };
+    },
+  );
+  // The same report as a CSV file, for spreadsheets and archives (same permission and parameters).
+  app.get(
+    '/admin/:acc/reports/decision-stats/:a.csv',
+    {
+      config: { permission: 'read' },
+      schema: {
+        tags: ['reports'],
+        description:
+          'The decision-stats report as CSV: one row per variation and goal with every figure of the report, and the sample-ratio check.',
+        params: AccountParams.extend({ a: z.string().min(1).max(256) }),
+        querystring: ReportQuery,
+        response: {
+          200: {
+            description: 'text/csv, a header line then one line per variation and goal',
+            content: { 'text/csv': { schema: z.string() } },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { dt, from, to } = request.query;
+      const { acc, a } = request.params;
+      const report = await fieldsIn(
+        'querystring',
+        services.reports.report(acc, a, { deployTargetId: dt, from, to }),
+      );
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .header('content-disposition', `attachment; filename="report-${a.replace(/[^\w-]/g, '_')}.csv"`)
+        .send(reportCsv(report));
     },
   );
 }

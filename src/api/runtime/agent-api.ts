@@ -91,7 +91,7 @@ function stringInputs(inputs: RuntimeBody['inputs']): Record<string, string> {
 const SelectionItem = z.object({
   a: z.string().describe('agent'),
   c: z.string().describe('variation'),
-  p: z.enum(['r', 's', 'f', 'p', 'x']).describe('policy'),
+  p: z.enum(['r', 'a', 's', 'f', 'p', 'x']).describe('policy'),
   s: z.enum(['ok', 'p']).describe('ok: confirmed, p: provisional'),
   md: z
     .record(z.string(), z.string())

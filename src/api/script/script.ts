@@ -100,6 +100,11 @@ const DeviceAgent = z.object({
   eligibility: z.object({ match: DeviceMatch, rules: z.array(DeviceClause) }).optional(),
   exclusion: z.object({ group: z.string(), weight: z.number() }).optional(),
   qaOnly: z.literal(true).optional().describe('answers QA sessions only: a device never has one'),
+  allocation: z.literal('adaptive').optional().describe('present: weights learned from results (policy a)'),
+  adaptiveWeights: z
+    .record(z.string(), z.number())
+    .optional()
+    .describe('adaptive allocation: the learned weight of each variation, used instead of `weight`'),
 });
 
 /** The bundle, as documented; it is sent as prepared bytes (cached per deployment), never serialized. */

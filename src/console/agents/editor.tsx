@@ -38,6 +38,8 @@ export interface Draft {
   eligibility?: Eligibility;
   exclusion?: Exclusion;
   qaOnly?: true;
+  /** absent: random */
+  allocation?: 'adaptive';
 }
 
 export const NEW_AGENT: Draft = {
@@ -231,6 +233,36 @@ export function AgentEditor(props: {
               </option>
             ))}
           </select>
+          <fieldset>
+            <legend>Allocation</legend>
+            <label class="choice">
+              <input
+                type="radio"
+                name="allocation"
+                value="random"
+                checked={draft.allocation !== 'adaptive'}
+              />
+              <span>
+                <strong>Random</strong>{' '}
+                <span class="hint">by the weights of the variations, as set below</span>
+              </span>
+            </label>
+            <label class="choice">
+              <input
+                type="radio"
+                name="allocation"
+                value="adaptive"
+                checked={draft.allocation === 'adaptive'}
+              />
+              <span>
+                <strong>Adaptive</strong>{' '}
+                <span class="hint">
+                  more new sessions to the variation converting best on the first tracked goal, learned on a
+                  schedule; each keeps at least 5%, and a weight of 0 still keeps a variation out
+                </span>
+              </span>
+            </label>
+          </fieldset>
         </div>
 
         <div class="card stack">

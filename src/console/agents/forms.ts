@@ -147,5 +147,6 @@ export function agentInputFromForm(body: FormBody): AgentInput {
         }),
     ...(group === '' ? {} : { exclusion: { group, weight: exclusionWeight } }),
     ...(field(body, 'qaOnly') === 'on' ? { qaOnly: true } : {}),
+    ...(field(body, 'allocation') === 'adaptive' ? { allocation: 'adaptive' as const } : {}),
   };
 }

@@ -147,28 +147,51 @@
         '#db2777',
         '#65a30d',
       ];
+      // A variation keeps its colour across charts: count only the main lines, not interval bounds.
+      const colourOf = (c, i) =>
+        c.bands ? c.bands.findIndex((b) => b.of === i || b.low === i || b.high === i) : i;
+      const seriesStyle = (c, i) => {
+        const s = c.series[i];
+        const colour = palette[colourOf(c, i) % palette.length];
+        const bound = (c.bands ?? []).some((b) => b.low === i || b.high === i);
+        return bound
+          ? { label: s.label, stroke: `${colour}66`, width: 1, dash: [4, 4], points: { show: false } }
+          : { label: s.label, stroke: colour, width: 2, points: { show: true } };
+      };
       const width = () => Math.max(280, holder.clientWidth);
       const plot = new window.uPlot(
         {
           width: width(),
           height: 260,
-          // Half a day either side, so a report of one or two days is not stretched over years.
-          scales: { x: { time: true, range: (_u, min, max) => [min - 43200, max + 43200] } },
-          axes: [{}, { label: chart.yLabel, size: 60 }],
-          series: [
-            {},
-            ...chart.series.map((s, i) => ({
-              label: s.label,
-              stroke: palette[i % palette.length],
-              width: 2,
-              points: { show: true },
-            })),
+          // The days with data and half a day either side, taken from the data itself: for a single
+          // point uPlot offers a max a thousand days later (a day in ms on a scale in seconds).
+          scales: {
+            x: {
+              time: true,
+              range: (u) => {
+                const days = u.data[0];
+                return [days[0] - 43200, days[days.length - 1] + 43200];
+              },
+            },
+          },
+          // Ticks on whole days only: the data are days, hours between them would mean nothing.
+          axes: [
+            { incrs: [86400, 2 * 86400, 7 * 86400, 14 * 86400, 28 * 86400, 91 * 86400, 365 * 86400] },
+            { label: chart.yLabel, size: 60 },
           ],
+          series: [{}, ...chart.series.map((_s, i) => seriesStyle(chart, i))],
+          // uPlot numbers series from 1 (0 is x); a band fills from its high bound down to its low one.
+          bands: (chart.bands ?? []).map((b) => ({
+            series: [b.high + 1, b.low + 1],
+            fill: `${palette[colourOf(chart, b.of) % palette.length]}22`,
+          })),
         },
         [chart.x, ...chart.series.map((s) => s.values)],
         holder,
       );
       new ResizeObserver(() => plot.setSize({ width: width(), height: 260 })).observe(holder);
+      // The drawn chart, for checks of what it shows (its scales) from the page.
+      holder.uplot = plot;
     }
   }
 

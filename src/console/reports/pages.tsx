@@ -11,12 +11,16 @@ import { StatusMarker } from '../agents/status.js';
 import type { AccountContext } from '../kit/context.js';
 import { CONSOLE } from '../kit/html.js';
 import { AccountPage } from '../kit/layout.js';
-import { chartsOf, embeddedJson } from './charts.js';
+import { type ChartData, chartsOf, cumulativeChartsOf, embeddedJson } from './charts.js';
 
 const percent = (x: number | null, digits = 1) => (x === null ? '—' : `${(x * 100).toFixed(digits)}%`);
 
 const signedPercent = (x: number | null) =>
   x === null ? '—' : `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+
+/** A difference of rates in percentage points. */
+const points = (x: number | null) =>
+  x === null ? '—' : `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(2)} pts`;
 
 const number = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(2));
 
@@ -27,6 +31,19 @@ function Confidence(props: { value: number | null }): JSX.Element {
     <span class={cls} safe>
       {percent(props.value)}
     </span>
+  );
+}
+
+/** A confidence with its Holm-corrected twin beside it (the agent's comparisons as one family). */
+function Confidences(props: { raw: number | null; holm: number | null }): JSX.Element {
+  return (
+    <>
+      <Confidence value={props.raw} />
+      <br />
+      <small class="muted">
+        Holm <Confidence value={props.holm} />
+      </small>
+    </>
   );
 }
 
@@ -56,10 +73,16 @@ function GoalTable(props: { report: DecisionStatsReport; goalIndex: number }): J
               Value per session
             </th>
             <th scope="col" class="num">
-              Lift vs first (95% interval)
+              Difference vs first <span class="muted">always valid, 95%</span>
             </th>
             <th scope="col" class="num">
-              Confidence
+              Confidence <span class="muted">always valid</span>
+            </th>
+            <th scope="col" class="num">
+              Lift vs first <span class="muted">fixed horizon, 95%</span>
+            </th>
+            <th scope="col" class="num">
+              Confidence <span class="muted">fixed horizon</span>
             </th>
           </tr>
         </thead>
@@ -93,15 +116,144 @@ function GoalTable(props: { report: DecisionStatsReport; goalIndex: number }): J
                 <td class="num" safe>
                   {vs === null
                     ? 'baseline'
+                    : `${points(vs.rateDiff)} (${points(vs.seqRateDiffLow)} – ${points(vs.seqRateDiffHigh)})`}
+                </td>
+                <td class="num">
+                  {vs === null ? '—' : <Confidences raw={vs.seqConfidence} holm={vs.seqConfidenceHolm} />}
+                </td>
+                <td class="num muted" safe>
+                  {vs === null
+                    ? 'baseline'
                     : `${signedPercent(vs.lift)} (${signedPercent(vs.liftLow)} – ${signedPercent(vs.liftHigh)})`}
                 </td>
-                <td class="num">{vs === null ? '—' : <Confidence value={vs.confidence} />}</td>
+                <td class="num muted">
+                  {vs === null ? '—' : <Confidences raw={vs.confidence} holm={vs.confidenceHolm} />}
+                </td>
               </tr>
             );
           })}
         </tbody>
       </table>
     </div>
+  );
+}
+
+/** The page's filters as the CSV route's query string (same parameters). */
+function csvQuery(query: { dt?: string; from?: string; to?: string }): string {
+  const params = new URLSearchParams();
+  if (query.dt) params.set('dt', query.dt);
+  if (query.from) params.set('from', query.from);
+  if (query.to) params.set('to', query.to);
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+/** A warning when sessions are not split as the weights say: every other figure is then suspect. */
+function SampleRatioBanner(props: { report: DecisionStatsReport }): JSX.Element {
+  const { sampleRatio } = props.report;
+  const flagged = [sampleRatio.overall, ...sampleRatio.byTarget].filter((c) => c.verdict === 'mismatch');
+  if (flagged.length === 0) return <></>;
+  const where = flagged
+    .map((c) => (c.deployTarget === null ? 'all deploy targets' : c.deployTarget))
+    .filter((w, i, all) => all.indexOf(w) === i)
+    .join(', ');
+  const worst = flagged.reduce((a, b) => ((a.pValue ?? 1) <= (b.pValue ?? 1) ? a : b));
+  const split = worst.variations
+    .map((v) => `${v.code}: ${v.sessions} sessions, ${Math.round(v.expected)} expected`)
+    .join('; ');
+  return (
+    <p class="warning" role="alert">
+      <strong>Sample ratio mismatch</strong>{' '}
+      <span safe>
+        {`(${where}; p = ${(worst.pValue ?? 0).toExponential(1)}). Sessions are not split between the variations as their weights say (${split}). A split this uneven by chance happens less than once in a thousand reports, so something is losing or adding sessions in some variations (a redirect, a crash, a bot, a filter), and the results below may be wrong, however confident they look. Find the cause before trusting them.`}
+      </span>
+      {sampleRatio.includesFixed ? (
+        <span class="muted">
+          {' '}
+          This agent has conditions: the counts include sessions they fixed, which also move the split.
+        </span>
+      ) : (
+        ''
+      )}
+    </p>
+  );
+}
+
+/** Adaptive allocation: each publication of learned weights, newest first. */
+function WeightHistory(props: { report: DecisionStatsReport }): JSX.Element {
+  const { report } = props;
+  if (report.weightHistory.length === 0) return <></>;
+  const codes = report.variations.map((v) => v.code);
+  return (
+    <section aria-labelledby="weights-title">
+      <h2 id="weights-title">Adaptive weights</h2>
+      <p class="hint">
+        Share of new sessions each variation receives, learned from the first goal by Thompson sampling and
+        published as a configuration version; every variation keeps at least its floor. Sessions already
+        counted keep their variation.
+      </p>
+      <div class="table-scroll">
+        <table class="table keep-table">
+          <caption class="visually-hidden">Adaptive weights, newest first</caption>
+          <thead>
+            <tr>
+              <th scope="col">Published (UTC)</th>
+              <th scope="col" class="num">
+                Version
+              </th>
+              {codes.map((code) => (
+                <th scope="col" class="num" safe>
+                  {code}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {[...report.weightHistory].reverse().map((w) => (
+              <tr>
+                <th scope="row" safe>
+                  {w.at.slice(0, 16).replace('T', ' ')}
+                </th>
+                <td class="num" safe>
+                  {String(w.version)}
+                </td>
+                {codes.map((code) => {
+                  const weight = w.weights.find((x) => x.code === code)?.weight;
+                  return (
+                    <td class="num" safe>
+                      {weight === undefined ? '—' : percent(weight)}
+                    </td>
+                  );
+                })}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
+
+/** One uPlot chart: console.js draws any element with `data-chart` from the JSON beside it. */
+function Chart(props: {
+  chart: { id: string; title: string; data: ChartData };
+  holderClass: string;
+}): JSX.Element {
+  const { chart } = props;
+  const safeJson = embeddedJson(chart.data);
+  return (
+    <figure class="chart-figure">
+      <figcaption safe>{chart.title}</figcaption>
+      <div
+        class={props.holderClass}
+        data-chart={`${chart.id}-data`}
+        role="img"
+        aria-label={chart.title}
+      ></div>
+      <script type="application/json" id={`${chart.id}-data`}>
+        {safeJson}
+      </script>
+    </figure>
   );
 }
 
@@ -131,6 +283,13 @@ export function ReportPage(props: {
           {props.agent ? <StatusMarker status={props.agent.status} /> : ''}
         </h1>
         <div class="actions">
+          <a
+            class="button"
+            href={`/admin/${ctx.account.id}/reports/decision-stats/${encodeURIComponent(props.code)}.csv${csvQuery(query)}`}
+            download={`report-${props.code}.csv`}
+          >
+            Download CSV
+          </a>
           {props.agent ? (
             <a class="button" href={`${base}/agents/${props.code}`}>
               Agent
@@ -169,8 +328,9 @@ export function ReportPage(props: {
       <p class="hint" safe>
         {report.from === null
           ? 'No sessions counted yet.'
-          : `${total} sessions counted from ${report.from} to ${report.to} (UTC days; a session's conversions count on the day it was first counted). Confidence is 1 − p of the test against the first variation; 95% or more is shown in green.`}
+          : `${total} sessions counted from ${report.from} to ${report.to} (UTC days; a session's conversions count on the day it was first counted). Confidence is 1 − p of the test against the first variation; 95% or more is shown in green. The always-valid figures (mixture sequential test) may be read every day and acted on as soon as they are green; the fixed-horizon ones are valid only when read once, at a number of sessions decided in advance: checked daily, they declare false winners far more often. "Holm" is the same confidence corrected for every comparison of this agent's goals and variations at once.`}
       </p>
+      <SampleRatioBanner report={report} />
       <section aria-labelledby="summary-title">
         <h2 id="summary-title">Results by goal</h2>
         {report.goals.length === 0 ? (
@@ -204,23 +364,21 @@ export function ReportPage(props: {
           report.goals.map((_, g) => <GoalTable report={report} goalIndex={g} />)
         )}
       </section>
+      <WeightHistory report={report} />
+      <section aria-labelledby="over-time-title">
+        <h2 id="over-time-title">Over time</h2>
+        {report.daily.length === 0 ? (
+          <p class="hint">Nothing to chart yet.</p>
+        ) : (
+          cumulativeChartsOf(report).map((chart) => <Chart chart={chart} holderClass="cumulative-chart" />)
+        )}
+      </section>
       <section aria-labelledby="daily-title">
         <h2 id="daily-title">Daily</h2>
         {report.daily.length === 0 ? (
           <p class="hint">Nothing to chart yet.</p>
         ) : (
-          charts.map((chart) => {
-            const safeJson = embeddedJson(chart.data);
-            return (
-              <figure class="chart-figure">
-                <figcaption safe>{chart.title}</figcaption>
-                <div class="chart" data-chart={`${chart.id}-data`} role="img" aria-label={chart.title}></div>
-                <script type="application/json" id={`${chart.id}-data`}>
-                  {safeJson}
-                </script>
-              </figure>
-            );
-          })
+          charts.map((chart) => <Chart chart={chart} holderClass="chart" />)
         )}
       </section>
     </AccountPage>

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { NotFoundError } from '../../kernel/errors.js';
-import type { DecisionStatsReport } from '../../reports/decision-stats.js';
+import { type DecisionStatsReport, untestedSampleRatio } from '../../reports/decision-stats.js';
 import type { Services } from '../../web/services.js';
 import { accountContext } from '../kit/context.js';
 import { sendHtml } from '../kit/html.js';
@@ -67,6 +67,8 @@ export function registerReportPages(root: FastifyInstance, services: ReportPageS
             goals: [],
           })),
           daily: [],
+          sampleRatio: untestedSampleRatio(query.dt ?? null),
+          weightHistory: [],
         };
       }
       const targets = await services.deployTargets.list(ctx.account.id);
