@@ -6,8 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createTestApp, type TestApp } from '../../test/helpers/app.js';
+import { createServices } from '../app/services.js';
 import { DAY_MS } from '../kernel/days.js';
-import type { SelectionItem } from '../runtime/engine.js';
+import { emptyVisitorState, execute, type SelectionItem } from '../runtime/engine.js';
+import { engineSnapshot } from '../script/device-config.js';
 import { ADAPTIVE_FLOOR } from './adaptive.js';
 import type { DecisionStatsReport } from './decision-stats.js';
 
@@ -153,5 +155,49 @@ describe('adaptive allocation', () => {
 
     const page = await t.call({ url: `/console/${acc}/reports/a-adapt`, as: { session: t.admin } });
     assert.match(page.body, /Adaptive weights/);
+  });
+
+  test('a second server on the store and the script tag apply the same learned weights', async () => {
+    // Runs after the publication above: the snapshot holds learned weights.
+    const snapshot = await t.services.snapshots.get(acc, rest);
+    assert.ok(snapshot?.agents['a-adapt']?.adaptiveWeights, 'weights were published');
+    const other = createServices(t.services.store, { changes: t.services.changes });
+    try {
+      const key = await t.key('js');
+      const bundle = await t.call({ url: `/${acc}/v3/agent-api/bundle/${js}?apikey=${key.secret}` });
+      const device = engineSnapshot(bundle.json().data);
+      let b = 0;
+      for (let i = 0; i < 300; i++) {
+        const session = `shared-visitor-${i}`;
+        const here = await select(session);
+        const there = (
+          await other.runtime.execute({
+            accountId: acc,
+            deployTargetId: rest,
+            session: `${session}-fresh`,
+            commands: [{ a: 'a-adapt' }],
+            inputs: {},
+            queryTraits: [],
+            debug: false,
+          })
+        ).items[0] as SelectionItem;
+        const onDevice = execute(device, emptyVisitorState(), {
+          session: `${session}-fresh`,
+          commands: [{ a: 'a-adapt' }],
+          inputs: {},
+          queryTraits: [],
+          debug: false,
+        }).items[0] as SelectionItem;
+        // Allocation hashes the session: the same fresh session gets the same variation everywhere.
+        assert.equal(there.p, 'a');
+        assert.deepEqual([onDevice.c, onDevice.p], [there.c, there.p], session);
+        assert.equal(here.p === 'a' || here.p === 's', true);
+        if (there.c === 'B') b++;
+      }
+      assert.ok(b > 250, `the second server follows the learned weights: B got ${b}/300`);
+    } finally {
+      await other.keyUsage.close();
+      await other.events.close();
+    }
   });
 });
