@@ -75,6 +75,12 @@ export function createKeyVerifier(
   });
   const unknown = new LRUCache<string, true>({ max: options.maxUnknown ?? 10_000 });
   const inFlight = new Map<string, Promise<Entry | undefined>>();
+  // The secret hash of each token recently verified as a known key: hashing is most of a
+  // verification's cost, and a token's hash never changes, so this holds no judgement (every
+  // answer still comes from the entry and its generation rules). Only known keys' tokens are
+  // kept, so a flood of unknown ones cannot evict them; emptied whole when full (bounded).
+  const hashOfToken = new Map<string, string>();
+  const maxTokens = Math.min(options.maxKeys ?? 100_000, 10_000);
   // Bumped on every eviction: a store read that started before a change must not put its
   // (possibly stale) answer into the cache after the change evicted the entry.
   let generation = 0;
@@ -155,12 +161,21 @@ export function createKeyVerifier(
 
   return {
     verify(token, now = clock()) {
-      if (parseToken(token) === null) return MALFORMED;
-      const secretHash = hashToken(token);
+      let secretHash = hashOfToken.get(token);
+      if (secretHash === undefined) {
+        if (parseToken(token) === null) return MALFORMED;
+        secretHash = hashToken(token);
+      }
       // A feed that cannot prove it is live may have missed a deletion: ask the store.
       if (!changes.isLive()) return load(secretHash).then((entry) => (entry ? judge(entry, now) : UNKNOWN));
       const cached = known.get(secretHash);
-      if (cached) return judge(cached, now);
+      if (cached) {
+        if (!hashOfToken.has(token)) {
+          if (hashOfToken.size >= maxTokens) hashOfToken.clear();
+          hashOfToken.set(token, secretHash);
+        }
+        return judge(cached, now);
+      }
       if (unknown.has(secretHash)) return UNKNOWN;
       return load(secretHash).then((entry) => (entry ? judge(entry, now) : UNKNOWN));
     },

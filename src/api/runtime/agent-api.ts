@@ -24,11 +24,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { RewardValue } from '../../agents/goals.js';
 import { InvalidInputError } from '../../kernel/errors.js';
 import type { Command } from '../../runtime/engine.js';
 import {
-  MAX_SESSION_LENGTH,
   type RuntimeAnswer as RuntimeAnswerData,
   StoreUnavailableError,
 } from '../../runtime/runtime-service.js';
@@ -38,49 +36,7 @@ import { answerPreflight } from '../../web/cors.js';
 import { sendError } from '../../web/errors.js';
 import { AccountParams, Answer, ok, type SameFields } from '../../web/schemas.js';
 import type { Services } from '../../web/services.js';
-
-const Code = z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
-const CodeList = z.array(z.string().max(256, 'must be at most 256 characters')).max(1000);
-
-const CommandSchema = z
-  .object({
-    a: Code.optional(),
-    c: CodeList.optional(),
-    x: CodeList.optional(),
-    s: z.enum(['p', 'ok']).optional(),
-    g: Code.optional(),
-    v: RewardValue.optional(),
-  })
-  .refine((cmd) => cmd.a !== undefined || cmd.g !== undefined, {
-    message: 'a command needs "a" (a selection) or "g" (a reward)',
-  });
-
-const RuntimeBody = z.preprocess(
-  (body) => (Array.isArray(body) ? { commands: body } : (body ?? {})),
-  z.object({
-    commands: z.array(CommandSchema).max(100, 'at most 100 commands per request').default([]),
-    inputs: z
-      .record(z.string().max(256), z.union([z.string().max(4096), z.number(), z.boolean()]))
-      .default({}),
-  }),
-);
-
-const RuntimeQuery = z.object({
-  session: z.string().max(MAX_SESSION_LENGTH, `must be at most ${MAX_SESSION_LENGTH} characters`).optional(),
-  // `traits=F:1&traits=G:2` (a client adding one at a time) is the list `F:1,G:2`.
-  traits: z
-    .preprocess(
-      (value) => (Array.isArray(value) ? value.join(',') : value),
-      z.string().max(8192, 'must be at most 8192 characters'),
-    )
-    .optional(),
-  ua: z.string().max(2048, 'must be at most 2048 characters').optional(),
-  debug: z.string().optional(),
-  apikey: z.string().optional(),
-});
-
-type RuntimeQuery = z.infer<typeof RuntimeQuery>;
-type RuntimeBody = z.infer<typeof RuntimeBody>;
+import { RuntimeBody, RuntimeQuery, runtimeValidatorCompiler, TargetParams } from './runtime-input.js';
 
 function stringInputs(inputs: RuntimeBody['inputs']): Record<string, string> {
   const out: Record<string, string> = {};
@@ -112,8 +68,6 @@ const RuntimeAnswer = Answer(
 );
 
 true satisfies SameFields<z.input<typeof RuntimeAnswer>['data'], RuntimeAnswerData>;
-
-const TargetParams = AccountParams.extend({ dt: z.string().min(1).max(64) });
 
 const DESCRIPTION = `Runs selection and reward commands for one session and answers
 \`{"status":200,"data":{"session","items","sels","traits","log"?}}\`:
@@ -175,6 +129,7 @@ export function registerAgentApiRoutes(
     const route = {
       config: { permission: 'runtime' as const },
       serializerCompiler: () => (data: unknown) => JSON.stringify(data),
+      validatorCompiler: runtimeValidatorCompiler,
     };
 
     const handle = async (
