@@ -8,7 +8,13 @@ import { GRACE_CHOICES, TARGET_KIND_LABELS, targetLabel, timeAgo, usedRecently }
 import { expiryField } from './forms.js';
 import { KindMarker } from './parts.js';
 
-export function EditKeyDialog(props: { base: string; apiKey: ApiKey; targets: DeployTarget[] }): JSX.Element {
+export function EditKeyDialog(props: {
+  base: string;
+  apiKey: ApiKey;
+  targets: DeployTarget[];
+  /** the key's expiry has passed: it stays expired (a new expiry is refused), so the form only shows it */
+  expired: boolean;
+}): JSX.Element {
   const { apiKey: key } = props;
   const kind = targetKindFor(key.kind);
   const ofKind = kind === null ? [] : props.targets.filter((t) => t.kind === kind);
@@ -79,15 +85,27 @@ export function EditKeyDialog(props: { base: string; apiKey: ApiKey; targets: De
             </textarea>
           </>
         ) : null}
-        <label for="edit-key-expires">
-          Expires <span class="hint">(UTC; empty: never)</span>
-        </label>
-        <input
-          id="edit-key-expires"
-          name="expiresAt"
-          type="datetime-local"
-          value={key.expiresAt === null ? '' : expiryField(key.expiresAt)}
-        />
+        {props.expired && key.expiresAt !== null ? (
+          <>
+            <p class="hint" id="edit-key-expired" safe>
+              {`Expired ${formatTime(key.expiresAt)}. An expired key stays expired: create a new key to replace it.`}
+            </p>
+            {/* Sent back as shown, so saving a new name leaves the expiry as it is. */}
+            <input type="hidden" name="expiresAt" value={expiryField(key.expiresAt)} />
+          </>
+        ) : (
+          <>
+            <label for="edit-key-expires">
+              Expires <span class="hint">(UTC; empty: never)</span>
+            </label>
+            <input
+              id="edit-key-expires"
+              name="expiresAt"
+              type="datetime-local"
+              value={key.expiresAt === null ? '' : expiryField(key.expiresAt)}
+            />
+          </>
+        )}
         <label for="edit-key-rate">
           Rate limit <span class="hint">(requests per second; empty: no limit; over it: 429)</span>
         </label>

@@ -116,7 +116,14 @@ export function registerKeyPages(root: FastifyInstance, services: KeyPageService
   keyDialog('edit', async (ctx, id) => {
     const key = await services.keys.getKey(ctx.account.id, id);
     const targets = await services.deployTargets.list(ctx.account.id);
-    return <EditKeyDialog base={baseOf(ctx)} apiKey={key} targets={targets} />;
+    return (
+      <EditKeyDialog
+        base={baseOf(ctx)}
+        apiKey={key}
+        targets={targets}
+        expired={key.expiresAt !== null && key.expiresAt <= services.now()}
+      />
+    );
   });
 
   keyDialog('usage', async (ctx, id) => {
