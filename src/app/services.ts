@@ -105,7 +105,7 @@ export function createServices(store: Store, options: ServiceOptions = {}): Serv
     visitors,
     runtime: createRuntimeService({ snapshots, visitors, events, qa: qaSessions }),
     qaSessions,
-    deviceEvents: createDeviceEvents({ snapshots, events }),
+    deviceEvents: createDeviceEvents({ snapshots, events, qa: qaSessions }),
     reports: createDecisionStats({ db: store.db, snapshots, deployTargets, agents }),
     adaptive: createAdaptiveAllocator({
       db: store.db,

@@ -79,3 +79,12 @@ export async function selectCountedEvents(
     })),
   };
 }
+
+/** Deletes a session's stored visitor state (a QA session starting afresh); its events stay. */
+export async function deleteVisitorState(db: Kysely<Database>, ref: SessionRef): Promise<void> {
+  await db
+    .deleteFrom('visitors')
+    .where('account_id', '=', ref.accountId)
+    .where('session', '=', ref.session)
+    .execute();
+}

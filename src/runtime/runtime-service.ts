@@ -52,6 +52,8 @@ export interface RuntimeService {
    * the session's stored state, writing and counting nothing. No commands: every agent deployed.
    */
   preview(request: RuntimeRequest): Promise<PreviewAnswer>;
+  /** Deletes the session's stored state (a QA session starting afresh), after its running requests. */
+  forget(accountId: string, session: string): Promise<void>;
 }
 
 export interface PreviewAnswer extends RuntimeAnswer {
@@ -80,7 +82,7 @@ export interface RuntimeServiceDeps {
   visitors: VisitorStore;
   events: EventWriter;
   /** QA sessions (docs/targeting.md); only sessions starting with `qa-` are looked up */
-  qa?: Pick<QaSessionService, 'find'>;
+  qa?: Pick<QaSessionService, 'find' | 'recordRequest'>;
   now?: () => number;
 }
 
@@ -107,7 +109,8 @@ export function createRuntimeService(deps: RuntimeServiceDeps): RuntimeService {
       inputs: request.inputs,
       queryTraits: request.queryTraits,
       userAgent: request.userAgent,
-      debug: request.debug,
+      // A QA session's requests are kept with their debug log for the console.
+      debug: request.debug || qa !== null,
       now: request.now ?? now(),
       ...(qa ? { qa: { forced: qa.forced } } : {}),
     });
@@ -156,6 +159,21 @@ export function createRuntimeService(deps: RuntimeServiceDeps): RuntimeService {
     }
 
     const answer: RuntimeAnswer = { session, items: result.items, sels: result.sels, traits: result.traits };
+    if (qa && deps.qa) {
+      try {
+        await deps.qa.recordRequest(accountId, qa.code, {
+          at: now(),
+          deployTarget: deployTargetId,
+          commands: request.commands,
+          inputs: request.inputs,
+          traits: request.queryTraits,
+          items: result.items,
+          log: result.log ?? [],
+        });
+      } catch {
+        // The console's record of a QA request is a convenience: the answer stands without it.
+      }
+    }
     if (request.debug) {
       const log = result.log ?? [];
       const preface: string[] = [];
@@ -235,6 +253,9 @@ export function createRuntimeService(deps: RuntimeServiceDeps): RuntimeService {
 
   return {
     preview,
+    forget(accountId, session) {
+      return visitors.exclusive(accountId, session, () => visitors.erase(accountId, session));
+    },
     execute(request) {
       const given = request.session !== undefined && request.session !== '';
       const session = given ? (request.session as string) : newSession();

@@ -24,7 +24,12 @@
  */
 import type { Kysely } from 'kysely';
 import { LRUCache } from 'lru-cache';
-import { type SessionRef, selectCountedEvents, selectVisitorStates } from '../events/session-events.js';
+import {
+  deleteVisitorState,
+  type SessionRef,
+  selectCountedEvents,
+  selectVisitorStates,
+} from '../events/session-events.js';
 import { createKeyedLock } from '../kernel/keyed-lock.js';
 import { chunks } from '../store/chunks.js';
 import type { Database } from '../store/schema.js';
@@ -36,6 +41,11 @@ export interface VisitorStore {
   /** Records a committed state (or that a session has none) in the cache. */
   remember(accountId: string, session: string, state: VisitorState | null): void;
   forget(accountId: string, session: string): void;
+  /**
+   * Deletes the session's stored state and this server's cached copy: it starts as a new visitor.
+   * Other servers cache no state when several share a store (PostgreSQL), so none keeps it.
+   */
+  erase(accountId: string, session: string): Promise<void>;
   /** Runs `fn` when no other request of this session is running on this server. */
   exclusive<T>(accountId: string, session: string, fn: () => Promise<T>): Promise<T>;
   stats(): { cached: number; locked: number };
@@ -203,6 +213,10 @@ export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOp
       if (cacheStates) cache.set(keyOf(accountId, session), state ?? NONE);
     },
     forget(accountId, session) {
+      cache.delete(keyOf(accountId, session));
+    },
+    async erase(accountId, session) {
+      await deleteVisitorState(db, { accountId, session });
       cache.delete(keyOf(accountId, session));
     },
     exclusive(accountId, session, fn) {

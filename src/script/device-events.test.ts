@@ -24,17 +24,28 @@ snapshot.agents['a-tracks-revenue'] = agent('a-tracks-revenue', { goals: ['g-rev
 
 function record(
   events: DeviceEvent[],
-  options: { fail?: boolean; snapshots?: ReturnType<typeof fakeSnapshots> } = {},
+  options: {
+    fail?: boolean;
+    snapshots?: ReturnType<typeof fakeSnapshots>;
+    session?: string;
+    qa?: Parameters<typeof createDeviceEvents>[0]['qa'];
+  } = {},
 ) {
   const w = writer(options.fail);
   const device = createDeviceEvents({
     snapshots: options.snapshots ?? fakeSnapshots(snapshot),
     events: w.events,
     now: () => AT,
+    ...(options.qa ? { qa: options.qa } : {}),
   });
   return {
     w,
-    outcome: device.record({ accountId: 'acc-1', deployTargetId: 'dt-js', session: 's1', events }),
+    outcome: device.record({
+      accountId: 'acc-1',
+      deployTargetId: 'dt-js',
+      session: options.session ?? 's1',
+      events,
+    }),
   };
 }
 
@@ -85,6 +96,38 @@ describe('device events', () => {
     assert.deepEqual(await outcome, { accepted: 1, ignored: 0 });
     assert.deepEqual(w.writes[0].selections, []);
     assert.equal(w.writes[0].rewards.length, 1);
+  });
+
+  test('a live QA session of the account on this target writes nothing; other sessions are not looked up', async () => {
+    const asked: string[] = [];
+    const qa = {
+      async find(accountId: string, deployTargetId: string, session: string) {
+        asked.push(session);
+        const live = accountId === 'acc-1' && deployTargetId === 'dt-js' && session === 'qa-live';
+        return live
+          ? {
+              code: session,
+              deployTarget: deployTargetId,
+              name: 'QA',
+              forced: {},
+              expiresAt: AT + 1,
+              createdAt: AT,
+              createdBy: 'x',
+            }
+          : null;
+      },
+    };
+    const events = [{ a: 'a-example', c: 'B' }];
+    const live = record(events, { qa, session: 'qa-live' });
+    assert.deepEqual(await live.outcome, { accepted: 1, ignored: 0 });
+    assert.deepEqual(live.w.writes, []);
+    const gone = record(events, { qa, session: 'qa-expired' });
+    await gone.outcome;
+    assert.equal(gone.w.writes.length, 1, 'a code that is no live QA session counts like any session');
+    const normal = record(events, { qa, session: 's1' });
+    await normal.outcome;
+    assert.equal(normal.w.writes.length, 1);
+    assert.deepEqual(asked, ['qa-live', 'qa-expired']);
   });
 
   test('a target with nothing deployed ignores everything', async () => {

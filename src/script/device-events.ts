@@ -10,6 +10,9 @@
  * minute older than a deployment) when it names an agent that is not running there, a variation it
  * does not have, or a goal it does not track. A reward also carries the selection it credits, and
  * records that selection too (idempotently): beacons can arrive out of order.
+ *
+ * A live QA session of the account on this target is never counted, as on the runtime API: its
+ * events are checked and accepted alike, so the page sees no difference, but nothing is written.
  */
 
 import type { Snapshot, SnapshotAgent } from '../agents/snapshot.js';
@@ -17,6 +20,7 @@ import type { EventWrite } from '../events/event-store.js';
 import type { EventWriter } from '../events/event-writer.js';
 import { StoreUnavailableError } from '../runtime/runtime-service.js';
 import type { DeployedSnapshots } from '../targets/deployed-snapshots.js';
+import type { QaSessionService } from '../targets/qa-sessions.js';
 import type { DeviceEvent } from './device-config.js';
 
 export interface DeviceEventBatch {
@@ -45,6 +49,8 @@ function agentOf(snapshot: Snapshot, code: string): SnapshotAgent | undefined {
 export function createDeviceEvents(deps: {
   snapshots: DeployedSnapshots;
   events: EventWriter;
+  /** QA sessions (docs/targeting.md); only sessions starting with `qa-` are looked up */
+  qa?: Pick<QaSessionService, 'find'>;
   now?: () => number;
 }): DeviceEvents {
   const now = deps.now ?? Date.now;
@@ -84,6 +90,15 @@ export function createDeviceEvents(deps: {
           });
         }
         accepted++;
+      }
+      if (accepted > 0 && deps.qa && session.startsWith('qa-')) {
+        let qa: Awaited<ReturnType<QaSessionService['find']>>;
+        try {
+          qa = await deps.qa.find(accountId, deployTargetId, session);
+        } catch (error) {
+          throw new StoreUnavailableError(error);
+        }
+        if (qa) return { accepted, ignored: events.length - accepted };
       }
       if (accepted > 0) {
         try {

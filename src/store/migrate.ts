@@ -10,6 +10,7 @@ import * as jsTargetPrivacy from './migrations/0007-js-target-privacy.js';
 import * as aiming from './migrations/0008-aiming.js';
 import * as adaptiveWeights from './migrations/0009-adaptive-weights.js';
 import * as jsTargetStorage from './migrations/0010-js-target-storage.js';
+import * as qaRequests from './migrations/0011-qa-requests.js';
 
 // Listed here rather than read from a folder, so they work the same under tsx, a bundler or tests.
 const migrations: Record<string, Migration> = {
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '0008-aiming': aiming,
   '0010-js-target-storage': jsTargetStorage,
   '0009-adaptive-weights': adaptiveWeights,
+  '0011-qa-requests': qaRequests,
 };
 
 export async function migrateToLatest(store: Store): Promise<string[]> {

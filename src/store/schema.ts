@@ -180,6 +180,22 @@ export interface QaSessionsTable {
   created_by: string;
 }
 
+/** A recent request of a QA session, for the console (at most 50 per QA session). */
+export interface QaRequestsTable {
+  account_id: string;
+  code: string;
+  /** sorts by time: zero-padded milliseconds, then a per-server counter */
+  id: string;
+  deploy_target_id: string;
+  at: number;
+  /** JSON: {commands, inputs, traits} */
+  request: string;
+  /** JSON: the answered items */
+  items: string;
+  /** JSON: the engine's debug lines */
+  log: string;
+}
+
 /** The version of an account's agents-and-goals configuration; bumped by every change. */
 export interface ConfigurationsTable {
   account_id: string;
@@ -279,6 +295,7 @@ export interface Database {
   goals: GoalsTable;
   trait_rules: TraitRulesTable;
   qa_sessions: QaSessionsTable;
+  qa_requests: QaRequestsTable;
   configurations: ConfigurationsTable;
   snapshots: SnapshotsTable;
   visitors: VisitorsTable;

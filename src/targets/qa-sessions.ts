@@ -8,6 +8,9 @@
  * cached for a few seconds per server, so a QA session deleted or expired stops being one on
  * every server within that time. Forced variations are checked against the agent when answering,
  * not when created: a code naming no variation is simply not forced.
+ *
+ * Each QA session's last 50 requests are kept in the store with the engine's debug log, so the
+ * console shows them whichever server answered; older ones are deleted as new ones arrive.
  */
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
@@ -21,6 +24,20 @@ import type { DeployTargetService } from './deploy-targets.js';
 export const QA_PREFIX = 'qa-';
 const LOOKUP_TTL_MS = 5_000;
 const MAX_LIFETIME_MS = 30 * 86_400_000;
+export const QA_REQUESTS_KEPT = 50;
+
+/** A request a QA session made, as the console shows it. */
+export interface QaRequest {
+  at: number;
+  deployTarget: string;
+  commands: unknown[];
+  inputs: Record<string, string>;
+  traits: string[];
+  /** the answered items */
+  items: unknown[];
+  /** the engine's debug lines */
+  log: string[];
+}
 
 export interface QaSession {
   code: string;
@@ -62,6 +79,12 @@ export interface QaSessionService {
   list(accountId: string): Promise<QaSession[]>;
   create(accountId: string, input: QaSessionInput, by?: ActorLike): Promise<QaSession>;
   remove(accountId: string, code: string, by?: ActorLike): Promise<QaSession>;
+  /** The QA session of this code in the account, live or expired; NotFoundError otherwise. */
+  get(accountId: string, code: string): Promise<QaSession>;
+  /** Keeps a request of the QA session, dropping all but its last 50. */
+  recordRequest(accountId: string, code: string, request: QaRequest): Promise<void>;
+  /** The QA session's kept requests, newest first; NotFoundError for an unknown code. */
+  requests(accountId: string, code: string): Promise<QaRequest[]>;
   /** The live QA session this runtime session is on this target, or null (cached briefly). */
   find(accountId: string, deployTargetId: string, session: string): Promise<QaSession | null>;
 }
@@ -86,6 +109,8 @@ export function createQaSessionService(
 ): QaSessionService {
   const now = options.now ?? Date.now;
   const cache = new Map<string, { at: number; found: QaSession | null }>();
+  // Orders requests of the same millisecond on this server.
+  let counter = 0;
 
   const select = (accountId: string, code: string) =>
     db
@@ -155,11 +180,83 @@ export function createQaSessionService(
       return qa;
     },
 
+    async get(accountId, code) {
+      const row = await select(accountId, code);
+      if (!row) throw new NotFoundError('qa_session_not_found', `No QA session ${code} in this account`);
+      return toQaSession(row);
+    },
+
+    async recordRequest(accountId, code, request) {
+      counter = (counter + 1) % 1_000_000;
+      const id = `${String(request.at).padStart(15, '0')}-${String(counter).padStart(6, '0')}`;
+      await db
+        .insertInto('qa_requests')
+        .values({
+          account_id: accountId,
+          code,
+          id,
+          deploy_target_id: request.deployTarget,
+          at: request.at,
+          request: JSON.stringify({
+            commands: request.commands,
+            inputs: request.inputs,
+            traits: request.traits,
+          }),
+          items: JSON.stringify(request.items),
+          log: JSON.stringify(request.log),
+        })
+        .execute();
+      const oldestKept = await db
+        .selectFrom('qa_requests')
+        .select('id')
+        .where('account_id', '=', accountId)
+        .where('code', '=', code)
+        .orderBy('id', 'desc')
+        .limit(1)
+        .offset(QA_REQUESTS_KEPT - 1)
+        .executeTakeFirst();
+      if (oldestKept)
+        await db
+          .deleteFrom('qa_requests')
+          .where('account_id', '=', accountId)
+          .where('code', '=', code)
+          .where('id', '<', oldestKept.id)
+          .execute();
+    },
+
+    async requests(accountId, code) {
+      if (!(await select(accountId, code)))
+        throw new NotFoundError('qa_session_not_found', `No QA session ${code} in this account`);
+      const rows = await db
+        .selectFrom('qa_requests')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .where('code', '=', code)
+        .orderBy('id', 'desc')
+        .limit(QA_REQUESTS_KEPT)
+        .execute();
+      return rows.map((row) => {
+        const asked = JSON.parse(row.request) as Pick<QaRequest, 'commands' | 'inputs' | 'traits'>;
+        return {
+          at: Number(row.at),
+          deployTarget: row.deploy_target_id,
+          ...asked,
+          items: JSON.parse(row.items) as unknown[],
+          log: JSON.parse(row.log) as string[],
+        };
+      });
+    },
+
     async remove(accountId, code, by) {
       const row = await select(accountId, code);
       if (!row) throw new NotFoundError('qa_session_not_found', `No QA session ${code} in this account`);
       const qa = toQaSession(row);
       await db.transaction().execute(async (trx) => {
+        await trx
+          .deleteFrom('qa_requests')
+          .where('account_id', '=', accountId)
+          .where('code', '=', code)
+          .execute();
         await trx
           .deleteFrom('qa_sessions')
           .where('account_id', '=', accountId)

@@ -1,7 +1,9 @@
 /**
  * QA over the Admin API (docs/targeting.md): QA sessions of a deploy target (read to list; change,
  * as for agents, to create or delete) and the playground, which evaluates a target's deployed
- * snapshot for a session, inputs and traits and writes and counts nothing (read).
+ * snapshot for a session, inputs and traits and writes and counts nothing (read). A QA session's
+ * recent requests with their debug log (read), and "forget" (as to create it), which deletes the
+ * visitor's stored state so the QA session starts as a new visitor.
  */
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -63,6 +65,16 @@ const PlaygroundAnswer = Answer(
   }),
 );
 
+const QaRequestRecord = z.object({
+  at: IsoTime,
+  deployTarget: z.string(),
+  commands: z.array(z.unknown()),
+  inputs: z.record(z.string(), z.string()),
+  traits: z.array(z.string()).describe('GROUP:VALUE traits sent in the query'),
+  items: z.array(z.unknown()).describe('the answered items'),
+  log: z.array(z.string()).describe("the engine's debug lines"),
+});
+
 const CodeParams = AccountParams.extend({ code: z.string().min(1).max(100) });
 const TargetParams = AccountParams.extend({ dt: z.string().min(1).max(64) });
 
@@ -113,6 +125,43 @@ export function registerQaRoutes(
           await services.qaSessions.remove(request.params.acc, request.params.code, auditActor(request)),
         ),
       ),
+  );
+
+  app.get(
+    '/admin/:acc/qa-sessions/:code/requests',
+    {
+      config: { permission: 'read' },
+      schema: {
+        tags,
+        description: "The QA session's last 50 requests (newest first), each with the engine's debug log.",
+        params: CodeParams,
+        response: { 200: Answer(z.array(QaRequestRecord)) },
+      },
+    },
+    async (request) => {
+      const kept = await services.qaSessions.requests(request.params.acc, request.params.code);
+      return ok(kept.map((r) => ({ ...r, at: iso(r.at) })));
+    },
+  );
+
+  app.post(
+    '/admin/:acc/qa-sessions/:code/forget',
+    {
+      config: { permission: 'change' },
+      schema: {
+        tags,
+        description:
+          "Deletes the QA session's stored visitor state (selections, traits, eligibility, placements): its next request starts as a new visitor.",
+        params: CodeParams,
+        response: { 200: Answer(QaSessionRecord) },
+      },
+    },
+    async (request) => {
+      const { acc, code } = request.params;
+      const qa = await services.qaSessions.get(acc, code);
+      await services.runtime.forget(acc, qa.code);
+      return ok(qaRecord(qa));
+    },
   );
 
   app.post(

@@ -334,4 +334,33 @@ describe('browser events', () => {
     assert.equal(res.headers['access-control-allow-origin'], 'https://shop.example');
     assert.equal(res.headers.vary, 'Origin');
   });
+
+  test("of a live QA session on this target are never counted; a normal session's still are", async () => {
+    const qa = await t.services.qaSessions.create(acc, { deployTarget: jsTarget, name: 'beacon QA' });
+    const before = await report('a-hero');
+    const send = async (session: string) => {
+      const res = await t.call({
+        method: 'POST',
+        url: eventsUrl,
+        body: {
+          session,
+          events: [
+            { a: 'a-hero', c: 'B' },
+            { g: 'g-revenue', a: 'a-hero', c: 'B', v: 7 },
+          ],
+        },
+      });
+      assert.deepEqual(res.json(), { status: 200, data: { accepted: 2, ignored: 0 } });
+    };
+    await send(qa.code);
+    await send(qa.code);
+    assert.deepEqual(await report('a-hero'), before, 'QA beacons change nothing in the report');
+
+    await send('not-qa-1');
+    const after = await report('a-hero');
+    assert.equal(after.get('B')?.sessions, (before.get('B')?.sessions ?? 0) + 1);
+    const revenue = (rows: Map<string, ReportRow>) =>
+      rows.get('B')?.goals.find((g) => g.goal === 'g-revenue')?.conversions ?? 0;
+    assert.equal(revenue(after), revenue(before) + 1);
+  });
 });

@@ -1,7 +1,7 @@
 /** QA: QA sessions of the deploy targets, and the playground (docs/targeting.md). */
 import type { PreviewAnswer } from '../../runtime/runtime-service.js';
 import type { DeployTarget } from '../../targets/deploy-targets.js';
-import type { QaSession } from '../../targets/qa-sessions.js';
+import type { QaRequest, QaSession } from '../../targets/qa-sessions.js';
 import type { AccountContext } from '../kit/context.js';
 import { FormError } from '../kit/dialog.js';
 import { CONSOLE, formatTime } from '../kit/html.js';
@@ -70,10 +70,64 @@ export function PlaygroundResult(props: { answer: PreviewAnswer }): JSX.Element 
   );
 }
 
+function itemText(item: unknown): string {
+  const i = item as { a?: string; g?: string; c?: string; p?: string; rs?: unknown[] };
+  if (i.a !== undefined) return `${i.a} → ${i.c ?? '?'} · ${POLICY_LABELS[i.p ?? ''] ?? i.p ?? ''}`;
+  if (i.g !== undefined) return `${i.g}: ${(i.rs ?? []).length} credited`;
+  return JSON.stringify(item);
+}
+
+function inputsText(inputs: Record<string, string>): string {
+  const pairs = Object.entries(inputs).map(([k, v]) => `${k}=${v}`);
+  return pairs.length > 0 ? ` · inputs ${pairs.join(', ')}` : '';
+}
+
+function commandText(command: unknown): string {
+  const c = command as { a?: string; g?: string };
+  return c.a ?? c.g ?? JSON.stringify(command);
+}
+
+/** A QA session's last requests, newest first, each with the engine's debug lines. */
+function RecentRequests(props: { qa: QaSession; requests: QaRequest[]; targetName: string }): JSX.Element {
+  const { qa, requests } = props;
+  return (
+    <details class="card qa-requests" id={`requests-${qa.code}`}>
+      <summary>
+        <h3>
+          Recent requests of <code safe>{qa.code}</code>
+        </h3>{' '}
+        <span class="muted" safe>{`${qa.name} · ${requests.length} kept (at most 50)`}</span>
+      </summary>
+      {requests.length === 0 ? (
+        <p class="empty" safe>{`No requests yet. Send the code as session on ${props.targetName}.`}</p>
+      ) : (
+        <ol class="plain-list stack">
+          {requests.map((r) => (
+            <li class="qa-request">
+              <p>
+                <strong safe>{formatTime(r.at)}</strong>{' '}
+                <span class="muted" safe>
+                  {`asked ${r.commands.map(commandText).join(', ') || 'nothing'}${inputsText(r.inputs)}`}
+                </span>
+              </p>
+              <p safe>{`Answered: ${r.items.map(itemText).join('; ') || 'no item'}`}</p>
+              <pre class="audit-change qa-log" safe>
+                {r.log.join('\n')}
+              </pre>
+            </li>
+          ))}
+        </ol>
+      )}
+    </details>
+  );
+}
+
 export function QaPage(props: {
   ctx: AccountContext;
   sessions: QaSession[];
   targets: DeployTarget[];
+  /** per QA session code, its kept requests */
+  requests: Map<string, QaRequest[]>;
 }): JSX.Element {
   const { ctx, targets } = props;
   const base = `${CONSOLE}/${ctx.account.id}/qa`;
@@ -129,6 +183,19 @@ export function QaPage(props: {
                     {canChange ? (
                       <button
                         type="button"
+                        class="button small"
+                        id={`forget-qa-${q.code}`}
+                        hx-post={`${base}/${q.code}/forget`}
+                        hx-confirm={`Forget the visitor of ${q.code}? Its selections, traits and eligibility are deleted: its next request starts as a new visitor.`}
+                      >
+                        Forget<span class="visually-hidden" safe>{` ${q.code}`}</span>
+                      </button>
+                    ) : (
+                      ''
+                    )}{' '}
+                    {canChange ? (
+                      <button
+                        type="button"
                         class="button small danger"
                         id={`delete-qa-${q.code}`}
                         hx-post={`${base}/${q.code}/delete`}
@@ -145,6 +212,13 @@ export function QaPage(props: {
             </tbody>
           </table>
         )}
+        {props.sessions.map((q) => (
+          <RecentRequests
+            qa={q}
+            requests={props.requests.get(q.code) ?? []}
+            targetName={name(q.deployTarget)}
+          />
+        ))}
         {canChange ? (
           <form id="qa-new" class="card stack" hx-post={base} hx-swap="none">
             <h2>New QA session</h2>

@@ -51,3 +51,32 @@ test('a forced line without = is refused with what to fix', async () => {
   assert.equal(res.statusCode, 422);
   assert.match(res.body, /is not name=value/);
 });
+
+test('the page shows each QA session’s recent requests with their debug lines; Forget resets its visitor', async () => {
+  const me = await t.signIn(ADMIN_EMAIL, ADMIN_PASSWORD);
+  const qa = await t.services.qaSessions.create(t.account.id, {
+    deployTarget: restTarget,
+    name: 'Log check',
+  });
+  const rest = (await t.key('rest')).secret;
+  const run = () =>
+    t.call({
+      method: 'POST',
+      url: `/${t.account.id}/v3/agent-api?session=${qa.code}`,
+      as: { key: rest },
+      body: { commands: [{ a: 'a-hero' }] },
+    });
+  await run();
+  const page = (await getPage(t, base, { as: me })).body;
+  assert.match(page, new RegExp(`Recent requests of <code>${qa.code}</code>`));
+  assert.match(page, /remembered for the session/, 'the engine’s debug line of the first request');
+  assert.match(page, new RegExp(`id="forget-qa-${qa.code}"`));
+
+  await run();
+  assert.equal((await run()).json().data.items[0].p, 's');
+  const forgot = await postForm(t, `${base}/${qa.code}/forget`, {}, { as: me });
+  assert.equal(forgot.statusCode, 204, forgot.body);
+  assert.equal((await run()).json().data.items[0].p, 'r', 'a new visitor after forgetting');
+  const missing = await postForm(t, `${base}/qa-nosuchcode/forget`, {}, { as: me });
+  assert.equal(missing.statusCode, 404);
+});

@@ -1,4 +1,7 @@
-/** The routes of QA: QA sessions (change to create or delete) and the playground (read). */
+/**
+ * The routes of QA: QA sessions (change to create, delete or forget their visitor), their recent
+ * requests and the playground (read).
+ */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { InvalidInputError } from '../../kernel/errors.js';
@@ -32,7 +35,14 @@ export function registerQaPages(root: FastifyInstance, services: QaPageServices)
       services.qaSessions.list(ctx.account.id),
       services.deployTargets.list(ctx.account.id),
     ]);
-    return sendHtml(reply, <QaPage ctx={ctx} sessions={sessions} targets={targets} />);
+    const requests = new Map(
+      await Promise.all(
+        sessions.map(
+          async (q) => [q.code, await services.qaSessions.requests(ctx.account.id, q.code)] as const,
+        ),
+      ),
+    );
+    return sendHtml(reply, <QaPage ctx={ctx} sessions={sessions} targets={targets} requests={requests} />);
   });
 
   app.post(
@@ -51,6 +61,17 @@ export function registerQaPages(root: FastifyInstance, services: QaPageServices)
     async (request, reply) => {
       const ctx = await accountContext(services, request, request.params.acc);
       await services.qaSessions.remove(ctx.account.id, request.params.code, auditActor(request));
+      return back(request, reply, ctx.account.id);
+    },
+  );
+
+  app.post(
+    '/:acc/qa/:code/forget',
+    { ...change, schema: { params: QaCodeParams, hide } },
+    async (request, reply) => {
+      const ctx = await accountContext(services, request, request.params.acc);
+      const qa = await services.qaSessions.get(ctx.account.id, request.params.code);
+      await services.runtime.forget(ctx.account.id, qa.code);
       return back(request, reply, ctx.account.id);
     },
   );
