@@ -10,8 +10,6 @@
  * init script, as the extensions that send it do) gets a variation and nothing reaches the reports.
  */
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import {
@@ -20,6 +18,8 @@ import {
   browserSkipReason,
   launchBrowser,
   openPage,
+  type PageServer,
+  servePage,
   startServer,
 } from './helpers/browser.js';
 
@@ -56,7 +56,7 @@ function conductricsPage(scriptUrl: string): string {
 
 describe('a page written for Conductrics, in a browser', { skip }, () => {
   let server: BrowserServer;
-  let pages: Server;
+  let pages: PageServer | undefined;
   let pageUrl: string;
   let browser: Browser;
   let visitor: BrowserPage;
@@ -84,20 +84,9 @@ describe('a page written for Conductrics, in a browser', { skip }, () => {
       ],
     });
     const jsTarget = (await t.services.deployTargets.list(acc)).find((d) => d.kind === 'js')?.id;
-    pages = createServer((request, response) => {
-      if (request.url === '/favicon.ico') {
-        response.writeHead(204).end();
-        return;
-      }
-      if (request.url !== '/') {
-        response.writeHead(404).end();
-        return;
-      }
-      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
-    });
-    await new Promise<void>((resolve) => pages.listen(0, '127.0.0.1', resolve));
     // another origin than the API's (another host name and port)
-    pageUrl = `http://localhost:${(pages.address() as AddressInfo).port}/`;
+    pages = await servePage(() => html);
+    pageUrl = pages.url;
     const { key, secret } = await t.services.keys.createKey(
       acc,
       { kind: 'js', name: 'Conductrics pages', allowedOrigins: [new URL(pageUrl).origin] },
@@ -112,7 +101,7 @@ describe('a page written for Conductrics, in a browser', { skip }, () => {
 
   after(async () => {
     await browser?.close();
-    await new Promise((resolve) => pages?.close(resolve));
+    await pages?.close();
     await server?.close();
   });
 

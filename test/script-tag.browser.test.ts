@@ -10,8 +10,6 @@
  * revalidation after the deletion must meet the 404, not a 304.
  */
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import {
@@ -20,6 +18,8 @@ import {
   browserSkipReason,
   launchBrowser,
   openPage,
+  type PageServer,
+  servePage,
   startServer,
 } from './helpers/browser.js';
 
@@ -71,7 +71,7 @@ interface Variation {
 
 describe('the script tag in a browser', { skip }, () => {
   let server: BrowserServer;
-  let pages: Server;
+  let pages: PageServer | undefined;
   let pageUrl: string;
   let browser: Browser;
   let shopper: BrowserPage;
@@ -99,19 +99,8 @@ describe('the script tag in a browser', { skip }, () => {
 
     // The page lives on another origin (another host name and port) than the API.
     let html = '';
-    pages = createServer((request, response) => {
-      if (request.url === '/favicon.ico') {
-        response.writeHead(204).end();
-        return;
-      }
-      if (request.url !== '/') {
-        response.writeHead(404).end();
-        return;
-      }
-      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
-    });
-    await new Promise<void>((resolve) => pages.listen(0, '127.0.0.1', resolve));
-    pageUrl = `http://localhost:${(pages.address() as AddressInfo).port}/`;
+    pages = await servePage(() => html);
+    pageUrl = pages.url;
 
     const { key, secret } = await t.services.keys.createKey(
       acc,
@@ -127,7 +116,7 @@ describe('the script tag in a browser', { skip }, () => {
 
   after(async () => {
     await browser?.close();
-    await new Promise((resolve) => pages?.close(resolve));
+    await pages?.close();
     await server?.close();
     if (previousMaxAge === undefined) delete process.env.TESSERA_SCRIPT_MAX_AGE;
     else process.env.TESSERA_SCRIPT_MAX_AGE = previousMaxAge;

@@ -7,6 +7,8 @@
  * its console errors and page errors so a test can assert there were none.
  */
 import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, createTestApp, type TestApp } from './app.js';
@@ -110,4 +112,30 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   // caret: 'initial' leaves the page as it is (hiding the caret sets a style on the focused field).
   await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true, caret: 'initial' });
+}
+
+export interface PageServer {
+  /** `http://localhost:PORT/`: another origin than the API's (another host name and port) */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Serves one HTML page at `/` (what `html()` answers when asked), as a customer's site would. */
+export async function servePage(html: () => string): Promise<PageServer> {
+  const pages = createServer((request, response) => {
+    if (request.url === '/favicon.ico') {
+      response.writeHead(204).end();
+      return;
+    }
+    if (request.url !== '/') {
+      response.writeHead(404).end();
+      return;
+    }
+    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html());
+  });
+  await new Promise<void>((resolve) => pages.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://localhost:${(pages.address() as AddressInfo).port}/`,
+    close: () => new Promise<void>((resolve) => pages.close(() => resolve())),
+  };
 }
