@@ -140,6 +140,71 @@ for (const [name, implementation] of implementations)
       assert.deepEqual([row.conversions, row.value_sum, row.value_sum_sq], [2, 5, 13]);
     });
 
+    test('sessions with custom traits add to their values; rewards credit the values they were counted with', async () => {
+      const traitsOf = (plan: string) => ['ua/mo:n', `cust/plan:${plan}`, 'cust/region:eu', 'F:1'];
+      const outcome = await commit([
+        write({
+          selections: [
+            selection('t1', { agent: 'a-t', traits: traitsOf('pro') }),
+            selection('t2', { agent: 'a-t', variation: 'B', traits: traitsOf('pro') }),
+            selection('t3', { agent: 'a-t', traits: traitsOf('free') }),
+            selection('t4', { agent: 'a-t' }), // no traits known (a device beacon): not broken down
+          ],
+          rewards: [reward('t1', { agent: 'a-t' })],
+        }),
+      ]);
+      assert.deepEqual(outcome, { selectionsCounted: 4, rewardsCounted: 1 });
+      // Replays count nothing; a later reward of t3 credits the value t3 was counted with.
+      await commit([
+        write({ selections: [selection('t1', { agent: 'a-t', traits: traitsOf('free') })] }),
+        write({
+          rewards: [reward('t1', { agent: 'a-t' }), reward('t3', { agent: 'a-t', goal: 'g-b', at: DAY2 })],
+        }),
+      ]);
+      const sessions = await ts.store.db
+        .selectFrom('trait_daily_stats')
+        .select(['trait_group', 'trait_value', 'variation', 'day', 'sessions'])
+        .where('agent', '=', 'a-t')
+        .orderBy('trait_group')
+        .orderBy('trait_value')
+        .orderBy('variation')
+        .execute();
+      assert.deepEqual(
+        sessions.map((r) => [r.trait_group, r.trait_value, r.variation, Number(r.day), Number(r.sessions)]),
+        [
+          ['plan', 'free', 'A', dayOf(DAY1), 1],
+          ['plan', 'pro', 'A', dayOf(DAY1), 1],
+          ['plan', 'pro', 'B', dayOf(DAY1), 1],
+          ['region', 'eu', 'A', dayOf(DAY1), 2],
+          ['region', 'eu', 'B', dayOf(DAY1), 1],
+        ],
+      );
+      const goals = await ts.store.db
+        .selectFrom('trait_goal_daily_stats')
+        .select(['trait_group', 'trait_value', 'variation', 'goal', 'day', 'conversions'])
+        .where('agent', '=', 'a-t')
+        .orderBy('trait_group')
+        .orderBy('trait_value')
+        .orderBy('goal')
+        .execute();
+      assert.deepEqual(
+        goals.map((r) => [
+          r.trait_group,
+          r.trait_value,
+          r.variation,
+          r.goal,
+          Number(r.day),
+          Number(r.conversions),
+        ]),
+        [
+          ['plan', 'free', 'A', 'g-b', dayOf(DAY1), 1],
+          ['plan', 'pro', 'A', 'g-buy', dayOf(DAY1), 1],
+          ['region', 'eu', 'A', 'g-b', dayOf(DAY1), 1],
+          ['region', 'eu', 'A', 'g-buy', dayOf(DAY1), 1],
+        ],
+      );
+    });
+
     test('visitor states are upserted; the last write of a session in a batch wins', async () => {
       await commit([
         write({ visitor: { accountId: 'acc-1', session: 'vs', state: '{"n":1}', at: DAY1 } }),

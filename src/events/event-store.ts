@@ -10,6 +10,11 @@
  *   counted selection of that agent. It is credited to that selection's variation, deploy target
  *   and day (its cohort), so for any days and target a report has conversions ≤ sessions.
  * Only rows actually inserted (RETURNING) touch the aggregates, so a replay changes nothing.
+ *
+ * Trait breakdowns: a counted selection also adds a session to `trait_daily_stats` for each
+ * `cust/GROUP:VALUE` trait it carries, and keeps those traits, so its rewards add to
+ * `trait_goal_daily_stats` under the same values (the ones the session was counted with, even if
+ * its traits change later).
  */
 import type { Kysely, Transaction } from 'kysely';
 import { DAY_MS } from '../kernel/days.js';
@@ -36,6 +41,11 @@ export interface SelectionRecord {
   agent: string;
   variation: string;
   at: number;
+  /**
+   * the session's `cust/` traits when selected, for report breakdowns; absent = none known (the
+   * script tag's beacons leave them out)
+   */
+  traits?: string[];
 }
 
 export interface RewardRecord {
@@ -62,6 +72,37 @@ export interface BatchOutcome {
 }
 
 const SEP = '\u0000';
+
+/** `cust/GROUP:VALUE` traits as group and value, each once (others are not broken down). */
+export function customTraits(traits: readonly string[] | undefined): { group: string; value: string }[] {
+  const seen = new Set<string>();
+  const out: { group: string; value: string }[] = [];
+  for (const trait of traits ?? []) {
+    if (!trait.startsWith('cust/') || seen.has(trait)) continue;
+    const colon = trait.indexOf(':');
+    if (colon <= 5 || colon === trait.length - 1) continue;
+    seen.add(trait);
+    out.push({ group: trait.slice(5, colon), value: trait.slice(colon + 1) });
+  }
+  return out;
+}
+
+/** What a selection row keeps of its traits: null when it has no custom trait. */
+export function storedTraits(traits: readonly string[] | undefined): string | null {
+  const kept = customTraits(traits);
+  return kept.length > 0 ? JSON.stringify(kept.map((t) => `cust/${t.group}:${t.value}`)) : null;
+}
+
+/** The stored list back; a malformed one (hand-edited store) breaks nothing down. */
+export function parseStoredTraits(stored: string | null | undefined): { group: string; value: string }[] {
+  if (!stored) return [];
+  try {
+    const list: unknown = JSON.parse(stored);
+    return Array.isArray(list) ? customTraits(list.filter((t): t is string => typeof t === 'string')) : [];
+  } catch {
+    return [];
+  }
+}
 
 function inKeyOrder<T>(rows: Map<string, T>): T[] {
   return [...rows.keys()].sort().map((key) => rows.get(key) as T);
@@ -128,6 +169,7 @@ async function writeVisitors(trx: Transaction<Database>, rows: VisitorWrite[]): 
 
 async function writeSelections(trx: Transaction<Database>, rows: SelectionRecord[]): Promise<number> {
   const sessions = new Map<string, Database['agent_daily_stats']>();
+  const traitSessions = new Map<string, Database['trait_daily_stats']>();
   let counted = 0;
   for (const chunk of chunks(rows)) {
     const inserted = await trx
@@ -141,18 +183,46 @@ async function writeSelections(trx: Transaction<Database>, rows: SelectionRecord
           deploy_target_id: s.deployTargetId,
           day: dayOf(s.at),
           at: s.at,
+          traits: storedTraits(s.traits),
         })),
       )
       .onConflict((oc) => oc.columns(['account_id', 'agent', 'session']).doNothing())
-      .returning(['account_id', 'agent', 'deploy_target_id', 'day', 'variation'])
+      .returning(['account_id', 'agent', 'deploy_target_id', 'day', 'variation', 'traits'])
       .execute();
     counted += inserted.length;
-    for (const row of inserted) {
+    for (const { traits, ...row } of inserted) {
       const key = [row.account_id, row.agent, row.deploy_target_id, row.day, row.variation].join(SEP);
       const agg = sessions.get(key);
       if (agg) agg.sessions++;
       else sessions.set(key, { ...row, sessions: 1 });
+      for (const t of parseStoredTraits(traits)) {
+        const traitKey = [key, t.group, t.value].join(SEP);
+        const traitAgg = traitSessions.get(traitKey);
+        if (traitAgg) traitAgg.sessions++;
+        else traitSessions.set(traitKey, { ...row, trait_group: t.group, trait_value: t.value, sessions: 1 });
+      }
     }
+  }
+  for (const chunk of chunks(inKeyOrder(traitSessions))) {
+    await trx
+      .insertInto('trait_daily_stats')
+      .values(chunk)
+      .onConflict((oc) =>
+        oc
+          .columns([
+            'account_id',
+            'agent',
+            'trait_group',
+            'deploy_target_id',
+            'day',
+            'variation',
+            'trait_value',
+          ])
+          .doUpdateSet((eb) => ({
+            sessions: eb('trait_daily_stats.sessions', '+', eb.ref('excluded.sessions')),
+          })),
+      )
+      .execute();
   }
   for (const chunk of chunks(inKeyOrder(sessions))) {
     await trx
@@ -171,13 +241,16 @@ async function writeSelections(trx: Transaction<Database>, rows: SelectionRecord
 async function writeRewards(trx: Transaction<Database>, rows: RewardRecord[]): Promise<number> {
   if (rows.length === 0) return 0;
   // The counted selection of each (account, agent, session): a reward is credited to it, or not at all.
-  const cohorts = new Map<string, { variation: string; deploy_target_id: string; day: number }>();
+  const cohorts = new Map<
+    string,
+    { variation: string; deploy_target_id: string; day: number; traits?: string | null }
+  >();
   const lookups = new Map<string, RewardRecord>();
   for (const r of rows) lookups.set(r.accountId + SEP + r.agent + SEP + r.session, r);
   for (const chunk of chunks(inKeyOrder(lookups))) {
     const found = await trx
       .selectFrom('selection_events')
-      .select(['account_id', 'agent', 'session', 'variation', 'deploy_target_id', 'day'])
+      .select(['account_id', 'agent', 'session', 'variation', 'deploy_target_id', 'day', 'traits'])
       .where(({ eb, refTuple, tuple }) =>
         eb(
           refTuple('account_id', 'agent', 'session'),
@@ -209,16 +282,37 @@ async function writeRewards(trx: Transaction<Database>, rows: RewardRecord[]): P
   });
 
   const goals = new Map<string, Database['goal_daily_stats']>();
+  const traitGoals = new Map<string, Database['trait_goal_daily_stats']>();
   let counted = 0;
   for (const chunk of chunks(creditable)) {
     const inserted = await trx
       .insertInto('reward_events')
       .values(chunk)
       .onConflict((oc) => oc.columns(['account_id', 'agent', 'goal', 'session']).doNothing())
-      .returning(['account_id', 'agent', 'deploy_target_id', 'day', 'variation', 'goal', 'value'])
+      .returning(['account_id', 'agent', 'session', 'deploy_target_id', 'day', 'variation', 'goal', 'value'])
       .execute();
     counted += inserted.length;
     for (const row of inserted) {
+      const cohort = cohorts.get(row.account_id + SEP + row.agent + SEP + row.session);
+      for (const t of parseStoredTraits(cohort?.traits)) {
+        const traitKey = [row.account_id, row.agent, row.deploy_target_id, row.day, row.variation]
+          .concat([t.group, t.value, row.goal])
+          .join(SEP);
+        const traitAgg = traitGoals.get(traitKey);
+        if (traitAgg) traitAgg.conversions++;
+        else
+          traitGoals.set(traitKey, {
+            account_id: row.account_id,
+            agent: row.agent,
+            deploy_target_id: row.deploy_target_id,
+            day: row.day,
+            variation: row.variation,
+            trait_group: t.group,
+            trait_value: t.value,
+            goal: row.goal,
+            conversions: 1,
+          });
+      }
       const key = [row.account_id, row.agent, row.deploy_target_id, row.day, row.variation, row.goal].join(
         SEP,
       );
@@ -253,6 +347,28 @@ async function writeRewards(trx: Transaction<Database>, rows: RewardRecord[]): P
             conversions: eb('goal_daily_stats.conversions', '+', eb.ref('excluded.conversions')),
             value_sum: eb('goal_daily_stats.value_sum', '+', eb.ref('excluded.value_sum')),
             value_sum_sq: eb('goal_daily_stats.value_sum_sq', '+', eb.ref('excluded.value_sum_sq')),
+          })),
+      )
+      .execute();
+  }
+  for (const chunk of chunks(inKeyOrder(traitGoals))) {
+    await trx
+      .insertInto('trait_goal_daily_stats')
+      .values(chunk)
+      .onConflict((oc) =>
+        oc
+          .columns([
+            'account_id',
+            'agent',
+            'trait_group',
+            'deploy_target_id',
+            'day',
+            'variation',
+            'trait_value',
+            'goal',
+          ])
+          .doUpdateSet((eb) => ({
+            conversions: eb('trait_goal_daily_stats.conversions', '+', eb.ref('excluded.conversions')),
           })),
       )
       .execute();

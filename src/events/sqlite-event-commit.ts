@@ -6,7 +6,14 @@
  * its tests run against both.
  */
 import type { SqliteConnection } from '../store/connect.js';
-import { type BatchOutcome, dayOf, dedupeBatch, type EventWrite } from './event-store.js';
+import {
+  type BatchOutcome,
+  dayOf,
+  dedupeBatch,
+  type EventWrite,
+  parseStoredTraits,
+  storedTraits,
+} from './event-store.js';
 
 const SEP = '\u0000';
 
@@ -27,8 +34,22 @@ function prepare(sqlite: SqliteConnection): SqliteCommit {
      on conflict (account_id, session) do update set state = excluded.state, updated_at = excluded.updated_at`,
   );
   const insertSelection = sqlite.prepare(
-    `insert into selection_events (account_id, agent, session, variation, deploy_target_id, day, at)
-     values (?, ?, ?, ?, ?, ?, ?) on conflict (account_id, agent, session) do nothing`,
+    `insert into selection_events (account_id, agent, session, variation, deploy_target_id, day, at, traits)
+     values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (account_id, agent, session) do nothing`,
+  );
+  const addTraitSessions = sqlite.prepare(
+    `insert into trait_daily_stats
+       (account_id, agent, deploy_target_id, day, variation, trait_group, trait_value, sessions)
+     values (?, ?, ?, ?, ?, ?, ?, ?)
+     on conflict (account_id, agent, trait_group, deploy_target_id, day, variation, trait_value)
+     do update set sessions = trait_daily_stats.sessions + excluded.sessions`,
+  );
+  const addTraitConversions = sqlite.prepare(
+    `insert into trait_goal_daily_stats
+       (account_id, agent, deploy_target_id, day, variation, trait_group, trait_value, goal, conversions)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?)
+     on conflict (account_id, agent, trait_group, deploy_target_id, day, variation, trait_value, goal)
+     do update set conversions = trait_goal_daily_stats.conversions + excluded.conversions`,
   );
   const addSessions = sqlite.prepare(
     `insert into agent_daily_stats (account_id, agent, deploy_target_id, day, variation, sessions)
@@ -38,9 +59,9 @@ function prepare(sqlite: SqliteConnection): SqliteCommit {
   );
   const cohortOf = sqlite.prepare<
     [string, string, string],
-    { variation: string; deploy_target_id: string; day: number }
+    { variation: string; deploy_target_id: string; day: number; traits: string | null }
   >(
-    `select variation, deploy_target_id, day from selection_events
+    `select variation, deploy_target_id, day, traits from selection_events
      where account_id = ? and agent = ? and session = ?`,
   );
   const insertReward = sqlite.prepare(
@@ -61,24 +82,35 @@ function prepare(sqlite: SqliteConnection): SqliteCommit {
     for (const v of visitors) upsertVisitor.run(v.accountId, v.session, v.state, v.at);
 
     const sessions = new Map<string, { key: unknown[]; count: number }>();
+    const traitSessions = new Map<string, { key: unknown[]; count: number }>();
+    const add = (to: Map<string, { key: unknown[]; count: number }>, key: unknown[]) => {
+      const id = key.join(SEP);
+      const agg = to.get(id);
+      if (agg) agg.count++;
+      else to.set(id, { key, count: 1 });
+    };
+    const flush = (from: Map<string, { key: unknown[]; count: number }>, statement: typeof addSessions) => {
+      for (const id of [...from.keys()].sort()) {
+        const agg = from.get(id) as { key: unknown[]; count: number };
+        statement.run([...agg.key, agg.count]);
+      }
+    };
     let selectionsCounted = 0;
     for (const s of selections) {
       const day = dayOf(s.at);
-      const row = [s.accountId, s.agent, s.session, s.variation, s.deployTargetId, day, s.at];
+      const traits = storedTraits(s.traits);
+      const row = [s.accountId, s.agent, s.session, s.variation, s.deployTargetId, day, s.at, traits];
       if (insertSelection.run(row).changes === 0) continue;
       selectionsCounted++;
       const key = [s.accountId, s.agent, s.deployTargetId, day, s.variation];
-      const id = key.join(SEP);
-      const agg = sessions.get(id);
-      if (agg) agg.count++;
-      else sessions.set(id, { key, count: 1 });
+      add(sessions, key);
+      for (const t of parseStoredTraits(traits)) add(traitSessions, [...key, t.group, t.value]);
     }
-    for (const id of [...sessions.keys()].sort()) {
-      const agg = sessions.get(id) as { key: unknown[]; count: number };
-      addSessions.run([...agg.key, agg.count]);
-    }
+    flush(sessions, addSessions);
+    flush(traitSessions, addTraitSessions);
 
     const goals = new Map<string, { key: unknown[]; conversions: number; sum: number; sumSq: number }>();
+    const traitGoals = new Map<string, { key: unknown[]; count: number }>();
     let rewardsCounted = 0;
     for (const r of rewards) {
       // Credited to the session's counted selection of the agent (this batch's included), or not at all.
@@ -98,6 +130,8 @@ function prepare(sqlite: SqliteConnection): SqliteCommit {
       if (inserted.changes === 0) continue;
       rewardsCounted++;
       const key = [r.accountId, r.agent, cohort.deploy_target_id, cohort.day, cohort.variation, r.goal];
+      for (const t of parseStoredTraits(cohort.traits))
+        add(traitGoals, [...key.slice(0, 5), t.group, t.value, r.goal]);
       const id = key.join(SEP);
       const agg = goals.get(id);
       if (agg) {
@@ -110,6 +144,7 @@ function prepare(sqlite: SqliteConnection): SqliteCommit {
       const agg = goals.get(id) as { key: unknown[]; conversions: number; sum: number; sumSq: number };
       addConversions.run([...agg.key, agg.conversions, agg.sum, agg.sumSq]);
     }
+    flush(traitGoals, addTraitConversions);
     return { selectionsCounted, rewardsCounted };
   });
   return (writes) => {

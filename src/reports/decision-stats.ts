@@ -17,7 +17,7 @@
 import type { Kysely } from 'kysely';
 import type { AgentService } from '../agents/agents.js';
 import type { SnapshotAgent, SnapshotGoal } from '../agents/snapshot.js';
-import { agentEverCounted, selectDailyStats } from '../events/daily-stats.js';
+import { agentEverCounted, selectDailyStats, selectTraitStats } from '../events/daily-stats.js';
 import { DAY_MS, isoDay } from '../kernel/days.js';
 import { InvalidInputError, NotFoundError } from '../kernel/errors.js';
 import type { Database } from '../store/schema.js';
@@ -34,6 +34,8 @@ import {
   wilsonInterval,
 } from './statistics.js';
 
+const SEP = '\u0000';
+
 /** Below this p-value the sample-ratio check reports a mismatch (the threshold in common use). */
 export const SAMPLE_RATIO_ALPHA = 0.001;
 
@@ -46,6 +48,8 @@ export interface DecisionStatsQuery {
    */
   from?: number | DataDay;
   to?: number | DataDay;
+  /** a custom trait group (`cust/plan`): add `byTrait`, the breakdown by its values */
+  by?: string;
 }
 
 /** The Conductrics report bounds `first` and `last`: a day of the agent's own data. */
@@ -166,6 +170,25 @@ export interface DecisionStatsReport {
   sampleRatio: SampleRatioReport;
   /** adaptive allocation: each publication of learned weights, oldest first (empty otherwise) */
   weightHistory: WeightPublication[];
+  /** only when asked (`by`): sessions and conversions per value of one custom trait group */
+  byTrait?: TraitBreakdown;
+}
+
+/**
+ * A report broken down by a custom trait group: the sessions counted with each value (a session
+ * holding two values of the group counts in both; one whose traits were not known, in none).
+ */
+export interface TraitBreakdown {
+  /** as asked, `cust/plan` */
+  group: string;
+  values: {
+    value: string;
+    variations: {
+      code: string;
+      sessions: number;
+      goals: { code: string; conversions: number; rate: number }[];
+    }[];
+  }[];
 }
 
 export interface WeightPublication {
@@ -416,6 +439,55 @@ export function createDecisionStats(deps: {
         }
       }
 
+      let byTrait: TraitBreakdown | undefined;
+      if (query.by !== undefined) {
+        const group = query.by;
+        if (!/^cust\/[^:]+$/.test(group)) {
+          throw new InvalidInputError('by', 'must be a custom trait group, like cust/plan');
+        }
+        const stats = await selectTraitStats(db, {
+          accountId,
+          agent: agentCode,
+          deployTargetId: query.deployTargetId,
+          from: query.from,
+          to: query.to,
+          group: group.slice('cust/'.length),
+        });
+        const values = [...new Set(stats.sessions.map((r) => r.trait_value))].sort();
+        if (values.length * perDay > MAX_REPORT_FIGURES) {
+          throw new InvalidInputError(
+            'by',
+            `${group} has ${values.length} values, too many to break ${variationCodes.length} variations × ${goalCodes.length} goals down by`,
+          );
+        }
+        const sessionsOf = new Map(
+          stats.sessions.map((r) => [r.trait_value + SEP + r.variation, Number(r.sessions)]),
+        );
+        const conversionsOf = new Map(
+          stats.goals.map((r) => [r.trait_value + SEP + r.variation + SEP + r.goal, Number(r.conversions)]),
+        );
+        byTrait = {
+          group,
+          values: values.map((value) => ({
+            value,
+            variations: variationCodes.map((code) => {
+              const sessions = sessionsOf.get(value + SEP + code) ?? 0;
+              return {
+                code,
+                sessions,
+                goals: goalCodes.map((goal) => {
+                  // Cohort attribution keeps conversions ≤ sessions; the clamp guards a hand-edited store.
+                  const conversions = Math.min(
+                    sessions,
+                    conversionsOf.get(value + SEP + code + SEP + goal) ?? 0,
+                  );
+                  return { code: goal, conversions, rate: sessions > 0 ? conversions / sessions : 0 };
+                }),
+              };
+            }),
+          })),
+        };
+      }
       return {
         agent: agentCode,
         name: agent?.name ?? null,
@@ -442,6 +514,7 @@ export function createDecisionStats(deps: {
           includesFixed: (agent?.conditions.length ?? 0) > 0,
           adaptive: agent?.allocation === 'adaptive',
         },
+        ...(byTrait ? { byTrait } : {}),
       };
     },
   };

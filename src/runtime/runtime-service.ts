@@ -124,6 +124,9 @@ export function createRuntimeService(deps: RuntimeServiceDeps): RuntimeService {
         selections: [],
         rewards: [],
       };
+      // The session's custom traits as of this request, kept with each counted selection so a
+      // report can break it down by them (its rewards later credit the same values).
+      const traits = result.traits.filter((t) => t.startsWith('cust/'));
       for (const event of result.events) {
         if (event.type === 'selection') {
           write.selections.push({
@@ -133,6 +136,7 @@ export function createRuntimeService(deps: RuntimeServiceDeps): RuntimeService {
             agent: event.agent,
             variation: event.variation,
             at,
+            ...(traits.length > 0 ? { traits } : {}),
           });
         } else {
           write.rewards.push({

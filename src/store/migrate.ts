@@ -11,6 +11,7 @@ import * as aiming from './migrations/0008-aiming.js';
 import * as adaptiveWeights from './migrations/0009-adaptive-weights.js';
 import * as jsTargetStorage from './migrations/0010-js-target-storage.js';
 import * as qaRequests from './migrations/0011-qa-requests.js';
+import * as traitBreakdowns from './migrations/0012-trait-breakdowns.js';
 
 // Listed here rather than read from a folder, so they work the same under tsx, a bundler or tests.
 const migrations: Record<string, Migration> = {
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   '0010-js-target-storage': jsTargetStorage,
   '0009-adaptive-weights': adaptiveWeights,
   '0011-qa-requests': qaRequests,
+  '0012-trait-breakdowns': traitBreakdowns,
 };
 
 export async function migrateToLatest(store: Store): Promise<string[]> {

@@ -229,6 +229,8 @@ export interface SelectionEventsTable {
   /** UTC midnight (epoch ms) of the day the session was counted: its cohort in reports */
   day: number;
   at: number;
+  /** JSON list of the session's `cust/` traits when counted (null: none given); its rewards credit them */
+  traits?: string | null;
 }
 
 /** One accepted reward per account, agent, goal and session, attributed to the selection's cohort. */
@@ -268,6 +270,31 @@ export interface GoalDailyStatsTable {
   value_sum_sq: number;
 }
 
+/** Sessions counted per agent, trait group and value, deploy target, day and variation. */
+export interface TraitDailyStatsTable {
+  account_id: string;
+  agent: string;
+  deploy_target_id: string;
+  day: number;
+  variation: string;
+  trait_group: string;
+  trait_value: string;
+  sessions: number;
+}
+
+/** Conversions per goal of the sessions counted with a trait value (their selection's cohort). */
+export interface TraitGoalDailyStatsTable {
+  account_id: string;
+  agent: string;
+  deploy_target_id: string;
+  day: number;
+  variation: string;
+  trait_group: string;
+  trait_value: string;
+  goal: string;
+  conversions: number;
+}
+
 /** Weights learned by adaptive allocation, one row per configuration version that published them. */
 export interface AdaptiveWeightsTable {
   account_id: string;
@@ -303,5 +330,7 @@ export interface Database {
   reward_events: RewardEventsTable;
   agent_daily_stats: AgentDailyStatsTable;
   goal_daily_stats: GoalDailyStatsTable;
+  trait_daily_stats: TraitDailyStatsTable;
+  trait_goal_daily_stats: TraitGoalDailyStatsTable;
   adaptive_weights: AdaptiveWeightsTable;
 }

@@ -1,7 +1,8 @@
 /**
  * The report page in a real browser: the charts' x axes fit the days with data (one day of
  * sessions is drawn around that day, not at the edge of years), the cumulative charts draw each
- * variation's rate with its interval, the sample-ratio warning shows, and the CSV link downloads.
+ * variation's rate with its interval, the sample-ratio warning shows, the CSV link downloads, and
+ * "Break down by" shows sessions and conversions per value of a custom trait.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -126,6 +127,51 @@ describe('the report page in a browser', { skip }, () => {
       await history.waitFor();
       assert.equal(await history.getByRole('row').count(), 2, 'a header and one publication');
       if (SHOTS) await page.screenshot({ path: `${SHOTS}/report-adaptive-${width}.png`, fullPage: true });
+      assert.deepEqual(problems, []);
+      await page.context().close();
+    }
+  });
+
+  test("Break down by lists the account's trait groups and shows the table per value", async () => {
+    const t = server.t;
+    await t.services.traits.put(acc, 'plan', {
+      rules: [
+        { value: 'pro', when: [{ input: 'plan', op: 'in', values: ['pro'] }] },
+        { value: 'free', when: [] },
+      ],
+    });
+    await t.services.agents.put(acc, 'a-plans', {
+      name: 'Report a-plans',
+      variations: [
+        { code: 'A', name: 'Control', weight: 1 },
+        { code: 'B', weight: 1 },
+      ],
+      goals: ['g-buy'],
+    });
+    const dt = (await t.services.deployTargets.resolve(acc, undefined))?.id ?? '';
+    for (let i = 0; i < 12; i++) {
+      const ask = { accountId: acc, deployTargetId: dt, session: `plan-${i}`, queryTraits: [], debug: false };
+      const inputs = { plan: i % 3 === 0 ? 'free' : 'pro' };
+      await t.services.runtime.execute({ ...ask, commands: [{ a: 'a-plans' }], inputs });
+      if (i % 2 === 0) await t.services.runtime.execute({ ...ask, commands: [{ g: 'g-buy' }], inputs: {} });
+    }
+    for (const width of [1280, 390]) {
+      const { page, problems } = await openPage(browser, { baseURL: server.baseURL, width });
+      await signInThroughPage(page);
+      await page.goto(`/console/${acc}/reports/a-plans`);
+      assert.equal(await page.getByRole('heading', { name: 'By cust/plan' }).count(), 0, 'only when chosen');
+      await page.getByLabel('Break down by').selectOption('cust/plan');
+      await page.getByRole('button', { name: 'Show' }).click();
+      const table = page.getByRole('table', { name: 'Results by cust/plan' });
+      await table.waitFor();
+      // A header, then two variations for each of free and pro.
+      assert.equal(await table.getByRole('row').count(), 5);
+      const sessions = await table.locator('tbody td:nth-of-type(1)').allTextContents();
+      assert.equal(
+        sessions.reduce((n, s) => n + Number(s), 0),
+        12,
+      );
+      if (SHOTS) await page.screenshot({ path: `${SHOTS}/report-breakdown-${width}.png`, fullPage: true });
       assert.deepEqual(problems, []);
       await page.context().close();
     }

@@ -40,6 +40,12 @@ const ReportQuery = z.object({
   to: Bound.optional(),
   dateFrom: Bound.optional().describe('the same as from (Conductrics name)'),
   dateThru: Bound.optional().describe('the same as to (Conductrics name)'),
+  by: z
+    .string()
+    .max(100)
+    .regex(/^cust\/[^:]+$/, 'must be a custom trait group, like cust/plan')
+    .optional()
+    .describe('a custom trait group: adds byTrait, sessions and conversions per value of it'),
 });
 
 type BoundValue = z.output<typeof Bound>;
@@ -166,6 +172,26 @@ const DecisionStatsAnswer = z.object({
         }),
       )
       .describe('adaptive allocation: each publication of learned weights, oldest first'),
+    byTrait: z
+      .object({
+        group: z.string().describe('the group asked for, like cust/plan'),
+        values: z.array(
+          z.object({
+            value: z.string(),
+            variations: z.array(
+              z.object({
+                code: z.string(),
+                sessions: z.number().describe('sessions counted holding this value'),
+                goals: z.array(z.object({ code: z.string(), conversions: z.number(), rate: z.number() })),
+              }),
+            ),
+          }),
+        ),
+      })
+      .optional()
+      .describe(
+        'only with by: per value of the group, the sessions counted with it and their conversions (sessions whose traits were not known, such as those of the script tag, are in no value)',
+      ),
   }),
 });
 
@@ -187,7 +213,7 @@ export function registerReportRoutes(root: FastifyInstance, services: Pick<Servi
       },
     },
     async (request) => {
-      const { dt, dateFrom, dateThru } = request.query;
+      const { dt, dateFrom, dateThru, by } = request.query;
       const from = oneBound(request.query.from, dateFrom, ['from', 'dateFrom']);
       const to = oneBound(request.query.to, dateThru, ['to', 'dateThru']);
       // The report's range refusals name its from/to: here they are query parameters, named as sent.
@@ -198,7 +224,7 @@ export function registerReportRoutes(root: FastifyInstance, services: Pick<Servi
       const report = await fieldsIn(
         'querystring',
         services.reports
-          .report(request.params.acc, request.params.a, { deployTargetId: dt, from, to })
+          .report(request.params.acc, request.params.a, { deployTargetId: dt, from, to, by })
           .catch((error: unknown) => {
             if (error instanceof InvalidInputError && error.field in sentAs) {
               throw new InvalidInputError(sentAs[error.field], error.message);

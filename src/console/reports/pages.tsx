@@ -2,7 +2,8 @@
  * Reports: per agent, the table of spec 3.3 (per variation: sessions; per goal: conversions,
  * rate with its 95% interval, total and mean value, lift over the first variation with its
  * interval, and the confidence that the difference is real) and charts of the daily series drawn
- * by uPlot (served by the console). Filters are a plain GET form: deploy target and days.
+ * by uPlot (served by the console). Filters are a plain GET form: deploy target, days, and a
+ * custom trait group to break the results down by.
  */
 import type { Agent } from '../../agents/agents.js';
 import type { DecisionStatsReport, GoalStats } from '../../reports/decision-stats.js';
@@ -257,13 +258,82 @@ function Chart(props: {
   );
 }
 
+/** Sessions, conversions and rate per value of the trait group asked for, by variation. */
+function TraitBreakdownSection(props: { report: DecisionStatsReport }): JSX.Element {
+  const { report } = props;
+  const breakdown = report.byTrait;
+  if (!breakdown) return <></>;
+  return (
+    <section aria-labelledby="breakdown-title">
+      <h2 id="breakdown-title" safe>{`By ${breakdown.group}`}</h2>
+      {breakdown.values.length === 0 ? (
+        <p class="hint" safe>
+          {`No session counted in these days held a ${breakdown.group} trait.`}
+        </p>
+      ) : (
+        <div class="table-scroll">
+          <table class="table keep-table report-table breakdown-table">
+            <caption class="visually-hidden" safe>{`Results by ${breakdown.group}`}</caption>
+            <thead>
+              <tr>
+                <th scope="col">Value</th>
+                <th scope="col">Variation</th>
+                <th scope="col" class="num">
+                  Sessions
+                </th>
+                {report.goals.map((g) => (
+                  <th scope="col" class="num" safe>
+                    {`${g.name ?? g.code}: conversions (rate)`}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {breakdown.values.map((v) =>
+                v.variations.map((variation, i) => (
+                  <tr>
+                    {i === 0 ? (
+                      <th scope="rowgroup" rowspan={String(v.variations.length)} safe>
+                        {v.value}
+                      </th>
+                    ) : (
+                      ''
+                    )}
+                    <th scope="row" safe>
+                      {variation.code}
+                    </th>
+                    <td class="num" safe>
+                      {String(variation.sessions)}
+                    </td>
+                    {variation.goals.map((g) => (
+                      <td class="num" safe>
+                        {`${g.conversions} (${percent(g.rate)})`}
+                      </td>
+                    ))}
+                  </tr>
+                )),
+              )}
+            </tbody>
+          </table>
+          <p class="hint">
+            Sessions count under the values they held when first counted; sessions of the script tag carry no
+            trait values and are in none.
+          </p>
+        </div>
+      )}
+    </section>
+  );
+}
+
 export function ReportPage(props: {
   ctx: AccountContext;
   agent: Agent | undefined;
   code: string;
   report: DecisionStatsReport;
   targets: DeployTarget[];
-  query: { dt?: string; from?: string; to?: string };
+  /** the account's custom trait groups (`cust/plan`), to break down by */
+  groups: string[];
+  query: { dt?: string; from?: string; to?: string; by?: string };
 }): JSX.Element {
   const { ctx, report, query } = props;
   const base = `${CONSOLE}/${ctx.account.id}`;
@@ -321,6 +391,19 @@ export function ReportPage(props: {
           To
           <input type="date" name="to" value={query.to} />
         </label>
+        <label>
+          Break down by
+          <select name="by">
+            <option value="" selected={!query.by}>
+              Nothing
+            </option>
+            {props.groups.map((group) => (
+              <option value={group} selected={query.by === group} safe>
+                {group}
+              </option>
+            ))}
+          </select>
+        </label>
         <button type="submit" class="button">
           Show
         </button>
@@ -364,6 +447,7 @@ export function ReportPage(props: {
           report.goals.map((_, g) => <GoalTable report={report} goalIndex={g} />)
         )}
       </section>
+      <TraitBreakdownSection report={report} />
       <WeightHistory report={report} />
       <section aria-labelledby="over-time-title">
         <h2 id="over-time-title">Over time</h2>

@@ -11,7 +11,10 @@ import { AccountParams } from '../kit/params.js';
 import { dayMs, ReportQuery } from './forms.js';
 import { ReportPage, ReportsIndex } from './pages.js';
 
-export type ReportPageServices = Pick<Services, 'accounts' | 'agents' | 'reports' | 'deployTargets'>;
+export type ReportPageServices = Pick<
+  Services,
+  'accounts' | 'agents' | 'reports' | 'deployTargets' | 'traits'
+>;
 
 export function registerReportPages(root: FastifyInstance, services: ReportPageServices): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
@@ -40,6 +43,7 @@ export function registerReportPages(root: FastifyInstance, services: ReportPageS
         dt: request.query.dt || undefined,
         from: request.query.from || undefined,
         to: request.query.to || undefined,
+        by: request.query.by || undefined,
       };
       const agents = await services.agents.list(ctx.account.id);
       const agent = agents.find((a) => a.code === code);
@@ -49,6 +53,7 @@ export function registerReportPages(root: FastifyInstance, services: ReportPageS
           deployTargetId: query.dt,
           from: dayMs(query.from),
           to: dayMs(query.to),
+          by: query.by,
         });
       } catch (error) {
         // An agent defined but not deployed or counted yet has an empty report, not a missing one.
@@ -72,9 +77,19 @@ export function registerReportPages(root: FastifyInstance, services: ReportPageS
         };
       }
       const targets = await services.deployTargets.list(ctx.account.id);
+      // The groups the account defines by rules; a query-given group is on the API (?by=).
+      const groups = (await services.traits.list(ctx.account.id)).map((t) => `cust/${t.group}`);
       return sendHtml(
         reply,
-        <ReportPage ctx={ctx} agent={agent} code={code} report={report} targets={targets} query={query} />,
+        <ReportPage
+          ctx={ctx}
+          agent={agent}
+          code={code}
+          report={report}
+          targets={targets}
+          groups={groups}
+          query={query}
+        />,
       );
     },
   );
