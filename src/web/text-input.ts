@@ -24,6 +24,38 @@ function badText(text: string): boolean {
  * thousand deep must not overflow the call stack.
  */
 export function findBadText(value: unknown, where: string): string | null {
+  // Nearly every request holds only good text: checked first without naming paths, which costs
+  // a string per value; the path is built only for a request about to be refused.
+  return hasBadText(value) ? locateBadText(value, where) : null;
+}
+
+/** Whether any string (value or name) in `value` is not acceptable text; iterative, as below. */
+function hasBadText(value: unknown): boolean {
+  if (typeof value === 'string') return badText(value);
+  if (typeof value !== 'object' || value === null) return false;
+  const pending: object[] = [value];
+  for (let item = pending.pop(); item !== undefined; item = pending.pop()) {
+    if (Array.isArray(item)) {
+      for (const element of item) {
+        if (typeof element === 'string') {
+          if (badText(element)) return true;
+        } else if (typeof element === 'object' && element !== null) pending.push(element);
+      }
+    } else {
+      for (const name in item) {
+        if (!Object.hasOwn(item, name)) continue;
+        if (badText(name)) return true;
+        const element = (item as Record<string, unknown>)[name];
+        if (typeof element === 'string') {
+          if (badText(element)) return true;
+        } else if (typeof element === 'object' && element !== null) pending.push(element);
+      }
+    }
+  }
+  return false;
+}
+
+function locateBadText(value: unknown, where: string): string | null {
   const pending: [unknown, string][] = [[value, where]];
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
     const [item, path] = next;
