@@ -16,6 +16,9 @@
  * - A `put` identical to what is stored changes nothing: same version, no deployment.
  * - `remove` deletes the agent (archiving is the `archived` status); it disappears from the next
  *   snapshot, and its code may be used again.
+ *
+ * Over 400 lines on purpose: the agent's input schema and every check on it (variations,
+ * conditions, eligibility, exclusion, allocation) read in one place, as the API documents them.
  */
 
 import type { Kysely } from 'kysely';

@@ -13,6 +13,10 @@
  * conversions belong to that same cohort whenever they happen; so a range of days means "the
  * sessions counted in those days and everything they went on to do", and conversions never
  * exceed sessions. Value statistics are per session (sessions that did not convert count 0).
+ *
+ * Over 400 lines on purpose: one report assembled from one read of the aggregates; its parts
+ * (totals, daily series, comparisons, sample ratio, sequential and corrected figures, breakdown)
+ * share the variation and goal order it establishes.
  */
 import type { Kysely } from 'kysely';
 import type { AgentService } from '../agents/agents.js';

@@ -19,6 +19,9 @@
  *   `RangeError`: a corrupt aggregate should be loud, not a plausible-looking number;
  * - comparisons are always "B against A": `lift`, `diff`, `z` and `t` are positive when B is
  *   higher than A.
+ *
+ * Over 400 lines on purpose: every formula the reports rest on, each beside its reference, so a
+ * reviewer checks the statistics in one file.
  */
 
 import chiSquareDistributionCdf from '@stdlib/stats-base-dists-chisquare-cdf';

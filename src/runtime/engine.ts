@@ -53,6 +53,9 @@
  *    `match: "any"`, eligibility, exclusion groups, custom traits and QA sessions. An agent that
  *    has none of them costs one cached flag; a session that already has a selection from an
  *    agent keeps taking part in it, whatever its rules say later.
+ *
+ * Over 400 lines on purpose: the browser bundles this one file as the engine, and every decision
+ * rule (allocation order, conditions, eligibility, exclusion, stickiness) reads in one place.
  */
 
 import type { Snapshot, SnapshotAgent, SnapshotCondition, SnapshotVariation } from '../agents/snapshot.js';

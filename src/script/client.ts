@@ -20,6 +20,9 @@
  *   `ua/mo:y|n` traits apply;
  * - a page that passes its own `session` starts that session's state afresh if the stored state
  *   belongs to another session (one session per account and browser is kept).
+ *
+ * Over 400 lines on purpose: it is bundled alone into the script tag, and one file keeps what
+ * ships to browsers readable in one place (storage, beacons, privacy signals, the ClientApi).
  */
 import { type Command, emptyVisitorState, execute, type Item, type VisitorState } from '../runtime/engine.js';
 import { type DeviceEvent, engineSnapshot, eventsPath, type ScriptConfig } from './device-config.js';

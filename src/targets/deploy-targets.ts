@@ -2,6 +2,9 @@
  * Deploy targets: where agents run. `rest` targets serve the runtime API, `js` targets the script
  * tag and native bundle. The runtime resolves a target on every request, so lookups are cached
  * and evicted through the change feed; every write announces itself from inside its transaction.
+ *
+ * Over 400 lines on purpose: the target record, its cache and every write that must evict it
+ * stay together, so no write can forget the cache.
  */
 import type { Kysely, Selectable } from 'kysely';
 import { LRUCache } from 'lru-cache';

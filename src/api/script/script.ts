@@ -17,6 +17,9 @@
  * `origin_not_allowed`, preflight included. Every answer but a preflight's is readable by the page
  * (`Access-Control-Allow-Origin`), refusals too, so the client tells a refusal from a network failure. They are JSON sent as `text/plain` (a beacon's type,
  * which needs no preflight) or `application/json`.
+ *
+ * Over 400 lines on purpose: the three browser endpoints share one key rule, one cache of built
+ * scripts and one CORS answer; split, each would repeat them.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';

@@ -2,6 +2,9 @@
  * The agent editor. It needs no script: it shows every variation, metadata key and condition with
  * a couple of blank rows to fill in; blank rows are ignored, and saving shows fresh blank rows. It
  * is shown disabled, without its Save button, to those who may not change agents.
+ *
+ * Over 400 lines on purpose: one form, whose fields must match the form parser in forms.ts field
+ * by field; kept whole so the two can be read side by side.
  */
 import { AGENT_STATUSES } from '../../agents/agents.js';
 import type { Goal } from '../../agents/goals.js';

@@ -4,6 +4,9 @@
  * interval, and the confidence that the difference is real) and charts of the daily series drawn
  * by uPlot (served by the console). Filters are a plain GET form: deploy target, days, and a
  * custom trait group to break the results down by.
+ *
+ * Over 400 lines on purpose: one report page, whose tables and charts read the same report
+ * object; split by section, each part would re-derive the variation and goal order.
  */
 import type { Agent } from '../../agents/agents.js';
 import type { DecisionStatsReport, GoalStats } from '../../reports/decision-stats.js';
