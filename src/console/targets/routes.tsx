@@ -1,6 +1,7 @@
 /** The routes of Settings > Deploy Targets. */
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { DeployTarget } from '../../targets/deploy-targets.js';
 import { auditActor } from '../../web/actor.js';
 import type { Services } from '../../web/services.js';
 import { type AccountContext, accountContext } from '../kit/context.js';
@@ -70,20 +71,20 @@ export function registerTargetPages(root: FastifyInstance, services: TargetPageS
     },
   );
 
-  app.get(
-    `${targetsPath}/:dt/edit`,
-    { ...manage, schema: { params: TargetParams, hide } },
-    async (request, reply) => {
-      const ctx = await accountContext(services, request, request.params.acc);
-      const target = await services.deployTargets.get(ctx.account.id, request.params.dt);
-      return replies.dialog(
-        request,
-        reply,
-        ctx,
-        <EditTargetDialog base={targetsBase(ctx)} target={target} />,
-      );
-    },
-  );
+  /** A target's dialog (Edit, Delete), opened from its row: the same route shape for each. */
+  function targetDialog(name: string, render: (base: string, target: DeployTarget) => JSX.Element): void {
+    app.get(
+      `${targetsPath}/:dt/${name}`,
+      { ...manage, schema: { params: TargetParams, hide } },
+      async (request, reply) => {
+        const ctx = await accountContext(services, request, request.params.acc);
+        const target = await services.deployTargets.get(ctx.account.id, request.params.dt);
+        return replies.dialog(request, reply, ctx, render(targetsBase(ctx), target));
+      },
+    );
+  }
+
+  targetDialog('edit', (base, target) => <EditTargetDialog base={base} target={target} />);
 
   app.post(
     `${targetsPath}/:dt/edit`,
@@ -118,20 +119,7 @@ export function registerTargetPages(root: FastifyInstance, services: TargetPageS
     },
   );
 
-  app.get(
-    `${targetsPath}/:dt/delete`,
-    { ...manage, schema: { params: TargetParams, hide } },
-    async (request, reply) => {
-      const ctx = await accountContext(services, request, request.params.acc);
-      const target = await services.deployTargets.get(ctx.account.id, request.params.dt);
-      return replies.dialog(
-        request,
-        reply,
-        ctx,
-        <DeleteTargetDialog base={targetsBase(ctx)} target={target} />,
-      );
-    },
-  );
+  targetDialog('delete', (base, target) => <DeleteTargetDialog base={base} target={target} />);
 
   app.post(
     `${targetsPath}/:dt/delete`,
