@@ -91,6 +91,11 @@ export interface DeployTargetService {
   get(accountId: string, id: string): Promise<DeployTarget>;
   /** The target a runtime request addresses: the given id, or the account's default REST target. */
   resolve(accountId: string, id: string | undefined): Promise<DeployTarget | undefined>;
+  /**
+   * What `resolve` would answer from memory, without waiting: the target when it is held and the
+   * change feed is live, else undefined (then `resolve` reads the store).
+   */
+  peek(accountId: string, id: string | undefined): DeployTarget | undefined;
   /** `by`: who makes the change, for the audit log (written in the change's transaction) */
   create(accountId: string, input: NewDeployTarget, by?: ActorLike): Promise<DeployTarget>;
   update(
@@ -188,6 +193,12 @@ export function createDeployTargetService(db: Kysely<Database>, deps: DeployTarg
       return rows.map(toDeployTarget);
     },
     get,
+    peek(accountId, id) {
+      if (!changes.isLive()) return undefined;
+      const targetId = id ?? defaultByAccount.get(accountId);
+      const cached = targetId === undefined ? undefined : byId.get(targetId);
+      return cached?.accountId === accountId ? cached : undefined;
+    },
     async resolve(accountId, id) {
       // A feed that cannot prove it is live may have missed a change: nothing from memory.
       const live = changes.isLive();

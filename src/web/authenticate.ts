@@ -49,11 +49,17 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** The header Conductrics admin scripts send their key in (lower case: as Node names headers). */
 export const CONDUCTRICS_KEY_HEADER = 'x-conductrics-apikey';
 
+/** What a request presents a key in: its headers and its parsed query. */
+export interface KeyCarrier {
+  headers: Record<string, string | string[] | undefined>;
+  query?: unknown;
+}
+
 /**
  * The key a request presents: `Authorization: Bearer KEY`, `x-conductrics-apikey: KEY` (what
  * existing admin scripts send) or `?apikey=KEY` (what runtime clients send), tried in that order.
  */
-export function presentedKey(request: FastifyRequest): string | undefined {
+export function presentedKey(request: KeyCarrier): string | undefined {
   // An empty value (`Bearer `, an empty header or `apikey=`) presents nothing: 401
   // credential_missing, not a refusal.
   const header = request.headers.authorization;
@@ -69,24 +75,30 @@ export function presentedKey(request: FastifyRequest): string | undefined {
   return typeof apikey === 'string' && apikey !== '' ? apikey : undefined;
 }
 
+/** The principal a presented key makes: the key, or a refusal naming why (and the key, if known). */
+export async function keyPrincipal(
+  services: Pick<Services, 'keyVerifier'>,
+  token: string,
+): Promise<Principal> {
+  const verification = await services.keyVerifier.verify(token);
+  if (verification.ok) {
+    const { key, secretHash, secret } = verification;
+    return { type: 'key', key, secretHash, secret };
+  }
+  const { code } = verification;
+  // A deleted or expired key is still recognised: its refusals are counted in its usage.
+  const known =
+    code === 'key_deleted' || code === 'key_expired' ? services.keyVerifier.recognise(token) : undefined;
+  return known ? { type: 'refused-key', code, ...known } : { type: 'refused-key', code };
+}
+
 export async function resolvePrincipal(
   services: Services,
   request: FastifyRequest,
   permission: Permission,
 ): Promise<Principal> {
   const token = presentedKey(request);
-  if (token !== undefined) {
-    const verification = await services.keyVerifier.verify(token);
-    if (verification.ok) {
-      const { key, secretHash, secret } = verification;
-      return { type: 'key', key, secretHash, secret };
-    }
-    const { code } = verification;
-    // A deleted or expired key is still recognised: its refusals are counted in its usage.
-    const known =
-      code === 'key_deleted' || code === 'key_expired' ? services.keyVerifier.recognise(token) : undefined;
-    return known ? { type: 'refused-key', code, ...known } : { type: 'refused-key', code };
-  }
+  if (token !== undefined) return keyPrincipal(services, token);
   if (KEY_ONLY.has(permission)) return ANONYMOUS;
   const cookie = request.cookies?.[SESSION_COOKIE];
   if (!cookie) return ANONYMOUS;
@@ -176,9 +188,31 @@ export function registerAuthentication(app: FastifyInstance, services: Services)
   // Counted once the answer is known, so a refusal made after this hook (a browser origin the
   // key does not allow) counts as the refusal it is. Synchronous and O(1): memory only.
   app.addHook('onResponse', (request, reply, done) => {
-    countKeyUse(services, request, reply.statusCode);
+    countKeyUse(services, {
+      principal: request.principal,
+      permission: request.routeOptions.config.permission,
+      method: request.method,
+      deployTargetId: request.deployTarget?.id ?? null,
+      refusalCode: request.refusalCode,
+      ip: request.ip,
+      userAgent: request.headers['user-agent'],
+      status: reply.statusCode,
+    });
     done();
   });
+}
+
+/** One answered request, as its key's usage sees it. */
+export interface KeyUse {
+  /** null: the request never reached authentication (an unknown route) */
+  principal: Principal | null;
+  permission: Permission | undefined;
+  method: string;
+  deployTargetId: string | null;
+  refusalCode: string | null;
+  ip: string;
+  userAgent: string | undefined;
+  status: number;
 }
 
 /**
@@ -186,18 +220,15 @@ export function registerAuthentication(app: FastifyInstance, services: Services)
  * recognised. Introspection (`/v3/keys/self`) is a question about the key, and a CORS preflight a
  * question about a request to come: neither is a use of the key.
  */
-function countKeyUse(services: Services, request: FastifyRequest, status: number): void {
-  const { principal } = request;
-  if (!principal || request.routeOptions.config.permission === 'key-self' || request.method === 'OPTIONS') {
-    return;
-  }
+export function countKeyUse(services: Pick<Services, 'keyUsage' | 'now'>, use: KeyUse): void {
+  const { principal } = use;
+  if (!principal || use.permission === 'key-self' || use.method === 'OPTIONS') return;
   if (principal.type === 'key') {
     const generation = principal.secret?.generation ?? 1;
-    const target = request.deployTarget?.id ?? null;
-    const reason = request.refusalCode ?? (status === 401 || status === 403 ? 'refused' : null);
+    const target = use.deployTargetId;
+    const reason = use.refusalCode ?? (use.status === 401 || use.status === 403 ? 'refused' : null);
     if (reason === null) {
-      const agent = request.headers['user-agent'];
-      services.keyUsage.used(principal.key.id, generation, target, request.ip, agent, services.now());
+      services.keyUsage.used(principal.key.id, generation, target, use.ip, use.userAgent, services.now());
     } else {
       services.keyUsage.refused(principal.key.id, generation, reason, target, services.now());
     }

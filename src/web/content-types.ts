@@ -3,7 +3,7 @@ import { InvalidInputError } from '../kernel/errors.js';
 
 type Done = (error: Error | null, body?: unknown) => void;
 /** Fastify's default JSON parser, which is the callback form of its declared union type. */
-type JsonParser = (request: FastifyRequest, body: string, done: Done) => void;
+export type JsonParser = (request: FastifyRequest, body: string, done: Done) => void;
 
 // Bytes that are not UTF-8 are refused, not silently replaced by U+FFFD (a name or a session
 // stored changed would no longer match what the client sent).
@@ -41,6 +41,9 @@ function forbiddenKey(text: string): { path: string; key: string } | null {
   return null;
 }
 
+/** A body read: its value (undefined for an empty body), or the error the route answers with. */
+export type BodyRead = { ok: true; value: unknown } | { ok: false; error: Error };
+
 /**
  * Fastify's JSON parsing (prototype-poisoning checks and all) with these changes: an empty body
  * is no body (clients that always send `Content-Type: application/json`, even on a DELETE or a
@@ -48,33 +51,54 @@ function forbiddenKey(text: string): { path: string; key: string } | null {
  * content type carried it; and one refused for a `__proto__` or `constructor.prototype` key names
  * the key, since it is JSON and the client would not otherwise know what was wrong.
  */
+export function readJsonBody(parse: JsonParser, body: Buffer): BodyRead {
+  if (body.length === 0) return { ok: true, value: undefined };
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    return {
+      ok: false,
+      error: refuse('body', 'must be UTF-8 text: it holds bytes that are not valid UTF-8'),
+    };
+  }
+  let read: BodyRead | undefined;
+  // Fastify's parser answers through its callback, synchronously; it never reads the request.
+  parse(null as unknown as FastifyRequest, text, (error, value) => {
+    read = error ? { ok: false, error: parseRefusal(error, text) } : { ok: true, value };
+  });
+  return read ?? { ok: false, error: new Error('the JSON parser did not answer') };
+}
+
+/** What a body the JSON parser refused is answered with: what is wrong with it, named. */
+function parseRefusal(error: Error, text: string): Error {
+  if ((error as { code?: string }).code !== 'FST_ERR_CTP_INVALID_JSON_BODY') return error;
+  const forbidden = forbiddenKey(text);
+  if (forbidden) {
+    const what =
+      forbidden.key === '__proto__' ? 'a key named __proto__' : 'a constructor key holding prototype';
+    return refuse(forbidden.path, `${what} is not accepted`);
+  }
+  return Object.assign(new Error('not valid JSON'), { statusCode: 400 });
+}
+
 function jsonBody(parse: JsonParser) {
-  return (request: FastifyRequest, body: Buffer, done: Done) => {
-    if (body.length === 0) {
-      done(null, undefined);
-      return;
-    }
-    let text: string;
-    try {
-      text = utf8.decode(body);
-    } catch {
-      done(refuse('body', 'must be UTF-8 text: it holds bytes that are not valid UTF-8'), undefined);
-      return;
-    }
-    parse(request, text, (error, value) => {
-      if (error && (error as { code?: string }).code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
-        const forbidden = forbiddenKey(text);
-        if (forbidden) {
-          const what =
-            forbidden.key === '__proto__' ? 'a key named __proto__' : 'a constructor key holding prototype';
-          done(refuse(forbidden.path, `${what} is not accepted`), undefined);
-          return;
-        }
-        done(Object.assign(new Error('not valid JSON'), { statusCode: 400 }), undefined);
-        return;
-      }
-      done(error, value);
-    });
+  return (_request: FastifyRequest, body: Buffer, done: Done) => {
+    const read = readJsonBody(parse, body);
+    if (read.ok) done(null, read.value);
+    else done(read.error, undefined);
+  };
+}
+
+/** The parsers of JSON sent as `application/json` and as `text/plain` (see below), for a reader of its own. */
+export interface JsonParsers {
+  json: JsonParser;
+  text: JsonParser;
+}
+export function jsonParsers(app: FastifyInstance): JsonParsers {
+  return {
+    json: app.getDefaultJsonParser('error', 'error') as JsonParser,
+    text: app.getDefaultJsonParser('error', 'ignore') as JsonParser,
   };
 }
 
@@ -86,11 +110,7 @@ function jsonBody(parse: JsonParser) {
  */
 export function parseJsonBodies(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser(
-    'application/json',
-    { parseAs: 'buffer' },
-    jsonBody(app.getDefaultJsonParser('error', 'error') as JsonParser),
-  );
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, jsonBody(jsonParsers(app).json));
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body: Buffer, done: Done) => {
     if (body.length === 0) {
       done(null, undefined);
@@ -111,9 +131,5 @@ export function parseJsonBodies(app: FastifyInstance): void {
  */
 export function parseTextPlainAsJson(scope: FastifyInstance): void {
   scope.removeContentTypeParser('text/plain');
-  scope.addContentTypeParser(
-    'text/plain',
-    { parseAs: 'buffer' },
-    jsonBody(scope.getDefaultJsonParser('error', 'ignore') as JsonParser),
-  );
+  scope.addContentTypeParser('text/plain', { parseAs: 'buffer' }, jsonBody(jsonParsers(scope).text));
 }

@@ -19,6 +19,11 @@ export interface ErrorBody {
   field?: string;
 }
 
+/** The API's error answer: `{status, err, code, field?}` (spec section 3). */
+export function errorBody(status: number, code: string, err: string, field?: string): ErrorBody {
+  return field === undefined ? { status, err, code } : { status, err, code, field };
+}
+
 export function sendError(
   reply: FastifyReply,
   status: number,
@@ -26,8 +31,10 @@ export function sendError(
   err: string,
   field?: string,
 ): FastifyReply {
-  const body: ErrorBody = field === undefined ? { status, err, code } : { status, err, code, field };
-  return reply.code(status).type('application/json; charset=utf-8').send(body);
+  return reply
+    .code(status)
+    .type('application/json; charset=utf-8')
+    .send(errorBody(status, code, err, field));
 }
 
 interface Issue {

@@ -77,7 +77,7 @@ type LogMethod = (...args: unknown[]) => void;
 type Bindings = Record<string, unknown>;
 type ChildLoggerOptions = Parameters<FastifyBaseLogger['child']>[1] & object;
 /** pino's, which Fastify's logger type leaves out */
-type LevelAware = FastifyBaseLogger & { isLevelEnabled(level: string): boolean };
+export type LevelAware = FastifyBaseLogger & { isLevelEnabled(level: string): boolean };
 type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
 /**
@@ -148,4 +148,17 @@ export function lazyRequestLogger(
     return parent.child(bindings, options);
   }
   return new LazyRequestLogger(parent as LevelAware, bindings, options) as unknown as FastifyBaseLogger;
+}
+
+/**
+ * Request ids (`req-1`, `req-2`, …, as Fastify numbers them), one sequence for every way into the
+ * server: the runtime's fast path and Fastify's routes draw from the same counter.
+ */
+export function createRequestIds(): () => string {
+  let next = 0;
+  return () => {
+    // Wraps at 2^31 - 1, so the counter stays a small integer.
+    next = (next + 1) & 0x7fffffff;
+    return `req-${next.toString(36)}`;
+  };
 }

@@ -5,6 +5,8 @@ import type { Services } from './services.js';
 
 export interface Metrics {
   registry: Registry;
+  /** counts one answered request (and its refusal, if the authorizer refused it) */
+  countRequest(method: string, route: string, status: number, refusalCode: string | null): void;
 }
 
 export function registerMetrics(app: FastifyInstance, services: Services): Metrics {
@@ -94,11 +96,18 @@ export function registerMetrics(app: FastifyInstance, services: Services): Metri
   });
 
   // Synchronous (with `done`): an async hook would cost every request a promise for no wait.
+  const countRequest: Metrics['countRequest'] = (method, route, status, refusalCode) => {
+    requests.inc({ method, route, status: String(status) });
+    if (refusalCode) refused.inc({ code: refusalCode });
+  };
   app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    requests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    if (request.refusalCode) refused.inc({ code: request.refusalCode });
+    countRequest(
+      request.method,
+      request.routeOptions.url ?? 'unmatched',
+      reply.statusCode,
+      request.refusalCode,
+    );
     done();
   });
-  return { registry };
+  return { registry, countRequest };
 }

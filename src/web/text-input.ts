@@ -73,7 +73,7 @@ function locateBadText(value: unknown, where: string): string | null {
   return null;
 }
 
-function refusal(field: string): InvalidInputError {
+export function textRefusal(field: string): InvalidInputError {
   // statusCode: for routes whose error handler answers by status (the script tag's plain text).
   return Object.assign(new InvalidInputError(field, MESSAGE), { statusCode: 400 });
 }
@@ -82,11 +82,11 @@ export function refuseMalformedText(app: FastifyInstance): void {
   // Callback hooks: on every request, a promise each would cost more than the check.
   app.addHook('onRequest', (request, _reply, done) => {
     const field = findBadText(request.params, 'params') ?? findBadText(request.query, 'querystring');
-    done(field ? refusal(field) : undefined);
+    done(field ? textRefusal(field) : undefined);
   });
   // After validation, so the field is named in the shape the route's schema gives the body.
   app.addHook('preHandler', (request, _reply, done) => {
     const field = findBadText(request.body, 'body');
-    done(field ? refusal(field) : undefined);
+    done(field ? textRefusal(field) : undefined);
   });
 }

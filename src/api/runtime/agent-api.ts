@@ -21,7 +21,7 @@
  * - every answer (refusals too) carries `Access-Control-Allow-Origin: *`, and the CORS preflight
  *   (`OPTIONS`) is answered, so a page may also send `application/json` or `Authorization`.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { InvalidInputError } from '../../kernel/errors.js';
@@ -79,6 +79,73 @@ An unknown, stopped or archived agent answers no item. Every counted selection a
 is durably recorded before the answer; if the store cannot record it the answer is 503 with
 Retry-After, never a 200.`;
 
+/** One runtime request as both ways in (the Fastify route and the fast path) hand it over. */
+export interface RuntimeCall {
+  accountId: string;
+  deployTargetId: string;
+  query: RuntimeQuery;
+  body: RuntimeBody;
+  /** the caller's address (X-Forwarded-For's only when the proxy is trusted) */
+  ip: string;
+  /** the request's User-Agent header, used only for a `{ua}` placeholder without `ua=` */
+  userAgent: string | undefined;
+  log: Pick<FastifyBaseLogger, 'warn'>;
+}
+
+/** What a runtime request is answered: the commands' answer, or 503 when the store could not record it. */
+export type RuntimeOutcome = { headers: Record<string, string> } & (
+  | { status: 200; body: ReturnType<typeof ok<RuntimeAnswerData>> }
+  | { status: 503; body: { code: 'store_unavailable'; err: string } }
+);
+
+/** The session asked for, its placeholders (`{ip}_{1h}`) computed. */
+function sessionOf(call: RuntimeCall): string | undefined {
+  const { query } = call;
+  if (query.session === undefined || query.session === '') return undefined;
+  const computed = computeSession(query.session, {
+    ip: call.ip,
+    ua: query.ua ?? call.userAgent ?? '',
+    now: Date.now(),
+  });
+  if (computed.ok) return computed.session;
+  throw new InvalidInputError(
+    'querystring.session',
+    `unknown placeholder ${computed.unknown} (known: {ip}, {ua}, and periods such as {30m}, {1h}, {1d})`,
+  );
+}
+
+const NO_STORE = { 'cache-control': 'no-store' };
+const RETRY_NO_STORE = { 'retry-after': '1', 'cache-control': 'no-store' };
+
+/**
+ * Runs a validated runtime request. Refusals of its input (an unknown session placeholder) and
+ * the unexpected are thrown, for the caller's error table.
+ */
+export async function runRuntime(
+  services: Pick<Services, 'runtime'>,
+  call: RuntimeCall,
+): Promise<RuntimeOutcome> {
+  const session = sessionOf(call);
+  const { query, body } = call;
+  try {
+    const answer = await services.runtime.execute({
+      accountId: call.accountId,
+      deployTargetId: call.deployTargetId,
+      session,
+      commands: body.commands as Command[],
+      inputs: stringInputs(body.inputs),
+      queryTraits: query.traits ? query.traits.split(',') : [],
+      userAgent: query.ua,
+      debug: query.debug === 'true',
+    });
+    return { status: 200, headers: NO_STORE, body: ok(answer) };
+  } catch (error) {
+    if (!(error instanceof StoreUnavailableError)) throw error;
+    call.log.warn({ err: error.cause }, 'runtime request not recorded: store unavailable');
+    return { status: 503, headers: RETRY_NO_STORE, body: { code: 'store_unavailable', err: error.message } };
+  }
+}
+
 export function registerAgentApiRoutes(
   root: FastifyInstance,
   services: Pick<Services, 'runtime' | 'events'>,
@@ -107,22 +174,6 @@ export function registerAgentApiRoutes(
       body: RuntimeBody,
       response: { 200: RuntimeAnswer },
     });
-    /** The session asked for, its placeholders (`{ip}_{1h}`) computed. */
-    const sessionOf = (request: FastifyRequest, query: RuntimeQuery): string | undefined => {
-      if (query.session === undefined || query.session === '') return undefined;
-      const computed = computeSession(query.session, {
-        // request.ip is X-Forwarded-For's only when TESSERA_TRUST_PROXY says the proxy is trusted
-        ip: request.ip,
-        ua: query.ua ?? request.headers['user-agent'] ?? '',
-        now: Date.now(),
-      });
-      if (computed.ok) return computed.session;
-      throw new InvalidInputError(
-        'querystring.session',
-        `unknown placeholder ${computed.unknown} (known: {ip}, {ua}, and periods such as {30m}, {1h}, {1d})`,
-      );
-    };
-
     // The hot path: parsing each answer with its schema cost about 13% of the runtime's throughput
     // (20,000 selections timed), so the schema documents the answer and it is sent as built, as
     // routes without a response schema are.
@@ -141,27 +192,18 @@ export function registerAgentApiRoutes(
     ) => {
       const target = request.deployTarget;
       if (!target) throw new Error('runtime route reached without a deploy target');
-      const session = sessionOf(request, query);
-      try {
-        const answer = await services.runtime.execute({
-          accountId,
-          deployTargetId: target.id,
-          session,
-          commands: body.commands as Command[],
-          inputs: stringInputs(body.inputs),
-          queryTraits: query.traits ? query.traits.split(',') : [],
-          userAgent: query.ua,
-          debug: query.debug === 'true',
-        });
-        reply.header('cache-control', 'no-store');
-        return ok(answer);
-      } catch (error) {
-        if (!(error instanceof StoreUnavailableError)) throw error;
-        request.log.warn({ err: error.cause }, 'runtime request not recorded: store unavailable');
-        reply.header('retry-after', '1');
-        reply.header('cache-control', 'no-store');
-        return sendError(reply, 503, 'store_unavailable', error.message);
-      }
+      const outcome = await runRuntime(services, {
+        accountId,
+        deployTargetId: target.id,
+        query,
+        body,
+        ip: request.ip,
+        userAgent: request.headers['user-agent'],
+        log: request.log,
+      });
+      reply.headers(outcome.headers);
+      if (outcome.status === 200) return outcome.body;
+      return sendError(reply, outcome.status, outcome.body.code, outcome.body.err);
     };
 
     app.post('/:acc/v3/agent-api', { ...route, schema: schema(AccountParams) }, (request, reply) =>
