@@ -2,19 +2,23 @@
  * Server assembly: plugins, error mapping, authentication, and each area's routes. Areas register
  * what they own; every route declares its permission (enforced in authenticate.ts).
  */
+
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import lightMyRequest from 'light-my-request';
 import { registerApi } from '../api/register.js';
+import { createRuntimeFastPath } from '../api/runtime/fast-path.js';
 import { renderConsoleFrameworkFailure } from '../console/errors.js';
 import { CONSOLE } from '../console/kit/html.js';
 import { registerConsole } from '../console/register.js';
 import { registerAuthentication } from '../web/authenticate.js';
-import { parseJsonBodies } from '../web/content-types.js';
+import { jsonParsers, parseJsonBodies } from '../web/content-types.js';
 import { frameworkErrorHandler, handleClientError, registerErrorHandling } from '../web/errors.js';
-import { lazyRequestLogger, loggerOptions } from '../web/log.js';
+import { createRequestIds, type LevelAware, lazyRequestLogger, loggerOptions } from '../web/log.js';
 import { registerMetrics } from '../web/metrics.js';
 import { refuseMalformedText } from '../web/text-input.js';
 import { type Config, loadConfig } from './config.js';
@@ -32,6 +36,11 @@ export interface ServerOptions {
   config?: Config;
   /** how long a client may take (ms); the defaults suit clients behind a load balancer */
   timeouts?: Partial<ClientTimeouts>;
+  /**
+   * false: every runtime request goes through Fastify's route (the fast path's agreement test
+   * compares the two; the bench measures what the fast path saves). Default true.
+   */
+  runtimeFastPath?: boolean;
 }
 
 export interface ClientTimeouts {
@@ -68,13 +77,33 @@ export const BODY_LIMIT_BYTES = 1024 * 1024;
 export async function buildServer(services: Services, options: ServerOptions = {}): Promise<FastifyInstance> {
   const timeouts = { ...DEFAULT_CLIENT_TIMEOUTS, ...options.timeouts };
   const config = options.config ?? loadConfig();
+  const trustProxy = config.TESSERA_TRUST_PROXY === 'true';
+  const requestId = createRequestIds();
+  // Every request enters here: the runtime's fast path once the server is assembled (below),
+  // Fastify's routing until then and for whatever the fast path hands on.
+  type Dispatch = (req: IncomingMessage, res: ServerResponse) => void;
+  let fastify: Dispatch | undefined;
+  let dispatch: Dispatch = (req, res) => fastify?.(req, res);
+  let closing = false;
   const app = Fastify({
+    serverFactory: (handler) => {
+      fastify = handler;
+      const server = createServer(
+        { headersTimeout: timeouts.headersMs, connectionsCheckingInterval: timeouts.checkEveryMs },
+        (req, res) => dispatch(req, res),
+      );
+      // What Fastify sets on a server it makes itself.
+      server.requestTimeout = timeouts.requestMs;
+      server.setTimeout(timeouts.idleMs);
+      server.keepAliveTimeout = 72_000;
+      return server;
+    },
+    genReqId: requestId,
     logger: loggerOptions(options.logLevel ?? 'info', options.logStream),
     childLoggerFactory: lazyRequestLogger,
     // A slow or stalled client cannot hold a connection (or its memory) for long: headers, then
     // the whole request, must arrive in time, a silent connection is closed, and a body larger
     // than the limit is refused with 413 as soon as its length is known.
-    http: { headersTimeout: timeouts.headersMs, connectionsCheckingInterval: timeouts.checkEveryMs },
     requestTimeout: timeouts.requestMs,
     connectionTimeout: timeouts.idleMs,
     bodyLimit: BODY_LIMIT_BYTES,
@@ -83,7 +112,7 @@ export async function buildServer(services: Services, options: ServerOptions = {
     // longer ones with a bare 414.
     routerOptions: { maxParamLength: 1000 },
     return503OnClosing: true,
-    trustProxy: config.TESSERA_TRUST_PROXY === 'true',
+    trustProxy,
     // A URL that cannot be decoded is bad input too, and answers in the same shape.
     frameworkErrors: frameworkErrorHandler([{ prefix: CONSOLE, render: renderConsoleFrameworkFailure }]),
     clientErrorHandler: handleClientError,
@@ -143,7 +172,34 @@ export async function buildServer(services: Services, options: ServerOptions = {
   await registerConsole(app, services, { publicUrl: config.TESSERA_PUBLIC_URL });
   options.extend?.(app);
   scheduleAdaptiveAllocation(app, services, config.TESSERA_ADAPTIVE_INTERVAL * 1000);
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   await app.ready();
+
+  const routing = fastify;
+  if (!routing) throw new Error('Fastify made no request handler');
+  dispatch =
+    options.runtimeFastPath === false
+      ? routing
+      : createRuntimeFastPath(
+          {
+            services,
+            metrics,
+            log: app.log as LevelAware,
+            parsers: jsonParsers(app),
+            trustProxy,
+            requestId,
+            isClosing: () => closing,
+          },
+          routing,
+        );
+  // Requests injected (tests, `app.inject`) take the same way in as those on the socket.
+  const injectThroughFastify = app.inject.bind(app);
+  app.inject = ((injected?: Parameters<typeof lightMyRequest>[1], callback?: never) =>
+    injected === undefined || closing
+      ? injectThroughFastify(injected as never, callback as never)
+      : lightMyRequest(dispatch, injected, callback as never)) as FastifyInstance['inject'];
   return app;
 }
 

@@ -1,0 +1,359 @@
+/**
+ * The runtime's fast path answers as Fastify's route does. Two servers on stores of their own,
+ * one with the fast path and one without, take the same requests (the same agents deployed, the
+ * same sessions); every answer must match in status, headers and body, ids of the account, key
+ * and target aside. Each case also says which way it went in: ordinary requests must have been
+ * answered by the fast path (no Fastify hook saw them), unusual ones handed to the route.
+ */
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { after, before, describe, test } from 'node:test';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import { inject } from 'light-my-request';
+import { createTestApp, type TestApp } from '../../../test/helpers/app.js';
+import { fakeSnapshots } from '../../../test/helpers/runtime.js';
+import { jsonParsers } from '../../web/content-types.js';
+import { createRequestIds, type LevelAware } from '../../web/log.js';
+import { createRuntimeFastPath } from './fast-path.js';
+
+interface Side {
+  t: TestApp;
+  key: string;
+  deletedKey: string;
+  limitedKey: string;
+  target: string;
+  /** runtime requests Fastify's hooks saw */
+  routed: number;
+  log: PassThrough;
+  lines: string[];
+}
+
+async function side(fastPath: boolean): Promise<Side> {
+  const log = new PassThrough();
+  const lines: string[] = [];
+  log.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
+  const s: Partial<Side> = { routed: 0, log, lines };
+  const t = await createTestApp({
+    services: { snapshots: fakeSnapshots() },
+    runtimeFastPath: fastPath,
+    logLevel: 'info',
+    logStream: log,
+    extend: (app) =>
+      app.addHook('onResponse', (request, _reply, done) => {
+        if (request.url.includes('/v3/agent-api')) (s as Side).routed++;
+        done();
+      }),
+  });
+  s.t = t;
+  s.key = (await t.key('rest')).secret;
+  const deleted = await t.key('rest');
+  await t.services.keys.deleteKey(t.account.id, deleted.id, 'admin@example.com');
+  s.deletedKey = deleted.secret;
+  const limited = await t.services.keys.createKey(
+    t.account.id,
+    { kind: 'rest', name: 'limited', rateLimit: { perSecond: 1000 } },
+    'admin@example.com',
+  );
+  s.limitedKey = limited.secret;
+  const targets = await t.services.deployTargets.list(t.account.id);
+  s.target = targets.find((d) => d.kind === 'rest' && d.isDefault)?.id as string;
+  return s as Side;
+}
+
+let fast: Side;
+let route: Side;
+
+before(async () => {
+  fast = await side(true);
+  route = await side(false);
+});
+after(async () => {
+  await fast.t.close();
+  await route.t.close();
+});
+
+interface Case {
+  name: string;
+  /** the path after the account, and the query (the key is added unless `key` is null) */
+  path?: string;
+  query?: string;
+  key?: 'key' | 'deletedKey' | 'limitedKey' | null;
+  headers?: Record<string, string>;
+  payload?: string | Buffer;
+  /** which way the fast-path server took it (after a first request warmed its caches) */
+  way: 'fast' | 'route';
+}
+
+const json = { 'content-type': 'application/json' };
+const select = JSON.stringify({ commands: [{ a: 'a-example' }] });
+
+const CASES: Case[] = [
+  { name: 'a selection', query: 'session=s1', headers: json, payload: select, way: 'fast' },
+  {
+    name: 'the same selection again (sticky)',
+    query: 'session=s1',
+    headers: json,
+    payload: select,
+    way: 'fast',
+  },
+  {
+    name: 'JSON sent as text/plain, charset named',
+    query: 'session=s2',
+    headers: { 'content-type': 'text/plain;charset=UTF-8' },
+    payload: select,
+    way: 'fast',
+  },
+  {
+    name: 'a bare array of commands',
+    query: 'session=s3',
+    headers: json,
+    payload: '[{"a":"a-example"}]',
+    way: 'fast',
+  },
+  {
+    name: 'an empty body labelled JSON',
+    query: 'session=s4',
+    headers: { ...json, 'content-length': '0' },
+    payload: '',
+    way: 'fast',
+  },
+  {
+    name: 'a reward after a selection',
+    query: 'session=s1',
+    headers: json,
+    payload: JSON.stringify({ commands: [{ g: 'g-example', v: 2 }] }),
+    way: 'fast',
+  },
+  {
+    name: 'inputs, traits, ua and the debug log',
+    query: 'session=s5&traits=cust/plan:pro,F:1&ua=Mozilla%2F5.0%20(iPhone)&debug=true',
+    headers: json,
+    payload: JSON.stringify({ commands: [{ a: 'a-example' }], inputs: { page: 'home', n: 2, ok: true } }),
+    way: 'fast',
+  },
+  {
+    name: 'a session with placeholders',
+    query: 'session=v-{ip}-{1d}',
+    headers: json,
+    payload: select,
+    way: 'fast',
+  },
+  {
+    name: 'the key in the Authorization header, the target in the path',
+    path: '/TARGET',
+    query: 'session=s6',
+    key: null,
+    headers: { ...json, authorization: 'Bearer KEY' },
+    payload: select,
+    way: 'fast',
+  },
+  { name: 'not JSON', query: 'session=e1', headers: json, payload: '{"commands": [', way: 'fast' },
+  {
+    name: 'a __proto__ key',
+    query: 'session=e2',
+    headers: json,
+    payload: '{"commands":[{"a":"a-example","__proto__":{"x":1}}]}',
+    way: 'fast',
+  },
+  {
+    name: 'bytes that are not UTF-8',
+    query: 'session=e3',
+    headers: json,
+    payload: Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]),
+    way: 'fast',
+  },
+  {
+    name: 'a command the schema refuses',
+    query: 'session=e4',
+    headers: json,
+    payload: JSON.stringify({ commands: [{ a: '' }] }),
+    way: 'fast',
+  },
+  {
+    name: 'more commands than allowed',
+    query: 'session=e5',
+    headers: json,
+    payload: JSON.stringify({ commands: Array.from({ length: 101 }, () => ({ a: 'x' })) }),
+    way: 'fast',
+  },
+  {
+    name: 'a NUL in the body',
+    query: 'session=e6',
+    headers: json,
+    payload: JSON.stringify({ commands: [{ a: 'a\u0000b' }] }),
+    way: 'fast',
+  },
+  { name: 'an unknown placeholder', query: 'session=x-{zz}', headers: json, payload: select, way: 'fast' },
+  {
+    name: 'a session too long (the route refuses it)',
+    query: `session=${'x'.repeat(2000)}`,
+    headers: json,
+    payload: select,
+    way: 'route',
+  },
+  { name: 'a NUL in the query', query: 'session=a%00b', headers: json, payload: select, way: 'route' },
+  {
+    name: 'a deleted key',
+    query: 'session=r1',
+    key: 'deletedKey',
+    headers: json,
+    payload: select,
+    way: 'route',
+  },
+  { name: 'no key', query: 'session=r2', key: null, headers: json, payload: select, way: 'route' },
+  {
+    name: 'a key with a rate limit',
+    query: 'session=r3',
+    key: 'limitedKey',
+    headers: json,
+    payload: select,
+    way: 'route',
+  },
+  {
+    name: 'an unknown deploy target',
+    path: '/dt-unknown',
+    query: 'session=r4',
+    headers: json,
+    payload: select,
+    way: 'route',
+  },
+  {
+    name: 'another content type',
+    query: 'session=r5',
+    headers: { 'content-type': 'application/xml' },
+    payload: '<commands/>',
+    way: 'route',
+  },
+  {
+    name: 'a path with an escape',
+    path: '/%64t',
+    query: 'session=r6',
+    headers: json,
+    payload: select,
+    way: 'route',
+  },
+];
+
+function request(s: Side, c: Case): InjectOptions {
+  const acc = s.t.account.id;
+  const path = (c.path ?? '').replace('TARGET', s.target);
+  const keyName = c.key === undefined ? 'key' : c.key;
+  const key = keyName === null ? null : s[keyName];
+  const query = [c.query, key === null ? undefined : `apikey=${encodeURIComponent(key)}`]
+    .filter(Boolean)
+    .join('&');
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(c.headers ?? {})) headers[name] = value.replace('KEY', s.key);
+  return {
+    method: 'POST',
+    url: `/${acc}/v3/agent-api${path}?${query}`,
+    headers,
+    ...(c.payload === undefined ? {} : { payload: c.payload }),
+  };
+}
+
+/** The answer with this server's ids replaced by names, and the headers that vary by moment dropped. */
+function comparable(s: Side, res: LightMyRequestResponse) {
+  const ids = (text: string) =>
+    text.replaceAll(s.t.account.id, 'ACCOUNT').replaceAll(s.target, 'TARGET').replaceAll(s.key, 'KEY');
+  const headers = { ...res.headers };
+  delete headers.date;
+  return { status: res.statusCode, headers, body: ids(res.body) };
+}
+
+describe('the fast path and the route answer alike', () => {
+  test('warm-up: the first request of a key goes through the route and warms what the fast path reads', async () => {
+    const before = fast.routed;
+    const res = await fast.t.app.inject(request(fast, CASES[0]));
+    await route.t.app.inject(request(route, CASES[0]));
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(fast.routed, before + 1);
+  });
+
+  for (const c of CASES) {
+    test(`${c.name}: same answer, taken by the ${c.way === 'fast' ? 'fast path' : 'route'}`, async () => {
+      const routedBefore = fast.routed;
+      const a = await fast.t.app.inject(request(fast, c));
+      const b = await route.t.app.inject(request(route, c));
+      assert.deepEqual(comparable(fast, a), comparable(route, b));
+      assert.equal(fast.routed - routedBefore, c.way === 'fast' ? 0 : 1, 'the way it went in');
+    });
+  }
+
+  test('the request log has the same lines either way', async () => {
+    fast.lines.length = 0;
+    route.lines.length = 0;
+    await fast.t.app.inject(request(fast, CASES[1]));
+    await route.t.app.inject(request(route, CASES[1]));
+    await new Promise((resolve) => setImmediate(resolve));
+    const shape = (line: string) => {
+      const { msg, level, req, res } = JSON.parse(line);
+      return { msg, level, req: req && { ...req, url: req.url.replace(/\/acc-[^/]+\//, '/ACC/') }, res };
+    };
+    assert.deepEqual(fast.lines.map(shape), route.lines.map(shape));
+    assert.ok(
+      fast.lines.every((line) => !line.includes(fast.key)),
+      'no key in the log',
+    );
+    const completed = JSON.parse(fast.lines.at(-1) as string);
+    assert.equal(typeof completed.responseTime, 'number');
+    assert.match(completed.reqId, /^req-[0-9a-z]+$/);
+  });
+
+  test('a fast-path answer is counted in the key usage and the metrics', async () => {
+    const keyId = (await fast.t.services.keys.listKeys(fast.t.account.id)).find(
+      (k) => k.name === 'rest key',
+    )?.id;
+    assert.ok(keyId);
+    const usage = async () => (await fast.t.services.keyUsage.usageOf([keyId])).get(keyId);
+    const before = await usage();
+    await fast.t.app.inject(request(fast, CASES[1]));
+    const after = await usage();
+    assert.equal((after?.requests.lastDay ?? 0) - (before?.requests.lastDay ?? 0), 1);
+    const metrics = await fast.t.app.inject({ method: 'GET', url: '/metrics' });
+    assert.match(
+      metrics.body,
+      /tessera_http_requests_total\{method="POST",route="\/:acc\/v3\/agent-api",status="200"\} \d+/,
+    );
+  });
+});
+
+describe('the fast path on its own', () => {
+  test('a key lookup it cannot wait for is handed to the route, and its failure does not escape', async () => {
+    const escaped: unknown[] = [];
+    const onUnhandled = (reason: unknown) => escaped.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const services = {
+        ...fast.t.services,
+        keyVerifier: {
+          ...fast.t.services.keyVerifier,
+          verify: () => Promise.reject(new Error('the store is down')),
+        },
+      };
+      let handedOn = 0;
+      const path = createRuntimeFastPath(
+        {
+          services,
+          metrics: { countRequest() {} },
+          log: fast.t.app.log as LevelAware,
+          parsers: jsonParsers(fast.t.app),
+          trustProxy: false,
+          requestId: createRequestIds(),
+          isClosing: () => false,
+        },
+        (_req, res) => {
+          handedOn++;
+          res.writeHead(503).end();
+        },
+      );
+      const res = await inject(path, request(fast, CASES[0]));
+      assert.equal(res.statusCode, 503);
+      assert.equal(handedOn, 1);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.deepEqual(escaped, []);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
