@@ -5,7 +5,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
@@ -24,6 +24,30 @@ function findWrk(): string | null {
   }
 }
 export const WRK = findWrk();
+
+/**
+ * Where the processes run: with taskset installed and two or more cores, the load generator
+ * (wrk) keeps to the last core and every server to the others, so neither takes the other's CPU
+ * and a figure does not depend on where the scheduler happened to put them (unpinned, one run
+ * of the same server measured 20k and the next 35k requests/s on this 2-core machine).
+ * BENCH_PIN=off lets them float. Autocannon runs in the bench's own process, which is not pinned.
+ */
+function findPinning(): { taskset: string; servers: string; load: string } | null {
+  if (process.env.BENCH_PIN === 'off') return null;
+  const cores = availableParallelism();
+  if (cores < 2) return null;
+  try {
+    const taskset = execFileSync('sh', ['-c', 'command -v taskset'], { encoding: 'utf8' }).trim();
+    if (!taskset) return null;
+    return { taskset, servers: cores === 2 ? '0' : `0-${cores - 2}`, load: String(cores - 1) };
+  } catch {
+    return null;
+  }
+}
+export const PINNING = findPinning();
+export const PLACEMENT = PINNING
+  ? `servers on core${PINNING.servers.includes('-') ? 's' : ''} ${PINNING.servers}, load generator on core ${PINNING.load}`
+  : 'processes not pinned to cores';
 const WRK_THREADS = Number(process.env.BENCH_WRK_THREADS ?? 1);
 export const GENERATOR = WRK ? `wrk, ${WRK_THREADS} thread${WRK_THREADS === 1 ? '' : 's'}` : 'autocannon';
 
@@ -39,7 +63,10 @@ export interface Started {
  */
 export async function start(script: string, env: Record<string, string> = {}): Promise<Started> {
   const extra = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...extra, '--import', 'tsx', script], {
+  const node = [process.execPath, ...extra, '--import', 'tsx', script];
+  const command = PINNING ? [PINNING.taskset, '-c', PINNING.servers, ...node] : node;
+  // taskset runs node in its own place (exec): the child's pid is the server's, for its CPU.
+  const child = spawn(command[0], command.slice(1), {
     cwd: new URL('..', import.meta.url).pathname,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -217,7 +244,8 @@ async function runWrk(
     // The shell's `times` reports the CPU its children (wrk) used, once wrk has exited; it names
     // wrk's process first, to be interrupted when a number of requests was asked for.
     const shell = `"$0" "$@" & pid=$!; echo "wrk $pid" >&2; wait $pid; code=$?; times >&2; exit $code`;
-    const child = spawn('sh', ['-c', shell, WRK as string, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const wrk = PINNING ? [PINNING.taskset, '-c', PINNING.load, WRK as string] : [WRK as string];
+    const child = spawn('sh', ['-c', shell, ...wrk, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     let interrupted = false;

@@ -14,15 +14,17 @@
  * 4. The durable floor and Tessera's three scenarios again on PostgreSQL (one server, a fresh
  *    schema dropped after) when TESSERA_BENCH_POSTGRES_URL (default the local test database) is
  *    reachable; a line says so when it is not.
- * 5. What counting key usage costs: two Tessera servers, one counting and one not
- *    (BENCH_KEY_USAGE=off), take turns on the repeated-session selection (the fastest path, where
- *    a fixed cost shows most), BENCH_USAGE_ROUNDS (10) rounds of BENCH_USAGE_SECONDS (4) in ABBA
- *    order; requests/s and server CPU per request over all rounds are compared.
+ * 5. In turns, two Tessera servers that differ in one setting, on the repeated-session selection
+ *    (the fastest path, where a fixed cost shows most), BENCH_USAGE_ROUNDS (10) rounds of
+ *    BENCH_USAGE_SECONDS (4) in ABBA order, requests/s and server CPU per request over all rounds
+ *    compared: what the runtime's fast path saves (BENCH_FAST_PATH=off: Fastify's route), and what
+ *    counting key usage costs (BENCH_KEY_USAGE=off).
  * 6. The key-verification micro-benchmark (bench/key-verify.ts), with the cost of counting a use.
  *
  * The load generator is wrk when installed (one thread, BENCH_WRK_THREADS; a Lua script names a
  * new session per request), autocannon (in this process) otherwise or with
- * BENCH_LOAD_GENERATOR=autocannon. Each server runs in its own process. Beside requests/s and
+ * BENCH_LOAD_GENERATOR=autocannon. Each server runs in its own process; with taskset installed,
+ * servers keep to all cores but the last and wrk to the last (bench/load.ts, BENCH_PIN=off). Beside requests/s and
  * latency, each scenario prints the CPU the server and the load generator used (in cores): on a
  * small machine they share, it tells a server that is busy from one that is waiting.
  */
@@ -33,6 +35,7 @@ import {
   CONNECTIONS,
   GENERATOR,
   load,
+  PLACEMENT,
   type Row,
   SECONDS,
   type Started,
@@ -201,7 +204,7 @@ async function main(): Promise<void> {
   const os = await import('node:os');
   console.log(
     `node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load generator: ${GENERATOR}, ` +
-      `${CONNECTIONS} connections, ${SECONDS} s per scenario, ${new Date().toISOString().slice(0, 16)} UTC, ` +
+      `${PLACEMENT}, ${CONNECTIONS} connections, ${SECONDS} s per scenario, ${new Date().toISOString().slice(0, 16)} UTC, ` +
       `load average ${os
         .loadavg()
         .map((l) => l.toFixed(2))
@@ -276,23 +279,40 @@ async function main(): Promise<void> {
     }
   }
 
-  await usageCost(selection);
+  await inTurns(
+    "The runtime fast path (api/runtime/fast-path.ts) against Fastify's route",
+    { label: 'fast path', env: {} },
+    { label: 'route', env: { BENCH_FAST_PATH: 'off' } },
+  );
+  const usageGain = await inTurns(
+    'Key usage counting',
+    { label: 'not counted', env: { BENCH_KEY_USAGE: 'off' } },
+    { label: 'counted', env: {} },
+  );
+  // what counting costs: the throughput the uncounted server had over the counted one, as a share of its own
+  const usageCost = usageGain / (1 + usageGain);
+  console.log(
+    `  key usage costs ${(usageCost * 100).toFixed(1)}% of throughput (target < 5%: ${usageCost < 0.05 ? 'met' : 'NOT met'})`,
+  );
   printKeyVerify(await runKeyVerifyBench());
 }
 
+interface Variant {
+  label: string;
+  env: Record<string, string>;
+}
+
 /**
- * Usage counting on against off, in turns on the same machine. Each round runs both servers back
- * to back (ABBA order, so a load that drifts during the run weighs on both alike). The figure is
- * total requests (and CPU) over all rounds; each round's own ratio is printed too, since on a
- * shared machine single turns differ by far more than the cost being measured.
+ * Two Tessera servers that differ in one setting, in turns on the same machine, on the
+ * repeated-session selection (the fastest path, where a fixed cost shows most). Each round runs
+ * both back to back (ABBA order, so a load that drifts during the run weighs on both alike). The
+ * figure is total requests (and CPU) over all rounds; each round's own ratio is printed too,
+ * since on a shared machine single turns differ by far more than the cost being measured.
+ * Returns how much more throughput `a` had than `b` (negative: less).
  */
-async function usageCost(selection: string): Promise<void> {
+async function inTurns(title: string, a: Variant, b: Variant): Promise<number> {
   const rounds = Number(process.env.BENCH_USAGE_ROUNDS ?? 10);
   const turnSeconds = Number(process.env.BENCH_USAGE_SECONDS ?? 4);
-  const servers = {
-    counted: await start('bench/tessera-server.ts'),
-    uncounted: await start('bench/tessera-server.ts', { BENCH_KEY_USAGE: 'off' }),
-  };
   const at = (server: Started) => {
     const { port, account, key } = server.info as { port: number; account: string; key: string };
     return {
@@ -300,57 +320,67 @@ async function usageCost(selection: string): Promise<void> {
       target: { fixed: `/${account}/v3/agent-api?apikey=${encodeURIComponent(key)}&session=repeated` },
     };
   };
-  for (const server of Object.values(servers)) {
-    await load('warm-up', { ...at(server), body: selection, seconds: WARMUP_SECONDS, server });
+  const gains: number[] = [];
+  const cpuGains: number[] = [];
+  const totals = [
+    { requests: 0, cpu: 0 },
+    { requests: 0, cpu: 0 },
+  ];
+  // Two servers of identical settings measured apart by a few percent, the one started first the
+  // slower: so each variant is started first for half the rounds.
+  for (const half of [0, 1]) {
+    const servers: Started[] = [];
+    for (const i of half === 0 ? [0, 1] : [1, 0])
+      servers[i] = await start('bench/tessera-server.ts', (i === 0 ? a : b).env);
+    for (const server of servers) {
+      await load('warm-up', { ...at(server), body: selection, seconds: WARMUP_SECONDS, server });
+    }
+    for (
+      let round = half * Math.floor(rounds / 2);
+      round < (half === 0 ? Math.floor(rounds / 2) : rounds);
+      round++
+    ) {
+      const order = round % 2 === 0 ? [0, 1] : [1, 0];
+      const rows: Row[] = [];
+      for (const i of order) {
+        rows[i] = await load(i === 0 ? a.label : b.label, {
+          ...at(servers[i]),
+          body: selection,
+          seconds: turnSeconds,
+          server: servers[i],
+        });
+      }
+      gains.push(rows[0].requests / rows[1].requests - 1);
+      const [cpuA, cpuB] = [rows[0].cpuPerRequest, rows[1].cpuPerRequest];
+      if (cpuA !== null && cpuB !== null) cpuGains.push(cpuA / cpuB - 1);
+      rows.forEach((row, i) => {
+        totals[i].requests += row.requests;
+        totals[i].cpu += (row.cpuPerRequest ?? 0) * row.requests;
+      });
+    }
+    for (const server of servers) await stop(server);
   }
-  const throughputCosts: number[] = [];
-  const cpuCosts: number[] = [];
-  const totals = { counted: { requests: 0, cpu: 0 }, uncounted: { requests: 0, cpu: 0 } };
-  for (let round = 0; round < rounds; round++) {
-    const order = round % 2 === 0 ? (['counted', 'uncounted'] as const) : (['uncounted', 'counted'] as const);
-    const rows: Partial<Record<'counted' | 'uncounted', Row>> = {};
-    for (const name of order) {
-      const server = servers[name];
-      rows[name] = await load(name, { ...at(server), body: selection, seconds: turnSeconds, server });
-    }
-    const on = rows.counted as Row;
-    const off = rows.uncounted as Row;
-    throughputCosts.push(1 - on.requests / off.requests);
-    if (on.cpuPerRequest !== null && off.cpuPerRequest !== null) {
-      cpuCosts.push(on.cpuPerRequest / off.cpuPerRequest - 1);
-    }
-    for (const [name, row] of [
-      ['counted', on],
-      ['uncounted', off],
-    ] as const) {
-      totals[name].requests += row.requests;
-      totals[name].cpu += (row.cpuPerRequest ?? 0) * row.requests;
-    }
-  }
-  await stop(servers.counted);
-  await stop(servers.uncounted);
   const median = (values: number[]) => {
-    const sorted = [...values].sort((a, b) => a - b);
+    const sorted = [...values].sort((x, y) => x - y);
     const mid = Math.floor(sorted.length / 2);
     return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
   };
-  const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
+  const percent = (value: number) => `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)}%`;
   const seconds = rounds * turnSeconds;
   const describe = (t: { requests: number; cpu: number }) =>
     `${Math.round(t.requests / seconds).toLocaleString('en-US')} requests/s, ${(t.cpu / t.requests).toFixed(1)} µs server CPU per request`;
-  const rate = (t: { requests: number }) => t.requests / seconds;
-  const cpu = (t: { requests: number; cpu: number }) => t.cpu / t.requests;
-  const throughputCost = 1 - rate(totals.counted) / rate(totals.uncounted);
-  const cpuCost = cpu(totals.counted) / cpu(totals.uncounted) - 1;
+  const gain = totals[0].requests / totals[1].requests - 1;
+  const cpuGain = totals[0].cpu / totals[0].requests / (totals[1].cpu / totals[1].requests) - 1;
+  const width = Math.max(a.label.length, b.label.length) + 1;
   console.log(
-    `\nKey usage counting, repeated-session selection, ${rounds} rounds of ${turnSeconds} s per server:` +
-      `\n  counted:     ${describe(totals.counted)}` +
-      `\n  not counted: ${describe(totals.uncounted)}` +
-      `\n  cost: ${percent(throughputCost)} of throughput, ${percent(cpuCost)} more CPU per request` +
-      ` (target < 5% of throughput: ${throughputCost < 0.05 ? 'met' : 'NOT met'})` +
-      `\n  per round (throughput): ${throughputCosts.map(percent).join(', ')}; median ${percent(median(throughputCosts))}` +
-      `${cpuCosts.length > 0 ? `; CPU median ${percent(median(cpuCosts))}` : ''}`,
+    `\n${title}, repeated-session selection, ${rounds} rounds of ${turnSeconds} s per server:` +
+      `\n  ${`${a.label}:`.padEnd(width)} ${describe(totals[0])}` +
+      `\n  ${`${b.label}:`.padEnd(width)} ${describe(totals[1])}` +
+      `\n  ${a.label} against ${b.label}: ${percent(gain)} throughput, ${percent(cpuGain)} CPU per request` +
+      `\n  per round (throughput): ${gains.map(percent).join(', ')}; median ${percent(median(gains))}` +
+      `${cpuGains.length > 0 ? `; CPU median ${percent(median(cpuGains))}` : ''}`,
   );
+  return gain;
 }
 
 await main();

@@ -2,7 +2,8 @@
  * Tessera as `npm start` runs it, on a fresh SQLite file (durable events: WAL, synchronous=FULL),
  * with one account, a running agent, a goal and a REST key. Prints the port, account and key on
  * stdout once listening. Logs at `warn`: per-request info lines would measure the terminal.
- * BENCH_KEY_USAGE=off starts it without key usage counting; BENCH_DATABASE_URL (and
+ * BENCH_KEY_USAGE=off starts it without key usage counting, BENCH_FAST_PATH=off without the
+ * runtime's fast path; BENCH_DATABASE_URL (and
  * BENCH_DATABASE_SCHEMA) put it on another store, BENCH_DATABASE_DIR keeps the SQLite file there.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -39,7 +40,11 @@ await services.agents.put(account.id, 'a-bench', {
   goals: ['g-bench'],
 });
 const { secret } = await services.keys.createKey(account.id, { kind: 'rest', name: 'bench' }, 'bench');
-const app = await buildServer(services, { logLevel: process.env.LOG_LEVEL ?? 'warn' });
+// BENCH_FAST_PATH=off: runtime requests go through Fastify's route (what the fast path saves).
+const app = await buildServer(services, {
+  logLevel: process.env.LOG_LEVEL ?? 'warn',
+  runtimeFastPath: process.env.BENCH_FAST_PATH !== 'off',
+});
 await app.listen({ port: 0, host: '127.0.0.1' });
 const address = app.server.address();
 const port = address && typeof address === 'object' ? address.port : 0;
