@@ -26,28 +26,29 @@ function findWrk(): string | null {
 export const WRK = findWrk();
 
 /**
- * Where the processes run: with taskset installed and two or more cores, the load generator
- * (wrk) keeps to the last core and every server to the others, so neither takes the other's CPU
- * and a figure does not depend on where the scheduler happened to put them (unpinned, one run
- * of the same server measured 20k and the next 35k requests/s on this 2-core machine).
- * BENCH_PIN=off lets them float. Autocannon runs in the bench's own process, which is not pinned.
+ * Where the load generator runs: with taskset installed and two or more cores, wrk keeps to the
+ * last core, so it cannot take the core the server's main thread is on, and a figure depends
+ * less on where the scheduler put the two (with both floating, one run of the same server
+ * measured 20k and the next 35k requests/s on this 2-core machine). The servers are not pinned:
+ * their commit and checkpoint threads may use what wrk leaves of its core, as in production
+ * (pinned to one core, the main and commit threads queued behind each other: new sessions fell
+ * from 11.5k to 9.5k requests/s and their p99 rose to 23 ms). BENCH_PIN=off lets wrk float too.
+ * Autocannon runs in the bench's own process, which is not pinned.
  */
-function findPinning(): { taskset: string; servers: string; load: string } | null {
+function findPinning(): { taskset: string; load: string } | null {
   if (process.env.BENCH_PIN === 'off') return null;
   const cores = availableParallelism();
   if (cores < 2) return null;
   try {
     const taskset = execFileSync('sh', ['-c', 'command -v taskset'], { encoding: 'utf8' }).trim();
-    if (!taskset) return null;
-    return { taskset, servers: cores === 2 ? '0' : `0-${cores - 2}`, load: String(cores - 1) };
+    return taskset ? { taskset, load: String(cores - 1) } : null;
   } catch {
     return null;
   }
 }
 export const PINNING = findPinning();
-export const PLACEMENT = PINNING
-  ? `servers on core${PINNING.servers.includes('-') ? 's' : ''} ${PINNING.servers}, load generator on core ${PINNING.load}`
-  : 'processes not pinned to cores';
+export const PLACEMENT =
+  PINNING && WRK ? `wrk on core ${PINNING.load}, servers unpinned` : 'processes not pinned to cores';
 const WRK_THREADS = Number(process.env.BENCH_WRK_THREADS ?? 1);
 export const GENERATOR = WRK ? `wrk, ${WRK_THREADS} thread${WRK_THREADS === 1 ? '' : 's'}` : 'autocannon';
 
@@ -63,10 +64,7 @@ export interface Started {
  */
 export async function start(script: string, env: Record<string, string> = {}): Promise<Started> {
   const extra = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const node = [process.execPath, ...extra, '--import', 'tsx', script];
-  const command = PINNING ? [PINNING.taskset, '-c', PINNING.servers, ...node] : node;
-  // taskset runs node in its own place (exec): the child's pid is the server's, for its CPU.
-  const child = spawn(command[0], command.slice(1), {
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', script], {
     cwd: new URL('..', import.meta.url).pathname,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],

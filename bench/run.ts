@@ -24,7 +24,7 @@
  * The load generator is wrk when installed (one thread, BENCH_WRK_THREADS; a Lua script names a
  * new session per request), autocannon (in this process) otherwise or with
  * BENCH_LOAD_GENERATOR=autocannon. Each server runs in its own process; with taskset installed,
- * servers keep to all cores but the last and wrk to the last (bench/load.ts, BENCH_PIN=off). Beside requests/s and
+ * wrk keeps to the last core (bench/load.ts, BENCH_PIN=off). Beside requests/s and
  * latency, each scenario prints the CPU the server and the load generator used (in cores): on a
  * small machine they share, it tells a server that is busy from one that is waiting.
  */
