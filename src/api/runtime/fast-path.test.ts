@@ -318,38 +318,47 @@ describe('the fast path and the route answer alike', () => {
   });
 });
 
+/** A fast path over the fast-path server's services with `verify` replaced, and a route that answers 503. */
+function alone(verify: () => unknown) {
+  const services = { ...fast.t.services, keyVerifier: { ...fast.t.services.keyVerifier, verify } };
+  const seen = { handedOn: 0 };
+  const path = createRuntimeFastPath(
+    {
+      services: services as typeof fast.t.services,
+      metrics: { countRequest() {} },
+      log: fast.t.app.log as LevelAware,
+      parsers: jsonParsers(fast.t.app),
+      trustProxy: false,
+      requestId: createRequestIds(),
+      isClosing: () => false,
+    },
+    (_req, res) => {
+      seen.handedOn++;
+      res.writeHead(503).end();
+    },
+  );
+  return { path, seen };
+}
+
 describe('the fast path on its own', () => {
+  test('a request it fails to read (a throw before the body) is handed to the route', async () => {
+    const { path, seen } = alone(() => {
+      throw new Error('unexpected');
+    });
+    const res = await inject(path, request(fast, CASES[0]));
+    assert.equal(res.statusCode, 503);
+    assert.equal(seen.handedOn, 1);
+  });
+
   test('a key lookup it cannot wait for is handed to the route, and its failure does not escape', async () => {
     const escaped: unknown[] = [];
     const onUnhandled = (reason: unknown) => escaped.push(reason);
     process.on('unhandledRejection', onUnhandled);
     try {
-      const services = {
-        ...fast.t.services,
-        keyVerifier: {
-          ...fast.t.services.keyVerifier,
-          verify: () => Promise.reject(new Error('the store is down')),
-        },
-      };
-      let handedOn = 0;
-      const path = createRuntimeFastPath(
-        {
-          services,
-          metrics: { countRequest() {} },
-          log: fast.t.app.log as LevelAware,
-          parsers: jsonParsers(fast.t.app),
-          trustProxy: false,
-          requestId: createRequestIds(),
-          isClosing: () => false,
-        },
-        (_req, res) => {
-          handedOn++;
-          res.writeHead(503).end();
-        },
-      );
+      const { path, seen } = alone(() => Promise.reject(new Error('the store is down')));
       const res = await inject(path, request(fast, CASES[0]));
       assert.equal(res.statusCode, 503);
-      assert.equal(handedOn, 1);
+      assert.equal(seen.handedOn, 1);
       await new Promise((resolve) => setTimeout(resolve, 20));
       assert.deepEqual(escaped, []);
     } finally {

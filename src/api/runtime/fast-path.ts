@@ -117,7 +117,14 @@ export function createRuntimeFastPath(deps: RuntimeFastPathDeps, fallback: Handl
   const { services, parsers } = deps;
 
   return (req, res) => {
-    const taken = take(req, res);
+    let taken: Taken | null;
+    try {
+      taken = take(req, res);
+    } catch (error) {
+      // Nothing read yet: the route answers, and its error table decides what this was.
+      deps.log.error({ err: error }, 'runtime fast path could not read a request; the route answers it');
+      taken = null;
+    }
     if (!taken) {
       fallback(req, res);
       return;
