@@ -32,3 +32,24 @@ test('work under one key takes turns, other keys run meanwhile, a failure does n
   assert.deepEqual(results[1], { status: 'fulfilled', value: 'second' });
   assert.equal(lock.size, 0, 'an idle lock holds nothing');
 });
+
+test('turns under one key start in the order they were asked for, a synchronous throw included', async () => {
+  const lock = createKeyedLock();
+  const order: number[] = [];
+  const runs = [0, 1, 2, 3, 4].map((n) =>
+    lock.run('a', () => {
+      order.push(n);
+      if (n === 1) throw new Error('thrown before any await');
+      return sleep(n === 0 ? 20 : 1).then(() => n);
+    }),
+  );
+  assert.equal(lock.size, 1, 'one key while its turns run or wait');
+  const results = await Promise.allSettled(runs);
+  assert.deepEqual(order, [0, 1, 2, 3, 4]);
+  assert.equal(results[1].status, 'rejected');
+  assert.deepEqual(
+    results.filter((r) => r.status === 'fulfilled').map((r) => r.value),
+    [0, 2, 3, 4],
+  );
+  assert.equal(lock.size, 0);
+});

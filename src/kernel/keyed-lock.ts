@@ -9,36 +9,33 @@ export interface KeyedLock {
   readonly size: number;
 }
 
-/** A promise and its resolve (Node 20 has no Promise.withResolvers). */
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve: () => void = noop;
-  const promise = new Promise<void>((done) => {
-    resolve = done;
-  });
-  return { promise, resolve };
-}
-function noop(): void {}
-
 export function createKeyedLock(): KeyedLock {
-  // The last turn queued per key; it never rejects, so a failed work does not block the next one.
-  const tails = new Map<string, Promise<void>>();
+  // Per key, the turns waiting behind the running one, first come first served; a key is present
+  // while work under it runs. The running work needs no promise of its own, so an uncontended
+  // turn (the usual case: one session's requests rarely overlap) allocates almost nothing.
+  const waiting = new Map<string, Array<() => void>>();
   return {
     async run<T>(key: string, work: () => Promise<T>): Promise<T> {
-      const previous = tails.get(key);
-      const mine = deferred();
-      const tail = previous ? previous.then(() => mine.promise) : mine.promise;
-      tails.set(key, tail);
+      let queue = waiting.get(key);
+      if (queue) {
+        const line = queue;
+        await new Promise<void>((start) => line.push(start));
+      } else {
+        queue = [];
+        waiting.set(key, queue);
+      }
       try {
-        if (previous) await previous;
         return await work();
       } finally {
-        mine.resolve();
-        // Gone before the caller hears the result, so an idle lock holds nothing.
-        if (tails.get(key) === tail) tails.delete(key);
+        // The next turn starts whether this one succeeded or failed; the last one leaves the key
+        // free before its caller hears the result, so an idle lock holds nothing.
+        const next = queue.shift();
+        if (next) next();
+        else waiting.delete(key);
       }
     },
     get size() {
-      return tails.size;
+      return waiting.size;
     },
   };
 }

@@ -21,7 +21,7 @@
  * - every answer (refusals too) carries `Access-Control-Allow-Origin: *`, and the CORS preflight
  *   (`OPTIONS`) is answered, so a page may also send `application/json` or `Authorization`.
  */
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { InvalidInputError } from '../../kernel/errors.js';
@@ -89,7 +89,12 @@ export interface RuntimeCall {
   ip: string;
   /** the request's User-Agent header, used only for a `{ua}` placeholder without `ua=` */
   userAgent: string | undefined;
-  log: Pick<FastifyBaseLogger, 'warn'>;
+  log: WarnLog;
+}
+
+/** Where a runtime request's warning goes (the request's logger, or one made only when used). */
+export interface WarnLog {
+  warn(details: object, line: string): void;
 }
 
 /** What a runtime request is answered: the commands' answer, or 503 when the store could not record it. */

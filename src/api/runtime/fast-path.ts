@@ -32,7 +32,7 @@ import type { LevelAware } from '../../web/log.js';
 import type { Metrics } from '../../web/metrics.js';
 import type { Services } from '../../web/services.js';
 import { findBadText, textRefusal } from '../../web/text-input.js';
-import { runRuntime } from './agent-api.js';
+import { runRuntime, type WarnLog } from './agent-api.js';
 import {
   quickBody,
   quickQuery,
@@ -207,6 +207,14 @@ export function createRuntimeFastPath(deps: RuntimeFastPathDeps, fallback: Handl
   }
 }
 
+/** The request's logger for the runtime's warnings, made only if one is written: most requests write none. */
+class LazyLog implements WarnLog {
+  constructor(private readonly taken: Taken) {}
+  warn(details: object, line: string): void {
+    logOf(this.taken).warn(details, line);
+  }
+}
+
 function logOf(taken: Taken): FastifyBaseLogger {
   taken.log ??= taken.deps.log.child({ reqId: taken.id });
   return taken.log;
@@ -259,7 +267,7 @@ async function answer(req: IncomingMessage, taken: Taken, raw: Buffer): Promise<
       body: body.value,
       ip: taken.ip,
       userAgent: req.headers['user-agent'],
-      log: logOf(taken),
+      log: new LazyLog(taken),
     });
     status = outcome.status;
     headers = outcome.headers;
