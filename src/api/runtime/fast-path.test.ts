@@ -6,6 +6,7 @@
  * answered by the fast path (no Fastify hook saw them), unusual ones handed to the route.
  */
 import assert from 'node:assert/strict';
+import type { ServerResponse } from 'node:http';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
@@ -14,7 +15,7 @@ import { createTestApp, type TestApp } from '../../../test/helpers/app.js';
 import { fakeSnapshots } from '../../../test/helpers/runtime.js';
 import { jsonParsers } from '../../web/content-types.js';
 import { createRequestIds, type LevelAware } from '../../web/log.js';
-import { createRuntimeFastPath } from './fast-path.js';
+import { createRuntimeFastPath, Outbox } from './fast-path.js';
 
 interface Side {
   t: TestApp;
@@ -364,5 +365,32 @@ describe('the fast path on its own', () => {
     } finally {
       process.off('unhandledRejection', onUnhandled);
     }
+  });
+
+  test('answers wait for the end of the turn, are written in order, and one that fails keeps no other', async () => {
+    const written: string[] = [];
+    const errors: unknown[] = [];
+    const log = { error: (details: unknown) => errors.push(details) } as unknown as LevelAware;
+    const outbox = new Outbox(log);
+    const response = (name: string, fails = false) =>
+      ({
+        writeHead(status: number) {
+          if (fails) throw new Error('the client is gone');
+          written.push(`${name} ${status}`);
+        },
+        end(payload: string) {
+          written.push(`${name} ${payload}`);
+        },
+      }) as unknown as ServerResponse;
+    outbox.send(response('first'), 200, {}, 'one');
+    outbox.send(response('second', true), 200, {}, 'two');
+    outbox.send(response('third'), 503, {}, 'three');
+    assert.deepEqual(written, [], 'nothing is written before the turn ends');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(written, ['first 200', 'first one', 'third 503', 'third three']);
+    assert.equal(errors.length, 1);
+    outbox.send(response('later'), 200, {}, 'four');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(written.slice(4), ['later 200', 'later four'], 'a later turn writes its own');
   });
 });
