@@ -3,23 +3,27 @@
  *
  * 1. A bare node:http server answering a fixed JSON body: the ceiling of this machine, Node and
  *    the load generator.
- * 2. The durable floor (bench/durable-floor.ts): a bare node:http server that parses the body and
+ * 2. The runtime floor (bench/runtime-floor.ts): a bare node:http server doing the least a selection
+ *    for a known session must do (read path, query and JSON body, find the key and the session's
+ *    variation in maps, answer the runtime's JSON), nothing of Tessera: what the repeated-session
+ *    selection costs here, and so how near to bare its target can be on this machine.
+ * 3. The durable floor (bench/durable-floor.ts): a bare node:http server that parses the body and
  *    appends one row per request through Tessera's own group commit and SQLite commit thread
  *    (WAL, synchronous=FULL), nothing else of Tessera: what a durable answer costs here.
- * 3. Tessera on a fresh SQLite file with durable events, one account, a running agent, a goal and
+ * 4. Tessera on a fresh SQLite file with durable events, one account, a running agent, a goal and
  *    a REST key; then, each at BENCH_CONNECTIONS (50) keep-alive connections for BENCH_SECONDS (10):
  *    - a selection for a NEW session on every request (a state write and a counted selection),
  *    - a selection for one repeated session (sticky, nothing to write),
  *    - a reward for a session selected in the first scenario (a credited conversion), each once.
- * 4. The durable floor and Tessera's three scenarios again on PostgreSQL (one server, a fresh
+ * 5. The durable floor and Tessera's three scenarios again on PostgreSQL (one server, a fresh
  *    schema dropped after) when TESSERA_BENCH_POSTGRES_URL (default the local test database) is
  *    reachable; a line says so when it is not.
- * 5. In turns, two Tessera servers that differ in one setting, on the repeated-session selection
+ * 6. In turns, two Tessera servers that differ in one setting, on the repeated-session selection
  *    (the fastest path, where a fixed cost shows most), BENCH_USAGE_ROUNDS (10) rounds of
  *    BENCH_USAGE_SECONDS (4) in ABBA order, requests/s and server CPU per request over all rounds
  *    compared: what the runtime's fast path saves (BENCH_FAST_PATH=off: Fastify's route), and what
  *    counting key usage costs (BENCH_KEY_USAGE=off).
- * 6. The key-verification micro-benchmark (bench/key-verify.ts), with the cost of counting a use.
+ * 7. The key-verification micro-benchmark (bench/key-verify.ts), with the cost of counting a use.
  *
  * The load generator is wrk when installed (one thread, BENCH_WRK_THREADS; a Lua script names a
  * new session per request), autocannon (in this process) otherwise or with
@@ -177,6 +181,18 @@ async function durableScenarios(
   };
 }
 
+/** The runtime floor (bench/runtime-floor.ts): a known session's selection without Tessera. */
+async function runtimeFloor(): Promise<Row> {
+  const server = await start('bench/runtime-floor.ts');
+  const { port, account, key } = server.info as { port: number; account: string; key: string };
+  const base = `http://127.0.0.1:${port}`;
+  const target = { fixed: `/${account}/v3/agent-api?apikey=${encodeURIComponent(key)}&session=repeated` };
+  await load('warm-up', { base, target, body: selection, seconds: WARMUP_SECONDS, server });
+  const row = await load('runtime floor, known session', { base, target, body: selection, server });
+  await stop(server);
+  return row;
+}
+
 async function postgresReachable(): Promise<string | null> {
   const client = new pg.Client({ connectionString: POSTGRES, connectionTimeoutMillis: 2_000 });
   try {
@@ -227,9 +243,10 @@ async function main(): Promise<void> {
     server: bareServer,
   });
   await stop(bareServer);
+  const work = await runtimeFloor();
 
   const lite = await durableScenarios({});
-  const liteRows = [bare, lite.floor, lite.fresh, lite.repeated, lite.rewarded];
+  const liteRows = [bare, work, lite.floor, lite.fresh, lite.repeated, lite.rewarded];
   print(
     `SQLite (WAL, synchronous=FULL), ${CONNECTIONS} keep-alive connections, ${SECONDS} s each (${GENERATOR})`,
     liteRows,
@@ -255,6 +272,13 @@ async function main(): Promise<void> {
       `  ${row.scenario} ≥ 0.75 × durable floor and ≥ 0.35 × bare: ${f.toFixed(2)} and ${b.toFixed(2)} (${verdict(f >= 0.75 && b >= 0.35)})`,
     );
   }
+  const workCpu =
+    work.cpuPerRequest !== null && bare.cpuPerRequest !== null ? work.cpuPerRequest / bare.cpuPerRequest : Number.NaN;
+  console.log(
+    `  where the repeated-session target lies: the runtime floor (the same work without Tessera) answers ` +
+      `${ratio(work, bare).toFixed(2)} × bare at ${workCpu.toFixed(2)} × its CPU; Tessera's repeated session ` +
+      `${ratio(lite.repeated, work).toFixed(2)} × that floor, at ${(cpuRatio / workCpu).toFixed(2)} × its CPU`,
+  );
   const worst = Math.max(...liteRows.map((r) => r.p99));
   console.log(`  p99 < 20 ms everywhere: highest ${ms(worst)} ms (${verdict(worst < 20)})`);
 
