@@ -142,8 +142,6 @@ export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOp
     for (const chunk of chunks(keys)) {
       try {
         const reads = chunk.map((key) => batch.get(key) as PendingRead);
-        // A shared store's counted events are read beside the states, not after them: the merge
-        // only adds what was counted, so the two reads need no order between them.
         const refs = reads.map(({ accountId, session }) => ({ accountId, session }));
         // A shared store's counted events are read beside the states, not after them: the merge
         // only adds what was counted, so the two reads need no order between them.
