@@ -11,6 +11,7 @@ import { createGoalService } from '../agents/goals.js';
 import { createTraitService } from '../agents/traits.js';
 import { createAuditLog } from '../audit/audit-log.js';
 import { createEventWriter } from '../events/event-writer.js';
+import { visitorStateReader } from '../events/session-events.js';
 import { createKeyService } from '../keys/key-service.js';
 import { createKeyStore } from '../keys/key-store.js';
 import { createKeyUsageRecorder } from '../keys/key-usage.js';
@@ -79,7 +80,10 @@ export function createServices(store: Store, options: ServiceOptions = {}): Serv
     onError: (error) => console.error(`key usage not written yet (kept for the next try): ${String(error)}`),
   });
   // On PostgreSQL other servers may answer the same sessions: visitor states are read, not cached.
-  const visitors = createVisitorStore(store.db, { cacheStates: store.dialect === 'sqlite' });
+  const visitors = createVisitorStore(store.db, {
+    cacheStates: store.dialect === 'sqlite',
+    ...(store.sqlite ? { readNow: visitorStateReader(store.sqlite) } : {}),
+  });
   const qaSessions = createQaSessionService(store.db, deployTargets, audit, { now });
   return {
     store,

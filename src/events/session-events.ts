@@ -3,11 +3,31 @@
  * runtime's to parse) and their counted selections and rewards, each read in one statement.
  */
 import type { ExpressionBuilder, Kysely } from 'kysely';
+import type { SqliteConnection } from '../store/connect.js';
 import type { Database } from '../store/schema.js';
 
 export interface SessionRef {
   accountId: string;
   session: string;
+}
+
+/**
+ * A SQLite file's reader of one session's stored state, answered at once on a prepared statement
+ * (the driver is synchronous in any case): a new session's lookup then costs no turn of the event
+ * loop and no statement building. Only for reads of the visitors table, which no transaction of
+ * this connection writes, so a read between another holder's statements sees only what is committed.
+ */
+export function visitorStateReader(sqlite: SqliteConnection): (ref: SessionRef) => string | null {
+  // Prepared on the first read: the table exists once the server has migrated.
+  let statement: ReturnType<typeof prepare> | null = null;
+  const prepare = () =>
+    sqlite.prepare<[string, string], { state: string }>(
+      'select state from visitors where account_id = ? and session = ?',
+    );
+  return (ref) => {
+    statement ??= prepare();
+    return statement.get(ref.accountId, ref.session)?.state ?? null;
+  };
 }
 
 export async function selectVisitorStates(

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createTestStore, type TestStore } from '../../test/helpers/store.js';
+import { visitorStateReader } from '../events/session-events.js';
 import { emptyVisitorState } from './engine.js';
 import { createVisitorStore, parseVisitorState, withCountedEvents } from './visitor-store.js';
 
@@ -180,5 +181,44 @@ describe('the visitor store', () => {
     assert.equal(statements, 1);
     assert.deepEqual(states[7], { traits: ['cust/x:1'] });
     assert.equal(states.filter((s) => s === null).length, 119);
+  });
+
+  test('with a reader at once (a SQLite file), a miss is answered without a promise; a failed read throws', async () => {
+    const reads: string[] = [];
+    const readNow = ({ session }: { accountId: string; session: string }) => {
+      reads.push(session);
+      if (session === 'broken') throw new Error('disk I/O error');
+      return session === 'known' ? '{"traits":["cust/x:1"]}' : null;
+    };
+    const visitors = createVisitorStore(ts.store.db, { readNow });
+    const known = visitors.get('acc-1', 'known');
+    assert.ok(!(known instanceof Promise), 'read at once');
+    assert.deepEqual(known, { traits: ['cust/x:1'] });
+    assert.equal(visitors.get('acc-1', 'new'), null);
+    assert.deepEqual(
+      [visitors.get('acc-1', 'known'), visitors.get('acc-1', 'new')],
+      [{ traits: ['cust/x:1'] }, null],
+    );
+    assert.deepEqual(reads, ['known', 'new'], 'each read once, then from memory, absence included');
+    assert.throws(() => visitors.get('acc-1', 'broken'), /disk I\/O error/);
+    assert.throws(() => visitors.get('acc-1', 'broken'), /disk I\/O error/, 'a failure is not remembered');
+    // Servers sharing a store cache nothing: their reads are the batched ones, with counted events.
+    const shared = createVisitorStore(ts.store.db, { readNow, cacheStates: false });
+    const batched = shared.get('acc-1', 'known');
+    assert.ok(batched instanceof Promise);
+    assert.equal(await batched, null, 'the store has no such row: the reader at once was not asked');
+    assert.equal(reads.length, 4);
+  });
+
+  test("a SQLite file's reader answers the stored state, or null", async (t) => {
+    if (!ts.store.sqlite) return t.skip('SQLite only: PostgreSQL reads through the batched statement');
+    await ts.store.db
+      .insertInto('visitors')
+      .values({ account_id: 'acc-r', session: 'kept', state: '{"traits":[]}', updated_at: 1 })
+      .execute();
+    const read = visitorStateReader(ts.store.sqlite);
+    assert.equal(read({ accountId: 'acc-r', session: 'kept' }), '{"traits":[]}');
+    assert.equal(read({ accountId: 'acc-r', session: 'other' }), null);
+    assert.equal(read({ accountId: 'acc-other', session: 'kept' }), null);
   });
 });

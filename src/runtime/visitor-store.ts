@@ -56,6 +56,11 @@ export interface VisitorStoreOptions {
   maxCached?: number;
   /** false where other servers write the same sessions: every read goes to the store */
   cacheStates?: boolean;
+  /**
+   * A session's stored state read at once (a SQLite file: session-events' `visitorStateReader`);
+   * without it, misses of one turn of the event loop are read together in one statement.
+   */
+  readNow?: (ref: { accountId: string; session: string }) => string | null;
 }
 
 /** Stored state for "no state yet", so a session known to be new costs no second lookup. */
@@ -121,6 +126,7 @@ export function withCountedEvents(
 
 export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOptions = {}): VisitorStore {
   const cacheStates = options.cacheStates ?? true;
+  const readNow = options.readNow;
   const cache = new LRUCache<string, VisitorState | typeof NONE>({ max: options.maxCached ?? 100_000 });
   const sessions = createKeyedLock();
 
@@ -205,6 +211,13 @@ export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOp
       const key = keyOf(accountId, session);
       const cached = cache.get(key);
       if (cached !== undefined) return cached === NONE ? null : cached;
+      if (readNow && cacheStates) {
+        // A failure throws here, as a rejected read would, for the caller's 503.
+        const text = readNow({ accountId, session });
+        const state = text === null ? null : parseVisitorState(text);
+        cache.set(key, state ?? NONE);
+        return state;
+      }
       return load(accountId, session, key);
     },
     remember(accountId, session, state) {
