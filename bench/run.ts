@@ -273,7 +273,9 @@ async function main(): Promise<void> {
     );
   }
   const workCpu =
-    work.cpuPerRequest !== null && bare.cpuPerRequest !== null ? work.cpuPerRequest / bare.cpuPerRequest : Number.NaN;
+    work.cpuPerRequest !== null && bare.cpuPerRequest !== null
+      ? work.cpuPerRequest / bare.cpuPerRequest
+      : Number.NaN;
   console.log(
     `  where the repeated-session target lies: the runtime floor (the same work without Tessera) answers ` +
       `${ratio(work, bare).toFixed(2)} × bare at ${workCpu.toFixed(2)} × its CPU; Tessera's repeated session ` +
