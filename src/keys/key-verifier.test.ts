@@ -101,6 +101,35 @@ describe('key cache', () => {
     assert.equal(fake.lookups(), 1);
   });
 
+  test('peek answers from memory only and never starts a lookup', async () => {
+    const { fake, changes, cache } = setup();
+    const { token, key, secretHash } = fake.add('rest');
+    assert.equal(cache.peek(token), undefined, 'not met yet: only verify asks the store');
+    assert.deepEqual(cache.peek('not-a-key'), { ok: false, code: 'key_malformed' });
+    assert.equal(fake.lookups(), 0);
+    await cache.verify(token);
+    assert.deepEqual(cache.peek(token), { ok: true, key, secretHash, secret: firstSecret(key) });
+    fake.change(secretHash, { deletedAt: 1 });
+    changes.publish({ type: 'api-key', accountId: key.accountId, keyId: key.id, secretHash });
+    assert.equal(cache.peek(token), undefined, 'evicted by the change: the store decides again');
+    assert.deepEqual(await cache.verify(token), { ok: false, code: 'key_deleted' });
+    assert.deepEqual(cache.peek(token), { ok: false, code: 'key_deleted' });
+    assert.equal(fake.lookups(), 2);
+  });
+
+  test('peek answers nothing while the feed is not live', async () => {
+    const fake = fakeStore();
+    const local = createLocalChangeFeed();
+    let live = true;
+    const changes: ChangeFeed = { ...local, isLive: () => live };
+    const cache = createKeyVerifier(fake.store, changes);
+    const { token } = fake.add('rest');
+    await cache.verify(token);
+    assert.equal(cache.peek(token)?.ok, true);
+    live = false;
+    assert.equal(cache.peek(token), undefined, 'a deletion may have been missed: the store must say');
+  });
+
   test('malformed tokens never reach the store', () => {
     const { fake, cache } = setup();
     const good = generateToken('admin-read');

@@ -31,6 +31,11 @@ export interface KeyVerifier {
   /** Synchronous when the answer is in memory; a promise only when the store must be asked. */
   verify(token: string, now?: number): Verification | Promise<Verification>;
   /**
+   * The verification from memory, or undefined where `verify` would ask the store (a token not
+   * met yet, or a change feed that cannot prove it is live): starts no lookup.
+   */
+  peek(token: string, now?: number): Verification | undefined;
+  /**
    * The key and secret of a token that was just verified (refused as deleted or expired, say),
    * from memory only: for counting refusals per key without another store read.
    */
@@ -159,25 +164,36 @@ export function createKeyVerifier(
     return promise;
   }
 
+  /** The verdict memory holds for the token, or the secret hash the store must be asked about. */
+  function fromMemory(token: string, now: number): Verification | string {
+    let secretHash = hashOfToken.get(token);
+    if (secretHash === undefined) {
+      if (parseToken(token) === null) return MALFORMED;
+      secretHash = hashToken(token);
+    }
+    // A feed that cannot prove it is live may have missed a deletion: ask the store.
+    if (!changes.isLive()) return secretHash;
+    const cached = known.get(secretHash);
+    if (cached) {
+      if (!hashOfToken.has(token)) {
+        if (hashOfToken.size >= maxTokens) hashOfToken.clear();
+        hashOfToken.set(token, secretHash);
+      }
+      return judge(cached, now);
+    }
+    if (unknown.has(secretHash)) return UNKNOWN;
+    return secretHash;
+  }
+
   return {
     verify(token, now = clock()) {
-      let secretHash = hashOfToken.get(token);
-      if (secretHash === undefined) {
-        if (parseToken(token) === null) return MALFORMED;
-        secretHash = hashToken(token);
-      }
-      // A feed that cannot prove it is live may have missed a deletion: ask the store.
-      if (!changes.isLive()) return load(secretHash).then((entry) => (entry ? judge(entry, now) : UNKNOWN));
-      const cached = known.get(secretHash);
-      if (cached) {
-        if (!hashOfToken.has(token)) {
-          if (hashOfToken.size >= maxTokens) hashOfToken.clear();
-          hashOfToken.set(token, secretHash);
-        }
-        return judge(cached, now);
-      }
-      if (unknown.has(secretHash)) return UNKNOWN;
-      return load(secretHash).then((entry) => (entry ? judge(entry, now) : UNKNOWN));
+      const found = fromMemory(token, now);
+      if (typeof found !== 'string') return found;
+      return load(found).then((entry) => (entry ? judge(entry, now) : UNKNOWN));
+    },
+    peek(token, now = clock()) {
+      const found = fromMemory(token, now);
+      return typeof found === 'string' ? undefined : found;
     },
     recognise(token) {
       if (parseToken(token) === null) return undefined;

@@ -68,7 +68,6 @@ const JSON_TYPES = new Set([
 ]);
 const TEXT_TYPES = new Set(['text/plain', 'text/plain; charset=utf-8', 'text/plain;charset=utf-8']);
 const TRUST_ALL = () => true;
-const ignore = () => {};
 
 const validateBody = runtimeValidatorCompiler({
   schema: RuntimeBody,
@@ -210,14 +209,8 @@ export function createRuntimeFastPath(deps: RuntimeFastPathDeps, fallback: Handl
     if (token === undefined) return null;
 
     // Only what is already verified in memory: a lookup, and every refusal, is the route's.
-    const verification = services.keyVerifier.verify(token);
-    if (verification instanceof Promise) {
-      // The lookup started here warms the cache; the route's own verification (which joins it)
-      // is the one that answers, and reports a failure (the store down: 503).
-      verification.then(undefined, ignore);
-      return null;
-    }
-    if (!verification.ok) return null;
+    const verification = services.keyVerifier.peek(token);
+    if (!verification?.ok) return null;
     const { key, secretHash, secret } = verification;
     if (key.rateLimit || key.accountId !== acc) return null;
     const target = services.deployTargets.peek(acc, dt);
