@@ -14,8 +14,9 @@ export interface SessionRef {
 /**
  * A SQLite file's reader of one session's stored state, answered at once on a prepared statement
  * (the driver is synchronous in any case): a new session's lookup then costs no turn of the event
- * loop and no statement building. Only for reads of the visitors table, which no transaction of
- * this connection writes, so a read between another holder's statements sees only what is committed.
+ * loop and no statement building. It reads beside the Kysely connection's turns, so a batch being
+ * committed on this connection (where commits run in-thread) may be seen before it ends, but only
+ * its own sessions' rows, and their requests hold those sessions' turns until it ends.
  */
 export function visitorStateReader(sqlite: SqliteConnection): (ref: SessionRef) => string | null {
   // Prepared on the first read: the table exists once the server has migrated.
