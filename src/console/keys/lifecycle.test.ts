@@ -42,7 +42,10 @@ describe('the key list says when each key was used, and flags expiry and grace p
     const page = await getPage(t, base, { as: t.admin });
     assert.equal(page.statusCode, 200);
     assert.match(row(page.body, used.id), /used 3 min ago/);
-    assert.match(row(page.body, used.id), /1 requests in 24 h/);
+    assert.match(row(page.body, used.id), /, 1 request in 24 h/);
+    assert.equal(await adminRead(used.secret), 200);
+    const again = await getPage(t, base, { as: t.admin });
+    assert.match(row(again.body, used.id), /, 2 requests in 24 h/);
     assert.match(row(page.body, unused.id), /never used/);
     assert.match(row(page.body, unused.id), /class="tag warn"[^>]*>expires in 3 days/);
     assert.match(row(page.body, doomed.id), /class="tag danger">expired/);

@@ -53,11 +53,12 @@ export function LastUsed(props: {
   const lastUse = props.usage?.lastUse;
   if (!lastUse) return <span class="muted">never used</span>;
   const lastOn = `last on ${targetLabel(lastUse.deployTargetId, props.targets)}`;
+  const lastDay = props.usage?.requests.lastDay ?? 0;
   return (
     <>
       <span class="line">
         <span title={formatTime(lastUse.at)} safe>{`used ${timeAgo(lastUse.at, props.now)}`}</span>
-        <span class="muted" safe>{`, ${props.usage?.requests.lastDay ?? 0} requests in 24 h`}</span>
+        <span class="muted" safe>{`, ${lastDay} ${lastDay === 1 ? 'request' : 'requests'} in 24 h`}</span>
       </span>
       <span class="line muted" title={lastOn} safe>
         {lastOn}
