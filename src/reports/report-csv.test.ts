@@ -90,6 +90,24 @@ describe('GET /admin/{acc}/reports/decision-stats/{a}.csv', () => {
     assert.ok(lines[1].includes('"Bought, today"'));
   });
 
+  test('the range may be given by its Conductrics names; a breakdown, which has no room here, is refused', async () => {
+    const ranged = await t.call({
+      url: `/admin/${acc}/reports/decision-stats/a-csv.csv?dateFrom=2026-01-01&dateThru=2026-01-31`,
+      as: { session: t.admin },
+    });
+    assert.equal(ranged.statusCode, 200, ranged.body);
+    const row = ranged.body.split('\r\n')[1].split(',');
+    assert.deepEqual(row.slice(2, 4), ['2026-01-01', '2026-01-31']);
+    assert.equal(row[6], '0', 'nothing was counted in January');
+    const split = await t.call({
+      url: `/admin/${acc}/reports/decision-stats/a-csv.csv?by=cust/plan`,
+      as: { session: t.admin },
+    });
+    assert.equal(split.statusCode, 400, split.body);
+    assert.equal(split.json().field, 'querystring.by');
+    assert.match(split.json().err, /no breakdown by trait/);
+  });
+
   test('a range the report refuses is 400 naming the parameter; runtime keys are refused', async () => {
     const bad = await t.call({
       url: `/admin/${acc}/reports/decision-stats/a-csv.csv?from=2026-02-10&to=2026-02-01`,
