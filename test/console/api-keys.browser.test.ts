@@ -385,6 +385,21 @@ describe('Settings > API Keys / Info in a browser', { skip }, () => {
     await screenshot(phone.page, '19-api-keys-phone');
     await phone.page.locator('summary', { hasText: 'Create API Key' }).click();
     await screenshot(phone.page, '20-create-menu-phone');
+    // The edit dialog keeps the key's kind (the longest: the read-only admin key's) within its edges.
+    await phone.page.goto(keysUrl);
+    await phone.page.getByRole('button', { name: 'Edit' }).first().click();
+    const dialog = phone.page.locator('dialog#edit-key');
+    await dialog.waitFor();
+    const [marker, frame] = await Promise.all([
+      dialog.locator('.marker').boundingBox(),
+      dialog.boundingBox(),
+    ]);
+    assert.ok(marker && frame, 'the dialog and its kind marker are shown');
+    assert.ok(
+      marker.x + marker.width <= frame.x + frame.width,
+      `the kind marker runs past the dialog: ${JSON.stringify({ marker, frame })}`,
+    );
+    await screenshot(phone.page, '21-edit-key-phone');
     assert.deepEqual(phone.problems, []);
     await phone.context.close();
   });
