@@ -181,14 +181,17 @@ async function durableScenarios(
   };
 }
 
-/** The runtime floor (bench/runtime-floor.ts): a known session's selection without Tessera. */
-async function runtimeFloor(): Promise<Row> {
-  const server = await start('bench/runtime-floor.ts');
-  const { port, account, key } = server.info as { port: number; account: string; key: string };
-  const base = `http://127.0.0.1:${port}`;
-  const target = { fixed: `/${account}/v3/agent-api?apikey=${encodeURIComponent(key)}&session=repeated` };
+/** A server of its own (the bare server, the runtime floor) warmed up, then measured on one path. */
+async function measureAlone(
+  script: string,
+  scenario: string,
+  pathOf: (info: Record<string, unknown>) => string,
+): Promise<Row> {
+  const server = await start(script);
+  const base = `http://127.0.0.1:${server.info.port}`;
+  const target = { fixed: pathOf(server.info) };
   await load('warm-up', { base, target, body: selection, seconds: WARMUP_SECONDS, server });
-  const row = await load('runtime floor, known session', { base, target, body: selection, server });
+  const row = await load(scenario, { base, target, body: selection, server });
   await stop(server);
   return row;
 }
@@ -227,23 +230,13 @@ async function main(): Promise<void> {
         .join(' ')}`,
   );
 
-  const bareServer = await start('bench/bare-server.ts');
-  const bareBase = `http://127.0.0.1:${bareServer.info.port}`;
-  await load('warm-up', {
-    base: bareBase,
-    target: { fixed: '/' },
-    body: selection,
-    seconds: WARMUP_SECONDS,
-    server: bareServer,
-  });
-  const bare = await load('bare node:http, fixed JSON', {
-    base: bareBase,
-    target: { fixed: '/' },
-    body: selection,
-    server: bareServer,
-  });
-  await stop(bareServer);
-  const work = await runtimeFloor();
+  const bare = await measureAlone('bench/bare-server.ts', 'bare node:http, fixed JSON', () => '/');
+  const work = await measureAlone(
+    'bench/runtime-floor.ts',
+    'runtime floor, known session',
+    ({ account, key }) =>
+      `/${account}/v3/agent-api?apikey=${encodeURIComponent(String(key))}&session=repeated`,
+  );
 
   const lite = await durableScenarios({});
   const liteRows = [bare, work, lite.floor, lite.fresh, lite.repeated, lite.rewarded];
