@@ -11,13 +11,17 @@
  *    appends one row per request through Tessera's own group commit and SQLite commit thread
  *    (WAL, synchronous=FULL), nothing else of Tessera: what a durable answer costs here.
  * 4. Tessera on a fresh SQLite file with durable events, one account, a running agent, a goal and
- *    a REST key; then, each at BENCH_CONNECTIONS (50) keep-alive connections for BENCH_SECONDS (10):
+ *    a REST key, in three scenarios:
  *    - a selection for a NEW session on every request (a state write and a counted selection),
  *    - a selection for one repeated session (sticky, nothing to write),
- *    - a reward for a session selected in the first scenario (a credited conversion), each once.
- * 5. The durable floor and Tessera's three scenarios again on PostgreSQL (one server, a fresh
- *    schema dropped after) when TESSERA_BENCH_POSTGRES_URL (default the local test database) is
- *    reachable; a line says so when it is not.
+ *    - a reward for a session selected before (a credited conversion), each once.
+ *    All six rows are measured together, each at BENCH_CONNECTIONS (50) keep-alive connections
+ *    for BENCH_SECONDS (10) in all, in BENCH_ROUNDS (5) rounds that run every row once in turn
+ *    (`inRounds`): the machine's speed drifts within minutes, and rows measured one after the
+ *    other compare moments rather than servers.
+ * 5. The bare server, the durable floor and Tessera's three scenarios again in rounds on
+ *    PostgreSQL (one server, a fresh schema dropped after) when TESSERA_BENCH_POSTGRES_URL
+ *    (default the local test database) is reachable; a line says so when it is not.
  * 6. In turns, two Tessera servers that differ in one setting, on the repeated-session selection
  *    (the fastest path, where a fixed cost shows most), BENCH_USAGE_ROUNDS (10) rounds of
  *    BENCH_USAGE_SECONDS (4) in ABBA order, requests/s and server CPU per request over all rounds
@@ -45,6 +49,7 @@ import {
   type Started,
   start,
   stop,
+  type Target,
   WARMUP_SECONDS,
 } from './load.js';
 
@@ -93,6 +98,76 @@ function print(title: string, rows: Row[], bare: Row, floor: Row | null): void {
   for (const row of cells) console.log(line(row));
 }
 
+const selection = JSON.stringify({ commands: [{ a: 'a-bench' }] });
+const reward = JSON.stringify({ commands: [{ g: 'g-bench' }] });
+
+/** Rounds each table's scenarios are measured in (BENCH_ROUNDS, 5): SECONDS in all per scenario. */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
+
+/** One row of a table: a scenario on a running server, measured a turn at a time. */
+interface Scenario {
+  name: string;
+  server: Started;
+  body: string;
+  /** where this turn's requests go (asked before each turn: new sessions differ per turn) */
+  target: () => Target;
+  /** told of each turn when it has run */
+  ran?: (row: Row) => void;
+}
+
+/**
+ * Every scenario of a table, measured in ROUNDS rounds of SECONDS / ROUNDS each, every scenario
+ * once per round (each round starting one scenario later): the host's speed drifts within a
+ * minute (a bare server measured 38k requests/s and, minutes later, 23k), so rows measured one
+ * after another compare moments, not servers. In rounds, every ratio compares the same moments.
+ * Per scenario: requests and CPU summed over its turns, the median turn's p50, the worst turn's p99.
+ */
+async function inRounds(scenarios: Scenario[]): Promise<Combined[]> {
+  const turns: Row[][] = scenarios.map(() => []);
+  const seconds = SECONDS / ROUNDS;
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let k = 0; k < scenarios.length; k++) {
+      const i = (round + k) % scenarios.length;
+      const scenario = scenarios[i];
+      const base = `http://127.0.0.1:${scenario.server.info.port}`;
+      const row = await load(scenario.name, {
+        base,
+        target: scenario.target(),
+        body: scenario.body,
+        seconds,
+        server: scenario.server,
+      });
+      scenario.ran?.(row);
+      turns[i].push(row);
+    }
+  }
+  return turns.map(combine);
+}
+
+/** A scenario over its turns, with each turn's p99 (the row's is the worst of them). */
+type Combined = Row & { p99s: number[] };
+
+function combine(turns: Row[]): Combined {
+  const sum = (of: (row: Row) => number) => turns.reduce((total, row) => total + of(row), 0);
+  const mean = (of: (row: Row) => number) => sum(of) / turns.length;
+  const requests = sum((row) => row.requests);
+  const measuredCpu = turns.every((row) => row.cpuPerRequest !== null && row.serverCores !== null);
+  const p50s = turns.map((row) => row.p50).sort((a, b) => a - b);
+  return {
+    scenario: turns[0].scenario,
+    requests,
+    requestsPerSecond: mean((row) => row.requestsPerSecond),
+    p50: p50s[Math.floor(p50s.length / 2)],
+    p99: Math.max(...turns.map((row) => row.p99)),
+    p99s: turns.map((row) => row.p99),
+    non2xx: sum((row) => row.non2xx),
+    errors: sum((row) => row.errors),
+    cpuPerRequest: measuredCpu ? sum((row) => (row.cpuPerRequest ?? 0) * row.requests) / requests : null,
+    serverCores: measuredCpu ? mean((row) => row.serverCores ?? 0) : null,
+    loadCores: mean((row) => row.loadCores),
+  };
+}
+
 type EventStats = Record<string, number>;
 
 function describeCommits(name: string, final: Record<string, unknown> | null): string {
@@ -108,92 +183,103 @@ function describeCommits(name: string, final: Record<string, unknown> | null): s
   );
 }
 
-const selection = JSON.stringify({ commands: [{ a: 'a-bench' }] });
-const reward = JSON.stringify({ commands: [{ g: 'g-bench' }] });
-
-/** The durable floor, then Tessera's three scenarios, on one store (`env` picks it). */
-async function durableScenarios(
-  env: Record<string, string>,
-): Promise<{ floor: Row; fresh: Row; repeated: Row; rewarded: Row; notes: string[] }> {
-  const floorServer = await start('bench/durable-floor.ts', env);
-  const floorBase = `http://127.0.0.1:${floorServer.info.port}`;
-  await load('warm-up', {
-    base: floorBase,
-    target: { fixed: '/' },
-    body: selection,
-    seconds: WARMUP_SECONDS,
-    server: floorServer,
-  });
-  const floor = await load('durable floor, one row', {
-    base: floorBase,
-    target: { fixed: '/' },
-    body: selection,
-    server: floorServer,
-  });
-  const floorFinal = await stop(floorServer);
-
-  const tessera = await start('bench/tessera-server.ts', env);
-  const { port, account, key } = tessera.info as { port: number; account: string; key: string };
-  const base = `http://127.0.0.1:${port}`;
-  const path = (session: string) =>
-    `/${account}/v3/agent-api?apikey=${encodeURIComponent(key)}&session=${encodeURIComponent(session)}`;
-  // One request first: it waits for the commit and checkpoint threads to start (they compile
-  // their TypeScript), which must not be counted against the first scenario.
-  const first = await fetch(base + path('warm-first'), {
-    method: 'POST',
-    body: selection,
-    headers: { 'content-type': 'application/json' },
-  });
-  if (first.status !== 200) throw new Error(`Tessera answered ${first.status}: ${await first.text()}`);
-  await load('warm-up', {
-    base,
-    target: { prefix: path('warm-') },
-    body: selection,
-    seconds: WARMUP_SECONDS,
-    server: tessera,
-  });
-  const fresh = await load('selection, new session', {
-    base,
-    target: { prefix: path('new-') },
-    body: selection,
-    server: tessera,
-  });
-  const repeated = await load('selection, repeated session', {
-    base,
-    target: { fixed: path('repeated') },
-    body: selection,
-    server: tessera,
-  });
-  // Each request credits a session of the first scenario once; past its count they repeat (answer 0).
-  const rewarded = await load('reward, selected session', {
-    base,
-    target: { prefix: path('new-'), cycle: Math.max(1, fresh.requests) },
-    body: reward,
-    server: tessera,
-  });
-  const final = await stop(tessera);
-  return {
-    floor,
-    fresh,
-    repeated,
-    rewarded,
-    notes: [describeCommits('Durable floor', floorFinal), describeCommits('Tessera', final)],
-  };
+/** A bare node:http server, or the runtime floor: on one path, warmed up. */
+async function alone(script: string, name: string, pathOf: (info: Record<string, unknown>) => string) {
+  const server = await start(script);
+  const target = { fixed: pathOf(server.info) };
+  const base = `http://127.0.0.1:${server.info.port}`;
+  await load('warm-up', { base, target, body: selection, seconds: WARMUP_SECONDS, server });
+  return { server, scenario: { name, server, body: selection, target: () => target } satisfies Scenario };
 }
 
-/** A server of its own (the bare server, the runtime floor) warmed up, then measured on one path. */
-async function measureAlone(
-  script: string,
-  scenario: string,
-  pathOf: (info: Record<string, unknown>) => string,
-): Promise<Row> {
-  const server = await start(script);
-  const base = `http://127.0.0.1:${server.info.port}`;
-  const target = { fixed: pathOf(server.info) };
-  await load('warm-up', { base, target, body: selection, seconds: WARMUP_SECONDS, server });
-  const row = await load(scenario, { base, target, body: selection, server });
-  await stop(server);
-  return row;
+const runtimePath = (info: Record<string, unknown>, session: string) =>
+  `/${info.account}/v3/agent-api?apikey=${encodeURIComponent(String(info.key))}&session=${session}`;
+
+/**
+ * A table's rows on one store (`env` picks it), measured in rounds: the servers given, the
+ * durable floor, then Tessera's three scenarios. Returns the rows in that order and the commit notes.
+ */
+async function durableScenarios(
+  env: Record<string, string>,
+  others: Scenario[],
+): Promise<{ rows: Combined[]; notes: string[] }> {
+  const floorServer = await start('bench/durable-floor.ts', env);
+  const tessera = await start('bench/tessera-server.ts', env);
+  const servers = [floorServer, tessera];
+  try {
+    const floorBase = `http://127.0.0.1:${floorServer.info.port}`;
+    await load('warm-up', {
+      base: floorBase,
+      target: { fixed: '/' },
+      body: selection,
+      seconds: WARMUP_SECONDS,
+      server: floorServer,
+    });
+    const base = `http://127.0.0.1:${tessera.info.port}`;
+    const path = (session: string) => runtimePath(tessera.info, session);
+    // One request first: it waits for the commit and checkpoint threads to start (they compile
+    // their TypeScript), which must not be counted against the first turn.
+    const first = await fetch(base + path('warm-first'), {
+      method: 'POST',
+      body: selection,
+      headers: { 'content-type': 'application/json' },
+    });
+    if (first.status !== 200) throw new Error(`Tessera answered ${first.status}: ${await first.text()}`);
+    const warm = await load('warm-up', {
+      base,
+      target: { prefix: path('warm-') },
+      body: selection,
+      seconds: WARMUP_SECONDS,
+      server: tessera,
+    });
+    // Sessions selected and not yet rewarded, oldest first: each reward turn credits those of one
+    // earlier turn (the warm-up's first), each once; past their count its requests repeat (answer 0).
+    const selected = [{ prefix: path('warm-'), count: warm.requests }];
+    let turn = 0;
+    let rewarding = selected[0];
+    const rows = await inRounds([
+      ...others,
+      {
+        name: 'durable floor, one row',
+        server: floorServer,
+        body: selection,
+        target: () => ({ fixed: '/' }),
+      },
+      {
+        name: 'selection, new session',
+        server: tessera,
+        body: selection,
+        target: () => {
+          const prefix = path(`new-${turn++}-`);
+          selected.push({ prefix, count: 0 });
+          return { prefix };
+        },
+        ran: (row) => {
+          (selected.at(-1) as { count: number }).count = row.requests;
+        },
+      },
+      {
+        name: 'selection, repeated session',
+        server: tessera,
+        body: selection,
+        target: () => ({ fixed: path('repeated') }),
+      },
+      {
+        name: 'reward, selected session',
+        server: tessera,
+        body: reward,
+        target: () => {
+          rewarding = selected.shift() ?? rewarding;
+          return { prefix: rewarding.prefix, cycle: Math.max(1, rewarding.count) };
+        },
+      },
+    ]);
+    const [floorFinal, final] = [await stop(floorServer), await stop(tessera)];
+    servers.length = 0;
+    return { rows, notes: [describeCommits('Durable floor', floorFinal), describeCommits('Tessera', final)] };
+  } finally {
+    for (const server of servers) await stop(server);
+  }
 }
 
 async function postgresReachable(): Promise<string | null> {
@@ -230,36 +316,33 @@ async function main(): Promise<void> {
         .join(' ')}`,
   );
 
-  const bare = await measureAlone('bench/bare-server.ts', 'bare node:http, fixed JSON', () => '/');
-  const work = await measureAlone(
-    'bench/runtime-floor.ts',
-    'runtime floor, known session',
-    ({ account, key }) =>
-      `/${account}/v3/agent-api?apikey=${encodeURIComponent(String(key))}&session=repeated`,
+  const bareServer = await alone('bench/bare-server.ts', 'bare node:http, fixed JSON', () => '/');
+  const workServer = await alone('bench/runtime-floor.ts', 'runtime floor, known session', (info) =>
+    runtimePath(info, 'repeated'),
   );
-
-  const lite = await durableScenarios({});
-  const liteRows = [bare, work, lite.floor, lite.fresh, lite.repeated, lite.rewarded];
+  const lite = await durableScenarios({}, [bareServer.scenario, workServer.scenario]);
+  await stop(workServer.server);
+  const [bare, work, floor, fresh, repeated, rewarded] = lite.rows;
   print(
-    `SQLite (WAL, synchronous=FULL), ${CONNECTIONS} keep-alive connections, ${SECONDS} s each (${GENERATOR})`,
-    liteRows,
+    `SQLite (WAL, synchronous=FULL), ${CONNECTIONS} keep-alive connections, ${SECONDS} s each in ${ROUNDS} rounds (${GENERATOR})`,
+    lite.rows,
     bare,
-    lite.floor,
+    floor,
   );
   for (const note of lite.notes) console.log(note);
   const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
   const ratio = (a: Row, b: Row) => a.requestsPerSecond / b.requestsPerSecond;
   const cpuRatio =
-    lite.repeated.cpuPerRequest !== null && bare.cpuPerRequest !== null
-      ? lite.repeated.cpuPerRequest / bare.cpuPerRequest
+    repeated.cpuPerRequest !== null && bare.cpuPerRequest !== null
+      ? repeated.cpuPerRequest / bare.cpuPerRequest
       : Number.NaN;
   console.log('Targets (SQLite, in this run):');
   console.log(
-    `  repeated session ≥ 0.6 × bare: ${ratio(lite.repeated, bare).toFixed(2)} (${verdict(ratio(lite.repeated, bare) >= 0.6)}); ` +
+    `  repeated session ≥ 0.6 × bare: ${ratio(repeated, bare).toFixed(2)} (${verdict(ratio(repeated, bare) >= 0.6)}); ` +
       `server CPU ≤ 2 × bare's: ${cpuRatio.toFixed(2)} × (${verdict(cpuRatio <= 2)})`,
   );
-  for (const row of [lite.fresh, lite.rewarded]) {
-    const f = ratio(row, lite.floor);
+  for (const row of [fresh, rewarded]) {
+    const f = ratio(row, floor);
     const b = ratio(row, bare);
     console.log(
       `  ${row.scenario} ≥ 0.75 × durable floor and ≥ 0.35 × bare: ${f.toFixed(2)} and ${b.toFixed(2)} (${verdict(f >= 0.75 && b >= 0.35)})`,
@@ -272,28 +355,34 @@ async function main(): Promise<void> {
   console.log(
     `  where the repeated-session target lies: the runtime floor (the same work without Tessera) answers ` +
       `${ratio(work, bare).toFixed(2)} × bare at ${workCpu.toFixed(2)} × its CPU; Tessera's repeated session ` +
-      `${ratio(lite.repeated, work).toFixed(2)} × that floor, at ${(cpuRatio / workCpu).toFixed(2)} × its CPU`,
+      `${ratio(repeated, work).toFixed(2)} × that floor, at ${(cpuRatio / workCpu).toFixed(2)} × its CPU`,
   );
-  const worst = Math.max(...liteRows.map((r) => r.p99));
-  console.log(`  p99 < 20 ms everywhere: highest ${ms(worst)} ms (${verdict(worst < 20)})`);
+  const worst = Math.max(...lite.rows.map((r) => r.p99));
+  console.log(`  p99 < 20 ms everywhere: highest (of any turn) ${ms(worst)} ms (${verdict(worst < 20)})`);
+  for (const row of lite.rows.filter((r) => r.p99 >= 20))
+    console.log(`    ${row.scenario}, p99 by turn: ${row.p99s.map(ms).join(', ')} ms`);
 
   const unreachable = await postgresReachable();
   if (unreachable) {
+    await stop(bareServer.server);
     console.log(
       `\nPostgreSQL: skipped, ${POSTGRES.replace(/:[^:@/]*@/, ':***@')} is not reachable (${unreachable})`,
     );
   } else {
     const schema = `bench_${randomBytes(4).toString('hex')}`;
     try {
-      const pgRun = await durableScenarios({ BENCH_DATABASE_URL: POSTGRES, BENCH_DATABASE_SCHEMA: schema });
+      const pgRun = await durableScenarios({ BENCH_DATABASE_URL: POSTGRES, BENCH_DATABASE_SCHEMA: schema }, [
+        bareServer.scenario,
+      ]);
       print(
-        `PostgreSQL (one server, schema ${schema}; server CPU is the Node process only), same bare server`,
-        [bare, pgRun.floor, pgRun.fresh, pgRun.repeated, pgRun.rewarded],
-        bare,
-        pgRun.floor,
+        `PostgreSQL (one server, schema ${schema}; server CPU is the Node process only), in ${ROUNDS} rounds with the bare server`,
+        pgRun.rows,
+        pgRun.rows[0],
+        pgRun.rows[1],
       );
       for (const note of pgRun.notes) console.log(note);
     } finally {
+      await stop(bareServer.server);
       await dropSchema(schema);
     }
   }
