@@ -57,7 +57,13 @@ export function createEventWriter(store: Store, options: EventWriterOptions = {}
     },
     // One write the store refuses (a value it cannot hold) must not fail the requests of
     // other visitors that shared its transaction; an unreachable store fails them all alike.
-    { maxBatch: options.maxBatch ?? 1000, retryAlone: (error) => !isStoreUnavailable(error) },
+    {
+      maxBatch: options.maxBatch ?? 1000,
+      retryAlone: (error) => !isStoreUnavailable(error),
+      // The commit thread takes batches in order on its one connection, so a second one waits
+      // there; in-thread commits (PostgreSQL) keep one transaction of this server at a time.
+      batchesInFlight: thread ? 2 : 1,
+    },
   );
   return {
     start: () => thread?.start(),

@@ -32,6 +32,46 @@ describe('group commit', () => {
     assert.deepEqual(batches, [[1], [2, 3]]);
   });
 
+  test('batchesInFlight: a batch formed while one commits is handed over at once, up to the limit', async () => {
+    const measure = async (batchesInFlight: number | undefined) => {
+      const started: number[][] = [];
+      let committing = 0;
+      let most = 0;
+      const group = createGroupCommit<number>(
+        async (items) => {
+          started.push(items);
+          most = Math.max(most, ++committing);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          committing--;
+        },
+        batchesInFlight === undefined ? {} : { batchesInFlight },
+      );
+      // Three waves, each submitted while the earlier ones are still committing.
+      const waves: Promise<void>[] = [];
+      for (const wave of [[1], [2, 3], [4]]) {
+        waves.push(...wave.map((n) => group.submit(n)));
+        await new Promise((resolve) => setTimeout(resolve, 3));
+      }
+      const beforeFlush = group.stats().pending;
+      await group.flush();
+      await Promise.all(waves);
+      return { started, most, beforeFlush, after: group.stats() };
+    };
+
+    const one = await measure(undefined);
+    assert.equal(one.most, 1, 'by default one batch commits at a time');
+    assert.deepEqual(one.started, [[1], [2, 3, 4]]);
+
+    const two = await measure(2);
+    assert.equal(two.most, 2);
+    assert.deepEqual(two.started, [[1], [2, 3], [4]], 'the third wave waits for a lane');
+    assert.equal(two.beforeFlush, 4, 'every item is pending until its batch committed');
+    assert.deepEqual(
+      { batches: two.after.batches, items: two.after.items, pending: two.after.pending },
+      { batches: 3, items: 4, pending: 0 },
+    );
+  });
+
   test('a failed commit rejects every item of its batch, and the next batch still commits', async () => {
     let fail = true;
     const group = createGroupCommit<string>(async () => {

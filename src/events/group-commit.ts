@@ -6,6 +6,9 @@
  * so every request handled in the same turn rides one commit; while a commit is in flight (an
  * asynchronous store), new items queue for the next one. Under load batches grow by themselves
  * and the number of fsyncs stays low; when idle, an item waits less than a millisecond.
+ *
+ * Items submitted at the same time commit in no promised order; an item submitted after another
+ * one's promise settled commits after it (a session's requests take turns, so its writes do).
  */
 
 export interface GroupCommitStats {
@@ -53,6 +56,13 @@ export interface GroupCommitOptions {
    * (the store is unreachable): those fail the batch at once.
    */
   retryAlone?: (error: unknown) => boolean;
+  /**
+   * Batches committing at once (default 1). More suits a committer that takes batches in order
+   * on one connection (the SQLite commit thread): the next batch then waits there, not here, and
+   * the committer goes from one commit to the next without waiting for this thread to hear of
+   * the last (bench/: with 2, new sessions about 3% more requests/s, +0.4 to +7% in four runs).
+   */
+  batchesInFlight?: number;
 }
 
 export function createGroupCommit<T>(
@@ -60,18 +70,20 @@ export function createGroupCommit<T>(
   options: GroupCommitOptions = {},
 ): GroupCommit<T> {
   const maxBatch = Math.max(1, options.maxBatch ?? 1000);
+  const lanes = Math.max(1, options.batchesInFlight ?? 1);
   let queue: Waiter<T>[] = [];
-  let running: Promise<void> | null = null;
+  // the batches' loops now running, at most `lanes`
+  const running = new Set<Promise<void>>();
   let scheduled = false;
   let closed = false;
-  let inFlight = 0;
+  let committing = 0;
   const totals = { batches: 0, items: 0, failures: 0, commitMs: 0, maxCommitMs: 0 };
 
   async function drain(): Promise<void> {
     while (queue.length > 0) {
       const batch = queue.length <= maxBatch ? queue : queue.slice(0, maxBatch);
       queue = queue.length <= maxBatch ? [] : queue.slice(maxBatch);
-      inFlight = batch.length;
+      committing += batch.length;
       const started = performance.now();
       try {
         await commit(batch.map((w) => w.item));
@@ -86,7 +98,7 @@ export function createGroupCommit<T>(
           for (const w of batch) w.reject(error);
         }
       } finally {
-        inFlight = 0;
+        committing -= batch.length;
         const took = performance.now() - started;
         totals.commitMs += took;
         if (took > totals.maxCommitMs) totals.maxCommitMs = took;
@@ -110,23 +122,24 @@ export function createGroupCommit<T>(
 
   function start(): void {
     scheduled = false;
-    if (running || queue.length === 0) return;
-    running = drain().finally(() => {
-      running = null;
+    if (running.size >= lanes || queue.length === 0) return;
+    const lane: Promise<void> = drain().finally(() => {
+      running.delete(lane);
       if (queue.length > 0) schedule();
     });
+    running.add(lane);
   }
 
   function schedule(): void {
-    if (scheduled || running) return;
+    if (scheduled || running.size >= lanes) return;
     scheduled = true;
     setImmediate(start);
   }
 
   async function flush(): Promise<void> {
-    while (running || queue.length > 0) {
-      if (!running) start();
-      await running;
+    while (running.size > 0 || queue.length > 0) {
+      if (running.size === 0) start();
+      await Promise.all(running);
     }
   }
 
@@ -144,7 +157,7 @@ export function createGroupCommit<T>(
       await flush();
     },
     stats() {
-      return { ...totals, pending: queue.length + inFlight };
+      return { ...totals, pending: queue.length + committing };
     },
   };
 }
