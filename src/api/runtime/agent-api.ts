@@ -119,7 +119,8 @@ function sessionOf(call: RuntimeCall): string | undefined {
   );
 }
 
-const NO_STORE = { 'cache-control': 'no-store' };
+/** A selection's or reward's answer headers (the fast path knows them by identity). */
+export const NO_STORE = { 'cache-control': 'no-store' };
 const RETRY_NO_STORE = { 'retry-after': '1', 'cache-control': 'no-store' };
 
 /**
