@@ -225,13 +225,14 @@ async function durableScenarios(
       headers: { 'content-type': 'application/json' },
     });
     if (first.status !== 200) throw new Error(`Tessera answered ${first.status}: ${await first.text()}`);
-    const warm = await load('warm-up', {
-      base,
-      target: { prefix: path('warm-') },
-      body: selection,
-      seconds: WARMUP_SECONDS,
-      server: tessera,
-    });
+    // Each of the three paths warmed up, as each floor is on its one: new sessions (half of
+    // them then rewarded, the other half kept for the first reward turn), then the repeated one.
+    const warmUp = (target: Target, body: string, seconds: number) =>
+      load('warm-up', { base, target, body, seconds, server: tessera });
+    const warmRewarded = await warmUp({ prefix: path('warm-r-') }, selection, WARMUP_SECONDS / 2);
+    const warm = await warmUp({ prefix: path('warm-') }, selection, WARMUP_SECONDS / 2);
+    await warmUp({ prefix: path('warm-r-'), cycle: warmRewarded.requests }, reward, WARMUP_SECONDS / 2);
+    await warmUp({ fixed: path('repeated') }, selection, WARMUP_SECONDS / 2);
     // Sessions selected and not yet rewarded, oldest first: each reward turn credits those of one
     // earlier turn (the warm-up's first), each once; past their count its requests repeat (answer 0).
     const selected = [{ prefix: path('warm-'), count: warm.requests }];
