@@ -62,6 +62,12 @@ export interface Started {
  * Starts a server script; BENCH_SERVER_NODE_ARGS adds Node options of its own (a profile:
  * `--cpu-prof --cpu-prof-dir=DIR`, which Node refuses in NODE_OPTIONS).
  */
+/** Servers started and not yet exited: a bench that fails midway leaves none running. */
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 export async function start(script: string, env: Record<string, string> = {}): Promise<Started> {
   const extra = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...extra, '--import', 'tsx', script], {
@@ -69,6 +75,8 @@ export async function start(script: string, env: Record<string, string> = {}): P
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]();
   const first = await lines.next();
   if (first.done) throw new Error(`${script} exited before it was ready`);
@@ -236,7 +244,8 @@ async function runWrk(
       '-c',
       String(CONNECTIONS),
       '-d',
-      `${amount ? 86_400 : seconds}s`,
+      // wrk takes whole seconds only
+      `${amount ? 86_400 : Math.max(1, Math.round(seconds))}s`,
     ];
     args.push('--latency', '-s', script, url);
     // The shell's `times` reports the CPU its children (wrk) used, once wrk has exited; it names
