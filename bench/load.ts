@@ -116,9 +116,45 @@ export interface Row {
   requestsPerSecond: number;
   p50: number;
   p99: number;
+  /** latency (ms) at percentiles of the run, [percentile, ms], ascending: runs can be merged */
+  latencies: Array<[number, number]>;
   requests: number;
   non2xx: number;
   errors: number;
+}
+
+/**
+ * The latency (ms) at percentile `at` of several runs taken as one: each run's distribution is read
+ * between its measured percentiles (linearly), weighted by its requests, and the latency found
+ * where the runs' combined share of faster requests reaches `at`.
+ */
+export function mergedPercentile(
+  runs: Array<{ requests: number; latencies: Array<[number, number]> }>,
+  at: number,
+): number {
+  const usable = runs.filter((run) => run.requests > 0 && run.latencies.length > 1);
+  if (usable.length === 0) return Number.NaN;
+  const total = usable.reduce((sum, run) => sum + run.requests, 0);
+  // the share of a run's requests answered within `ms`
+  const shareWithin = (curve: Array<[number, number]>, ms: number): number => {
+    if (ms < curve[0][1]) return 0;
+    for (let i = 1; i < curve.length; i++) {
+      const [p0, v0] = curve[i - 1];
+      const [p1, v1] = curve[i];
+      if (ms < v1) return (v1 === v0 ? p1 : p0 + ((p1 - p0) * (ms - v0)) / (v1 - v0)) / 100;
+    }
+    return 1;
+  };
+  const within = (ms: number) =>
+    usable.reduce((sum, run) => sum + run.requests * shareWithin(run.latencies, ms), 0) / total;
+  let low = 0;
+  let high = Math.max(...usable.map((run) => run.latencies[run.latencies.length - 1][1]));
+  for (let i = 0; i < 50; i++) {
+    const mid = (low + high) / 2;
+    if (within(mid) >= at / 100) high = mid;
+    else low = mid;
+  }
+  return high;
 }
 
 /**
@@ -132,6 +168,7 @@ interface Measured {
   requestsPerSecond: number;
   p50: number;
   p99: number;
+  latencies: Array<[number, number]>;
   non2xx: number;
   errors: number;
   /** CPU the load generator used, ms */
@@ -169,6 +206,17 @@ async function runAutocannon(
     requestsPerSecond: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
+    latencies: (
+      [
+        [0, result.latency.min],
+        [50, result.latency.p50],
+        [90, result.latency.p90],
+        [97.5, result.latency.p97_5],
+        [99, result.latency.p99],
+        [99.9, result.latency.p99_9],
+        [100, result.latency.max],
+      ] as Array<[number, number]>
+    ).filter(([, value]) => Number.isFinite(value)),
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
     cpuMs: (used.user + used.system) / 1000,
@@ -178,6 +226,11 @@ async function runAutocannon(
 const lua = (value: string) => JSON.stringify(value); // a JSON string is a valid Lua string here
 
 const DONE = 'tessera-bench: share answered';
+const LATENCY = 'tessera-bench: latency';
+const PERCENTILES = [
+  0, 10, 25, 50, 75, 80, 85, 90, 91, 92, 93, 94, 95, 96, 97, 98, 98.5, 99, 99.2, 99.4, 99.6, 99.8, 99.9,
+  99.95, 99.99,
+];
 
 /** wrk's Lua script: the method, body and header, and per request a path of its own when asked. */
 function wrkScript(target: Target, body: string, amount?: number): string {
@@ -203,6 +256,17 @@ function wrkScript(target: Target, body: string, amount?: number): string {
       'end',
     );
   }
+  // The latency at enough percentiles that turns can be merged into one distribution.
+  lines.push(
+    `local percentiles = {${PERCENTILES.join(', ')}}`,
+    'function done(summary, latency, requests)',
+    '  for _, p in ipairs(percentiles) do',
+    `    io.write(string.format("${LATENCY} %s %d\\n", p, latency:percentile(p)))`,
+    '  end',
+    // wrk's percentile(100) is 0: the slowest is its max
+    `  io.write(string.format("${LATENCY} 100 %d\\n", latency.max))`,
+    'end',
+  );
   if (amount) {
     // wrk runs for a time, not a number of requests: each thread stops at its share and says so,
     // and on hearing it from all of them the bench interrupts wrk, which then reports.
@@ -281,6 +345,10 @@ async function runWrk(
       requestsPerSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0),
       p50: distribution('50'),
       p99: distribution('99'),
+      // wrk's percentiles are in microseconds
+      latencies: [...out.matchAll(new RegExp(`^${LATENCY} ([\\d.]+) (\\d+)$`, 'gm'))].map(
+        (m): [number, number] => [Number(m[1]), Number(m[2]) / 1000],
+      ),
       non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
       errors: socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0,
       cpuMs: cpu,
@@ -318,6 +386,7 @@ export async function load(
     requestsPerSecond: result.requestsPerSecond,
     p50: result.p50,
     p99: result.p99,
+    latencies: result.latencies,
     requests: result.requests,
     non2xx: result.non2xx,
     errors: result.errors,

@@ -43,6 +43,7 @@ import {
   CONNECTIONS,
   GENERATOR,
   load,
+  mergedPercentile,
   PLACEMENT,
   type Row,
   SECONDS,
@@ -120,7 +121,8 @@ interface Scenario {
  * once per round (each round starting one scenario later): the host's speed drifts within a
  * minute (a bare server measured 38k requests/s and, minutes later, 23k), so rows measured one
  * after another compare moments, not servers. In rounds, every ratio compares the same moments.
- * Per scenario: requests and CPU summed over its turns, the median turn's p50, the worst turn's p99.
+ * Per scenario: requests and CPU summed over its turns, p50 and p99 of all its requests (the
+ * turns' latency distributions merged, `mergedPercentile`).
  */
 async function inRounds(scenarios: Scenario[]): Promise<Combined[]> {
   const turns: Row[][] = scenarios.map(() => []);
@@ -144,7 +146,7 @@ async function inRounds(scenarios: Scenario[]): Promise<Combined[]> {
   return turns.map(combine);
 }
 
-/** A scenario over its turns, with each turn's p99 (the row's is the worst of them). */
+/** A scenario over its turns: its p50 and p99 are of all its requests, each turn's p99 beside. */
 type Combined = Row & { p99s: number[] };
 
 function combine(turns: Row[]): Combined {
@@ -152,13 +154,13 @@ function combine(turns: Row[]): Combined {
   const mean = (of: (row: Row) => number) => sum(of) / turns.length;
   const requests = sum((row) => row.requests);
   const measuredCpu = turns.every((row) => row.cpuPerRequest !== null && row.serverCores !== null);
-  const p50s = turns.map((row) => row.p50).sort((a, b) => a - b);
   return {
     scenario: turns[0].scenario,
     requests,
     requestsPerSecond: mean((row) => row.requestsPerSecond),
-    p50: p50s[Math.floor(p50s.length / 2)],
-    p99: Math.max(...turns.map((row) => row.p99)),
+    p50: mergedPercentile(turns, 50),
+    p99: mergedPercentile(turns, 99),
+    latencies: [],
     p99s: turns.map((row) => row.p99),
     non2xx: sum((row) => row.non2xx),
     errors: sum((row) => row.errors),
@@ -359,8 +361,8 @@ async function main(): Promise<void> {
       `${ratio(repeated, work).toFixed(2)} × that floor, at ${(cpuRatio / workCpu).toFixed(2)} × its CPU`,
   );
   const worst = Math.max(...lite.rows.map((r) => r.p99));
-  console.log(`  p99 < 20 ms everywhere: highest (of any turn) ${ms(worst)} ms (${verdict(worst < 20)})`);
-  for (const row of lite.rows.filter((r) => r.p99 >= 20))
+  console.log(`  p99 < 20 ms everywhere: highest ${ms(worst)} ms (${verdict(worst < 20)})`);
+  for (const row of lite.rows.filter((r) => r.p99s.some((p99) => p99 >= 20)))
     console.log(`    ${row.scenario}, p99 by turn: ${row.p99s.map(ms).join(', ')} ms`);
 
   const unreachable = await postgresReachable();
