@@ -24,6 +24,13 @@ export interface CommitThreadOptions {
   walRestartBytes?: number;
 }
 
+/**
+ * The commit thread's young generation: its garbage is the batches it was handed, so a small one
+ * serves, and V8's default (sized for a server's request thread) only raised the process's
+ * resident memory under load.
+ */
+const COMMIT_THREAD_LIMITS = { maxYoungGenerationSizeMb: 8 };
+
 function startWorker(url: string, options: CommitThreadOptions = {}): Worker {
   const workerData = { url, ...options };
   const self = import.meta.url;
@@ -33,10 +40,13 @@ function startWorker(url: string, options: CommitThreadOptions = {}): Worker {
     const tsx = import.meta.resolve('tsx/esm/api');
     return new Worker(
       `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`,
-      { eval: true, workerData },
+      { eval: true, workerData, resourceLimits: COMMIT_THREAD_LIMITS },
     );
   }
-  return new Worker(new URL('./sqlite-commit-worker.js', self), { workerData });
+  return new Worker(new URL('./sqlite-commit-worker.js', self), {
+    workerData,
+    resourceLimits: COMMIT_THREAD_LIMITS,
+  });
 }
 
 export function createCommitThread(url: string, options: CommitThreadOptions = {}): CommitThread {
