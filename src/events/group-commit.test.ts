@@ -35,26 +35,38 @@ describe('group commit', () => {
   test('batchesInFlight: a batch formed while one commits is handed over at once, up to the limit', async () => {
     const measure = async (batchesInFlight: number | undefined) => {
       const started: number[][] = [];
+      // Each commit waits until the test lets it finish: no timing decides the outcome.
+      const gates: Array<() => void> = [];
       let committing = 0;
       let most = 0;
       const group = createGroupCommit<number>(
         async (items) => {
           started.push(items);
           most = Math.max(most, ++committing);
-          await new Promise((resolve) => setTimeout(resolve, 20));
+          await new Promise<void>((finish) => gates.push(finish));
           committing--;
         },
         batchesInFlight === undefined ? {} : { batchesInFlight },
       );
+      // A batch starts a turn of the event loop after its first item.
+      const turn = () => new Promise((resolve) => setImmediate(resolve));
       // Three waves, each submitted while the earlier ones are still committing.
       const waves: Promise<void>[] = [];
       for (const wave of [[1], [2, 3], [4]]) {
         waves.push(...wave.map((n) => group.submit(n)));
-        await new Promise((resolve) => setTimeout(resolve, 3));
+        await turn();
+        await turn();
       }
       const beforeFlush = group.stats().pending;
+      let settled = false;
+      void Promise.all(waves).then(() => {
+        settled = true;
+      });
+      while (!settled) {
+        gates.shift()?.();
+        await turn();
+      }
       await group.flush();
-      await Promise.all(waves);
       return { started, most, beforeFlush, after: group.stats() };
     };
 
