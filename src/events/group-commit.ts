@@ -70,9 +70,9 @@ export function createGroupCommit<T>(
   options: GroupCommitOptions = {},
 ): GroupCommit<T> {
   const maxBatch = Math.max(1, options.maxBatch ?? 1000);
-  const lanes = Math.max(1, options.batchesInFlight ?? 1);
+  const batchesInFlight = Math.max(1, options.batchesInFlight ?? 1);
   let queue: Waiter<T>[] = [];
-  // the batches' loops now running, at most `lanes`
+  // the batches' loops now running, at most `batchesInFlight`
   const running = new Set<Promise<void>>();
   let scheduled = false;
   let closed = false;
@@ -122,16 +122,16 @@ export function createGroupCommit<T>(
 
   function start(): void {
     scheduled = false;
-    if (running.size >= lanes || queue.length === 0) return;
-    const lane: Promise<void> = drain().finally(() => {
-      running.delete(lane);
+    if (running.size >= batchesInFlight || queue.length === 0) return;
+    const loop: Promise<void> = drain().finally(() => {
+      running.delete(loop);
       if (queue.length > 0) schedule();
     });
-    running.add(lane);
+    running.add(loop);
   }
 
   function schedule(): void {
-    if (scheduled || running.size >= lanes) return;
+    if (scheduled || running.size >= batchesInFlight) return;
     scheduled = true;
     setImmediate(start);
   }
