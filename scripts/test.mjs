@@ -1,8 +1,24 @@
-// Runs every test file with Node's test runner. Node 20's `node --test` expands no globs, so the
-// files are listed here: every *.test.ts under src/ and test/.
+// Runs every test file (or those named) with Node's test runner, four files at a time, each in its
+// own process. Node 20's `node --test` expands no globs and runs the files it is given in
+// alphabetical order, so the files are listed here and handed to `run()`, which keeps their order:
+// the whole-product files under test/ (browsers, server processes) take most of the time and start
+// first, so the many short unit files under src/ fill the cores at the end instead of one long
+// browser file running alone.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { run } from 'node:test';
+import { spec, tap } from 'node:test/reporters';
+import { fileURLToPath } from 'node:url';
+
+// Each file's process is started with this process's options: TypeScript needs tsx's loader.
+if (!process.execArgv.some((option) => option.includes('tsx'))) {
+  const self = fileURLToPath(import.meta.url);
+  const child = spawnSync(process.execPath, ['--import', 'tsx', self, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  });
+  process.exit(child.status ?? 1);
+}
 
 function find(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -13,13 +29,12 @@ function find(dir) {
 }
 
 const only = process.argv.slice(2);
-const files = only.length > 0 ? only : ['src', 'test'].flatMap(find).sort();
-// The timeout also caps each file as a whole: the Chromium agreement test of aimed agents
-// (10,000 sessions, about a minute alone) took over two minutes beside three other files on a
-// slowed 2-core machine, so a file may take five.
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=4', '--test-timeout=300000', ...files],
-  { stdio: 'inherit' },
-);
-process.exit(result.status ?? 1);
+const files = only.length > 0 ? only : ['test', 'src'].flatMap((dir) => find(dir).sort());
+// The timeout caps each file as a whole: the Chromium tests took over two minutes beside three
+// other files on a slowed 2-core machine, so a file may take five.
+const tests = run({ files, concurrency: 4, timeout: 300_000 });
+tests.on('test:fail', (failed) => {
+  if (failed.nesting === 0) process.exitCode = 1;
+});
+// The closing counts (`# pass`, `# fail`) are what CI reads: TAP unless a person is watching.
+tests.compose(process.stdout.isTTY ? spec : tap).pipe(process.stdout);
