@@ -158,7 +158,8 @@ export function createRuntimeService(deps: RuntimeServiceDeps): RuntimeService {
         throw new StoreUnavailableError(error);
       }
       if (result.changed) visitors.remember(accountId, session, result.state);
-    } else if (isNew) {
+    } else if (stored === null) {
+      // A session without state stays known as one, so its next request reads nothing.
       visitors.remember(accountId, session, null);
     }
 

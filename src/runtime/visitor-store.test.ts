@@ -199,7 +199,15 @@ describe('the visitor store', () => {
       [visitors.get('acc-1', 'known'), visitors.get('acc-1', 'new')],
       [{ traits: ['cust/x:1'] }, null],
     );
-    assert.deepEqual(reads, ['known', 'new'], 'each read once, then from memory, absence included');
+    assert.deepEqual(
+      reads,
+      ['known', 'new', 'new'],
+      'a state is read once; absence is not remembered by a read',
+    );
+    // The request that read nothing remembers what it ends with (the runtime service does).
+    visitors.remember('acc-1', 'new', null);
+    assert.equal(visitors.get('acc-1', 'new'), null);
+    assert.equal(reads.length, 3, 'remembered absence is answered from memory');
     assert.throws(() => visitors.get('acc-1', 'broken'), /disk I\/O error/);
     assert.throws(() => visitors.get('acc-1', 'broken'), /disk I\/O error/, 'a failure is not remembered');
     // Servers sharing a store cache nothing: their reads are the batched ones, with counted events.
@@ -207,7 +215,7 @@ describe('the visitor store', () => {
     const batched = shared.get('acc-1', 'known');
     assert.ok(batched instanceof Promise);
     assert.equal(await batched, null, 'the store has no such row: the reader at once was not asked');
-    assert.equal(reads.length, 4);
+    assert.equal(reads.length, 5);
   });
 
   test("a SQLite file's reader answers the stored state, or null", async (t) => {

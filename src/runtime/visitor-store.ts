@@ -214,7 +214,12 @@ export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOp
       if (readNow && cacheStates) {
         // A failure throws here, as a rejected read would, for the caller's 503.
         const text = readNow({ accountId, session });
-        const state = text === null ? null : parseVisitorState(text);
+        if (text === null) {
+          // Not cached here: the request that asked remembers what it ends with (`remember`),
+          // which for a new session is its first state, one cache write instead of two.
+          return null;
+        }
+        const state = parseVisitorState(text);
         cache.set(key, state ?? NONE);
         return state;
       }
