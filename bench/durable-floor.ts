@@ -4,14 +4,23 @@
  * writer: the same group commit, on a SQLite file the same commit thread with the same settings
  * (WAL, synchronous=FULL), on PostgreSQL the same pool. Nothing else of Tessera runs: no routing,
  * authentication, engine or reads. What a durable answer costs on this machine, without Tessera.
+ *
+ * With BENCH_FLOOR=new-session it is the new-session floor instead: the durable work a selection
+ * for a new session cannot skip, still without Tessera. It reads the session named in the query
+ * (one indexed lookup: a prepared statement on SQLite, the pool on PostgreSQL), picks a variation
+ * by a hash of the session, and commits what Tessera commits for it: the visitor's state and the
+ * counted selection with its daily aggregate. Where the new-session target lies on this machine.
+ *
  * Prints its port on stdout once listening; BENCH_DATABASE_URL (and BENCH_DATABASE_SCHEMA) pick
  * the store, a fresh SQLite file by default.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEventWriter } from '../src/events/event-writer.js';
+import { selectVisitorStates, visitorStateReader } from '../src/events/session-events.js';
 import { openStore } from '../src/store/connect.js';
 import { migrateToLatest } from '../src/store/migrate.js';
 
@@ -39,6 +48,46 @@ const body = JSON.stringify({
   },
 });
 
+const NEW_SESSION = process.env.BENCH_FLOOR === 'new-session';
+const readNow = store.sqlite ? visitorStateReader(store.sqlite) : null;
+/** The session's stored state, as the runtime reads it on a miss of its cache. */
+async function stateOf(session: string): Promise<string | null> {
+  if (readNow) return readNow({ accountId: 'floor', session });
+  const [row] = await selectVisitorStates(store.db, [{ accountId: 'floor', session }]);
+  return row?.state ?? null;
+}
+
+/** What the new-session floor commits for a request: the state and one counted selection. */
+async function newSessionWrite(session: string, commands: unknown): Promise<string> {
+  const stored = await stateOf(session);
+  const variation = (createHash('sha256').update(session).digest()[0] & 1) === 0 ? 'A' : 'B';
+  const at = Date.now();
+  const state =
+    stored ??
+    JSON.stringify({
+      selections: { 'a-bench': { c: variation, p: 'r', s: 'ok' } },
+      rewarded: [],
+      traits: [],
+      commands,
+    });
+  await events.record({
+    visitor: { accountId: 'floor', session, state, at },
+    selections: [
+      { accountId: 'floor', deployTargetId: 'dt-floor', session, agent: 'a-bench', variation, at },
+    ],
+    rewards: [],
+  });
+  return JSON.stringify({
+    status: 200,
+    data: {
+      session,
+      items: [{ a: 'a-bench', c: variation, p: 'r', s: 'ok', md: { headline: variation.toLowerCase() } }],
+      sels: { 'a-bench': variation },
+      traits: [],
+    },
+  });
+}
+
 let next = 0;
 const server = createServer((request, response) => {
   const parts: Buffer[] = [];
@@ -51,23 +100,32 @@ const server = createServer((request, response) => {
       response.writeHead(400).end();
       return;
     }
-    const state = JSON.stringify({ selections: {}, rewarded: [], traits: [], commands });
-    events
-      .record({
-        visitor: { accountId: 'floor', session: `floor-${next++}`, state, at: Date.now() },
-        selections: [],
-        rewards: [],
-      })
-      .then(
-        () => {
-          response.writeHead(200, {
-            'content-type': 'application/json; charset=utf-8',
-            'content-length': Buffer.byteLength(body),
-          });
-          response.end(body);
-        },
-        () => response.writeHead(503).end(),
-      );
+    const url = request.url ?? '';
+    const at = url.indexOf('session=');
+    const written = NEW_SESSION
+      ? newSessionWrite(at === -1 ? `floor-${next++}` : url.slice(at + 'session='.length), commands)
+      : events
+          .record({
+            visitor: {
+              accountId: 'floor',
+              session: `floor-${next++}`,
+              state: JSON.stringify({ selections: {}, rewarded: [], traits: [], commands }),
+              at: Date.now(),
+            },
+            selections: [],
+            rewards: [],
+          })
+          .then(() => body);
+    written.then(
+      (answer) => {
+        response.writeHead(200, {
+          'content-type': 'application/json; charset=utf-8',
+          'content-length': Buffer.byteLength(answer),
+        });
+        response.end(answer);
+      },
+      () => response.writeHead(503).end(),
+    );
   });
 });
 server.keepAliveTimeout = 60_000;

@@ -10,16 +10,18 @@
  * 3. The durable floor (bench/durable-floor.ts): a bare node:http server that parses the body and
  *    appends one row per request through Tessera's own group commit and SQLite commit thread
  *    (WAL, synchronous=FULL), nothing else of Tessera: what a durable answer costs here.
+ *    Beside it, the new-session floor (the same file, BENCH_FLOOR=new-session): the durable work a
+ *    new session cannot skip (its lookup, its state and counted selection), still without Tessera.
  * 4. Tessera on a fresh SQLite file with durable events, one account, a running agent, a goal and
  *    a REST key, in three scenarios:
  *    - a selection for a NEW session on every request (a state write and a counted selection),
  *    - a selection for one repeated session (sticky, nothing to write),
  *    - a reward for a session selected before (a credited conversion), each once.
- *    All six rows are measured together, each at BENCH_CONNECTIONS (50) keep-alive connections
+ *    All seven rows are measured together, each at BENCH_CONNECTIONS (50) keep-alive connections
  *    for BENCH_SECONDS (10) in all, in BENCH_ROUNDS (5) rounds that run every row once in turn
  *    (`inRounds`): the machine's speed drifts within minutes, and rows measured one after the
  *    other compare moments rather than servers.
- * 5. The bare server, the durable floor and Tessera's three scenarios again in rounds on
+ * 5. The bare server, both durable floors and Tessera's three scenarios again in rounds on
  *    PostgreSQL (one server, a fresh schema dropped after) when TESSERA_BENCH_POSTGRES_URL
  *    (default the local test database) is reachable; a line says so when it is not.
  * 6. In turns, two Tessera servers that differ in one setting, on the repeated-session selection
@@ -206,8 +208,9 @@ async function durableScenarios(
   others: Scenario[],
 ): Promise<{ rows: Combined[]; notes: string[] }> {
   const floorServer = await start('bench/durable-floor.ts', env);
+  const sessionFloor = await start('bench/durable-floor.ts', { ...env, BENCH_FLOOR: 'new-session' });
   const tessera = await start('bench/tessera-server.ts', env);
-  const servers = [floorServer, tessera];
+  const servers = [floorServer, sessionFloor, tessera];
   try {
     const floorBase = `http://127.0.0.1:${floorServer.info.port}`;
     await load('warm-up', {
@@ -216,6 +219,15 @@ async function durableScenarios(
       body: selection,
       seconds: WARMUP_SECONDS,
       server: floorServer,
+    });
+    let floorTurn = 0;
+    const floorSession = () => ({ prefix: `/?session=floor-${floorTurn++}-` });
+    await load('warm-up', {
+      base: `http://127.0.0.1:${sessionFloor.info.port}`,
+      target: floorSession(),
+      body: selection,
+      seconds: WARMUP_SECONDS,
+      server: sessionFloor,
     });
     const base = `http://127.0.0.1:${tessera.info.port}`;
     const path = (session: string) => runtimePath(tessera.info, session);
@@ -249,6 +261,12 @@ async function durableScenarios(
         target: () => ({ fixed: '/' }),
       },
       {
+        name: 'new-session floor',
+        server: sessionFloor,
+        body: selection,
+        target: floorSession,
+      },
+      {
         name: 'selection, new session',
         server: tessera,
         body: selection,
@@ -277,9 +295,20 @@ async function durableScenarios(
         },
       },
     ]);
-    const [floorFinal, final] = [await stop(floorServer), await stop(tessera)];
+    const [floorFinal, sessionFinal, final] = [
+      await stop(floorServer),
+      await stop(sessionFloor),
+      await stop(tessera),
+    ];
     servers.length = 0;
-    return { rows, notes: [describeCommits('Durable floor', floorFinal), describeCommits('Tessera', final)] };
+    return {
+      rows,
+      notes: [
+        describeCommits('Durable floor', floorFinal),
+        describeCommits('New-session floor', sessionFinal),
+        describeCommits('Tessera', final),
+      ],
+    };
   } finally {
     for (const server of servers) await stop(server);
   }
@@ -325,7 +354,7 @@ async function main(): Promise<void> {
   );
   const lite = await durableScenarios({}, [bareServer.scenario, workServer.scenario]);
   await stop(workServer.server);
-  const [bare, work, floor, fresh, repeated, rewarded] = lite.rows;
+  const [bare, work, floor, sessionFloor, fresh, repeated, rewarded] = lite.rows;
   print(
     `SQLite (WAL, synchronous=FULL), ${CONNECTIONS} keep-alive connections, ${SECONDS} s each in ${ROUNDS} rounds (${GENERATOR})`,
     lite.rows,
@@ -360,9 +389,15 @@ async function main(): Promise<void> {
       `${ratio(work, bare).toFixed(2)} × bare at ${workCpu.toFixed(2)} × its CPU; Tessera's repeated session ` +
       `${ratio(repeated, work).toFixed(2)} × that floor, at ${(cpuRatio / workCpu).toFixed(2)} × its CPU`,
   );
-  const worst = Math.max(...lite.rows.map((r) => r.p99));
-  console.log(`  p99 < 20 ms everywhere: highest ${ms(worst)} ms (${verdict(worst < 20)})`);
-  for (const row of lite.rows.filter((r) => r.p99s.some((p99) => p99 >= 20)))
+  console.log(
+    `  where the new-session target lies: the new-session floor (its durable work without Tessera: the ` +
+      `session's lookup, its state and counted selection) answers ${ratio(sessionFloor, floor).toFixed(2)} × ` +
+      `the durable floor; Tessera's new session ${ratio(fresh, sessionFloor).toFixed(2)} × that floor`,
+  );
+  const tesseraRows = [fresh, repeated, rewarded];
+  const worst = Math.max(...tesseraRows.map((r) => r.p99));
+  console.log(`  p99 < 20 ms in every scenario: highest ${ms(worst)} ms (${verdict(worst < 20)})`);
+  for (const row of tesseraRows.filter((r) => r.p99s.some((p99) => p99 >= 20)))
     console.log(`    ${row.scenario}, p99 by turn: ${row.p99s.map(ms).join(', ')} ms`);
 
   const unreachable = await postgresReachable();
