@@ -102,6 +102,8 @@ const ROUTES: Record<string, Permission> = {
   'GET /v3/keys/self': 'key-self',
 
   // console (section 5): pages for people, with the permission of what they show or do
+  // the server's own address: a redirect to the console
+  'GET /': 'public',
   'GET /console/assets/:name': 'public',
   'GET /console/login': 'public',
   'POST /console/login': 'public',

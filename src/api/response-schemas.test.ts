@@ -11,8 +11,8 @@ import { expectData } from '../../test/helpers/expect.js';
 
 /** Internal routes, not part of the described API: the description itself, its viewer, metrics. */
 const EXEMPT = [/^\/openapi\.json$/, /^\/docs(\/|$)/, /^\/metrics$/];
-/** The console's server-rendered pages answer HTML, not the API's JSON. */
-const CONSOLE = /^\/console(\/|$)/;
+/** The console's server-rendered pages answer HTML, not the API's JSON; `/` redirects to them. */
+const CONSOLE = /^\/(console(\/|$)|$)/;
 
 interface Walked {
   route: string;

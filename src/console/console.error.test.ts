@@ -21,6 +21,14 @@ function assertMessage(res: { statusCode: number; body: string }, status: number
 }
 
 describe('pages', () => {
+  test("the server's own address only redirects: other methods are 404, a query goes nowhere", async () => {
+    const post = await t.app.inject({ method: 'POST', url: '/', payload: {} });
+    assert.equal(post.statusCode, 404);
+    const queried = await t.app.inject({ method: 'GET', url: '/?next=https://elsewhere.example/' });
+    assert.equal(queried.statusCode, 302);
+    assert.equal(queried.headers.location, '/console', 'the query is not carried anywhere');
+  });
+
   test('an unknown console page is an HTML 404, not JSON', async () => {
     const res = await getPage(t, '/console/nowhere/at/all', { as: t.admin });
     assert.equal(res.statusCode, 404);

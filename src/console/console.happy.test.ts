@@ -35,6 +35,15 @@ describe('signing in and out', () => {
     assert.equal(cookie?.sameSite, 'Strict');
   });
 
+  test("the server's own address opens the console", async () => {
+    const root = await t.app.inject({ method: 'GET', url: '/' });
+    assert.equal(root.statusCode, 302);
+    assert.equal(root.headers.location, '/console');
+    const me = await t.signIn(ADMIN_EMAIL, ADMIN_PASSWORD);
+    const home = await getPage(t, root.headers.location as string, { as: me });
+    assert.equal(home.headers.location, `${base}/agents`, 'and the console home opens the account');
+  });
+
   test('the console home opens the first account; sign-out ends the session', async () => {
     const me = await t.signIn(ADMIN_EMAIL, ADMIN_PASSWORD);
     const home = await getPage(t, '/console', { as: me });

@@ -97,6 +97,28 @@ describe('cross-site requests', () => {
 });
 
 describe('who may see and do what', () => {
+  test("the server's own address answers everyone the same redirect and nothing else", async () => {
+    const rest = await t.key('rest');
+    const deleted = await t.key('admin-read');
+    await t.services.keys.deleteKey(acc, deleted.id, ADMIN_EMAIL);
+    const elsewhere = await t.services.accounts.create('Elsewhere');
+    const other = await t.key('admin-author', { accountId: elsewhere.id });
+    const me = t.admin;
+    const asked = [
+      {},
+      { authorization: `Bearer ${rest.secret}` },
+      { authorization: `Bearer ${deleted.secret}` },
+      { authorization: `Bearer ${other.secret}` },
+      { cookie: me.cookie },
+    ];
+    for (const headers of asked) {
+      const res = await t.app.inject({ method: 'GET', url: '/', headers });
+      assert.equal(res.statusCode, 302, JSON.stringify(headers));
+      assert.equal(res.headers.location, '/console');
+      assert.equal(res.body, '', 'nothing about the account or the credential is shown');
+    }
+  });
+
   test('nobody signed in: pages redirect to sign-in; changes are refused; htmx is sent to sign-in', async () => {
     const page = await getPage(t, `${base}/settings/api-keys`);
     assert.equal(page.statusCode, 303);

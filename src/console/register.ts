@@ -39,6 +39,11 @@ export async function registerConsole(
   services: Services,
   options: ConsoleOptions = {},
 ): Promise<void> {
+  // The server's own address opens the console: the first page a person sees after `npm start`.
+  // A redirect only; the console decides who may see what.
+  app.get('/', { config: { permission: 'public' }, schema: { hide: true } }, async (_request, reply) =>
+    reply.redirect(CONSOLE, 302),
+  );
   await app.register(
     async (scope) => {
       scope.decorate('consolePublicUrl', options.publicUrl ?? null);
