@@ -74,3 +74,11 @@ test('bytes that are not UTF-8 are refused, not replaced', async () => {
   const good = await post(Buffer.from('{"commands": [], "inputs": {"page": "café 🙂"}}'), 'application/json');
   assert.equal(good.statusCode, 200, good.body);
 });
+
+test('a byte order mark before the JSON is read past', async () => {
+  const marked = await post(
+    Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"commands": [{"a": "a-1"}]}')]),
+    'application/json',
+  );
+  assert.equal(marked.statusCode, 200, marked.body);
+});
