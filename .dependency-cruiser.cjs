@@ -111,7 +111,12 @@ module.exports = {
     // Type-only imports count: a circle of types is a circle of design.
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { extensions: ['.ts', '.tsx', '.js', '.mjs'] },
+    enhancedResolveOptions: {
+      extensions: ['.ts', '.tsx', '.js', '.mjs'],
+      // Packages' `exports`, as Node and TypeScript resolve them (some export subpaths only there).
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+    },
     exclude: { path: '^src/console/assets/' },
   },
 };
