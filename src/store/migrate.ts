@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { type Migration, Migrator, sql } from 'kysely';
 import type { Store } from './connect.js';
 import * as foundation from './migrations/0001-foundation.js';
@@ -29,6 +30,9 @@ const migrations: Record<string, Migration> = {
   '0012-trait-breakdowns': traitBreakdowns,
 };
 
+/** Tries of a migration whose scan of the database's tables met a table renamed or dropped meanwhile. */
+const MIGRATE_ATTEMPTS = 6;
+
 export async function migrateToLatest(store: Store): Promise<string[]> {
   // A schema named in the configuration is made on first start, like the tables in it.
   if (store.dialect === 'postgres' && store.schema) {
@@ -46,8 +50,13 @@ export async function migrateToLatest(store: Store): Promise<string[]> {
     if (!error) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
     // Before migrating, Kysely lists the tables of every schema of the database; a table that
     // another application (or test) renames or drops during that scan fails it with 42P01
-    // (undefined table). The run is one transaction on PostgreSQL, so nothing changed: try again.
-    if ((error as { code?: unknown }).code === '42P01' && attempt < 3) continue;
+    // (undefined table). The run is one transaction on PostgreSQL, so nothing changed: try again,
+    // after a pause that grows (50 ms to 0.8 s), so a scan that met a rename does not meet the
+    // rename back (a full suite on a busy host met it three times in a row without pauses).
+    if ((error as { code?: unknown }).code === '42P01' && attempt < MIGRATE_ATTEMPTS) {
+      await delay(50 * 2 ** (attempt - 1));
+      continue;
+    }
     throw error instanceof Error ? error : new Error(String(error));
   }
 }
