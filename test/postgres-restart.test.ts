@@ -23,9 +23,15 @@ import {
   serve,
   signIn,
 } from './helpers/servers.js';
+import { testDialect } from './helpers/store.js';
 
-const available = privatePostgresAvailable();
-if (!available) console.log('# No PostgreSQL server binaries: the restart test is skipped');
+// A PostgreSQL of its own whatever the suite's store: run once, in the PostgreSQL suite
+// (TESSERA_TEST_DATABASE=postgres, as CI runs it), not again in the SQLite one.
+const inPostgresSuite = testDialect === 'postgres';
+const available = inPostgresSuite && privatePostgresAvailable();
+if (!inPostgresSuite)
+  console.log('# The restart test runs in the PostgreSQL suite (TESSERA_TEST_DATABASE=postgres)');
+else if (!available) console.log('# No PostgreSQL server binaries: the restart test is skipped');
 
 interface Sent {
   server: 'A' | 'B';
