@@ -11,14 +11,22 @@
  * by a hash of the session, and commits what Tessera commits for it: the visitor's state and the
  * counted selection with its daily aggregate. Where the new-session target lies on this machine.
  *
+ * With BENCH_FLOOR=least it is the least a new session can cost in any design: the runtime
+ * floor's request work (path, query, key found in a map, JSON body, the runtime's answer and
+ * headers), the session's lookup among the counted selections (the primary key), and ONE durable
+ * row, the counted selection with its daily aggregate, with no state beside it (as a design that
+ * derives the visitor's state from its counted events would write). Printed with an account and
+ * a key, as bench/tessera-server.ts is, so the bench sends it the runtime's own requests.
+ *
  * Prints its port on stdout once listening; BENCH_DATABASE_URL (and BENCH_DATABASE_SCHEMA) pick
  * the store, a fresh SQLite file by default.
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse as parseQuery } from 'fast-querystring';
 import { createEventWriter } from '../src/events/event-writer.js';
 import { selectVisitorStates, visitorStateReader } from '../src/events/session-events.js';
 import { openStore } from '../src/store/connect.js';
@@ -88,8 +96,85 @@ async function newSessionWrite(session: string, commands: unknown): Promise<stri
   });
 }
 
+const LEAST = process.env.BENCH_FLOOR === 'least';
+const ACCOUNT = 'floor';
+const KEY = 'floor-key';
+const keys = new Map([[KEY, { accountId: ACCOUNT }]]);
+const PATH = /^\/([A-Za-z0-9_-]{1,64})\/v3\/agent-api$/;
+const countedOn = store.sqlite?.prepare<[string, string, string], { variation: string }>(
+  'select variation from selection_events where account_id = ? and agent = ? and session = ?',
+);
+/** The agent's counted selection for the session, if it has one: the one read a new session needs. */
+async function countedVariation(session: string, agent: string): Promise<string | undefined> {
+  if (countedOn) return countedOn.get(ACCOUNT, agent, session)?.variation;
+  const row = await store.db
+    .selectFrom('selection_events')
+    .select('variation')
+    .where('account_id', '=', ACCOUNT)
+    .where('agent', '=', agent)
+    .where('session', '=', session)
+    .executeTakeFirst();
+  return row?.variation;
+}
+
+/** The least-new-session floor: the runtime floor's request work, one lookup and one durable row. */
+function least(request: IncomingMessage, response: ServerResponse, raw: Buffer): void {
+  const url = request.url ?? '';
+  const queryAt = url.indexOf('?');
+  const path = PATH.exec(queryAt === -1 ? url : url.slice(0, queryAt));
+  const query = parseQuery(queryAt === -1 ? '' : url.slice(queryAt + 1)) as Record<string, string>;
+  const found = keys.get(query.apikey);
+  let body: { commands?: { a?: string }[] };
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch {
+    response.writeHead(400).end();
+    return;
+  }
+  const agent = Array.isArray(body.commands) ? body.commands[0]?.a : undefined;
+  if (!path || !found || found.accountId !== path[1] || typeof agent !== 'string') {
+    response.writeHead(401).end();
+    return;
+  }
+  const session = query.session || `floor-${next++}`;
+  void (async () => {
+    let variation = await countedVariation(session, agent);
+    if (variation === undefined) {
+      variation = (createHash('sha256').update(session).digest()[0] & 1) === 0 ? 'A' : 'B';
+      await events.record({
+        selections: [
+          { accountId: ACCOUNT, deployTargetId: 'dt-floor', session, agent, variation, at: Date.now() },
+        ],
+        rewards: [],
+      });
+    }
+    const answer = JSON.stringify({
+      status: 200,
+      data: {
+        session,
+        items: [{ a: agent, c: variation, p: 'r', s: 'ok', md: { headline: variation.toLowerCase() } }],
+        sels: { [agent]: variation },
+        traits: [],
+      },
+    });
+    response.writeHead(200, {
+      'cache-control': 'no-store',
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(answer),
+      'access-control-allow-origin': '*',
+    });
+    response.end(answer);
+  })().catch(() => response.writeHead(503).end());
+}
+
 let next = 0;
 const server = createServer((request, response) => {
+  if (LEAST) {
+    const parts: Buffer[] = [];
+    request.on('data', (part: Buffer) => parts.push(part));
+    request.on('end', () => least(request, response, parts.length === 1 ? parts[0] : Buffer.concat(parts)));
+    return;
+  }
   const parts: Buffer[] = [];
   request.on('data', (part: Buffer) => parts.push(part));
   request.on('end', () => {
@@ -132,7 +217,9 @@ server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => {
   const address = server.address();
   if (address && typeof address === 'object')
-    process.stdout.write(`${JSON.stringify({ port: address.port })}\n`);
+    process.stdout.write(
+      `${JSON.stringify(LEAST ? { port: address.port, account: ACCOUNT, key: KEY } : { port: address.port })}\n`,
+    );
 });
 process.on('SIGTERM', () => {
   server.close();

@@ -12,12 +12,15 @@
  *    (WAL, synchronous=FULL), nothing else of Tessera: what a durable answer costs here.
  *    Beside it, the new-session floor (the same file, BENCH_FLOOR=new-session): the durable work a
  *    new session cannot skip (its lookup, its state and counted selection), still without Tessera.
+ *    And the least-new-session floor (BENCH_FLOOR=least): the runtime floor's request work, the
+ *    session's lookup and ONE durable row (the counted selection, no state): the least a new
+ *    session can cost in any design, sent the runtime's own requests.
  * 4. Tessera on a fresh SQLite file with durable events, one account, a running agent, a goal and
  *    a REST key, in three scenarios:
  *    - a selection for a NEW session on every request (a state write and a counted selection),
  *    - a selection for one repeated session (sticky, nothing to write),
  *    - a reward for a session selected before (a credited conversion), each once.
- *    All seven rows are measured together, each at BENCH_CONNECTIONS (50) keep-alive connections
+ *    All eight rows are measured together, each at BENCH_CONNECTIONS (50) keep-alive connections
  *    for BENCH_SECONDS (10) in all, in BENCH_ROUNDS (5) rounds that run every row once in turn
  *    (`inRounds`): the machine's speed drifts within minutes, and rows measured one after the
  *    other compare moments rather than servers.
@@ -209,8 +212,9 @@ async function durableScenarios(
 ): Promise<{ rows: Combined[]; notes: string[] }> {
   const floorServer = await start('bench/durable-floor.ts', env);
   const sessionFloor = await start('bench/durable-floor.ts', { ...env, BENCH_FLOOR: 'new-session' });
+  const leastFloor = await start('bench/durable-floor.ts', { ...env, BENCH_FLOOR: 'least' });
   const tessera = await start('bench/tessera-server.ts', env);
-  const servers = [floorServer, sessionFloor, tessera];
+  const servers = [floorServer, sessionFloor, leastFloor, tessera];
   try {
     const floorBase = `http://127.0.0.1:${floorServer.info.port}`;
     await load('warm-up', {
@@ -228,6 +232,14 @@ async function durableScenarios(
       body: selection,
       seconds: WARMUP_SECONDS,
       server: sessionFloor,
+    });
+    const leastSession = () => ({ prefix: runtimePath(leastFloor.info, `floor-${floorTurn++}-`) });
+    await load('warm-up', {
+      base: `http://127.0.0.1:${leastFloor.info.port}`,
+      target: leastSession(),
+      body: selection,
+      seconds: WARMUP_SECONDS,
+      server: leastFloor,
     });
     const base = `http://127.0.0.1:${tessera.info.port}`;
     const path = (session: string) => runtimePath(tessera.info, session);
@@ -267,6 +279,12 @@ async function durableScenarios(
         target: floorSession,
       },
       {
+        name: 'least new-session floor',
+        server: leastFloor,
+        body: selection,
+        target: leastSession,
+      },
+      {
         name: 'selection, new session',
         server: tessera,
         body: selection,
@@ -295,9 +313,10 @@ async function durableScenarios(
         },
       },
     ]);
-    const [floorFinal, sessionFinal, final] = [
+    const [floorFinal, sessionFinal, leastFinal, final] = [
       await stop(floorServer),
       await stop(sessionFloor),
+      await stop(leastFloor),
       await stop(tessera),
     ];
     servers.length = 0;
@@ -306,6 +325,7 @@ async function durableScenarios(
       notes: [
         describeCommits('Durable floor', floorFinal),
         describeCommits('New-session floor', sessionFinal),
+        describeCommits('Least new-session floor', leastFinal),
         describeCommits('Tessera', final),
       ],
     };
@@ -354,7 +374,7 @@ async function main(): Promise<void> {
   );
   const lite = await durableScenarios({}, [bareServer.scenario, workServer.scenario]);
   await stop(workServer.server);
-  const [bare, work, floor, sessionFloor, fresh, repeated, rewarded] = lite.rows;
+  const [bare, work, floor, sessionFloor, leastFloor, fresh, repeated, rewarded] = lite.rows;
   print(
     `SQLite (WAL, synchronous=FULL), ${CONNECTIONS} keep-alive connections, ${SECONDS} s each in ${ROUNDS} rounds (${GENERATOR})`,
     lite.rows,
@@ -393,6 +413,15 @@ async function main(): Promise<void> {
     `  where the new-session target lies: the new-session floor (its durable work without Tessera: the ` +
       `session's lookup, its state and counted selection) answers ${ratio(sessionFloor, floor).toFixed(2)} × ` +
       `the durable floor; Tessera's new session ${ratio(fresh, sessionFloor).toFixed(2)} × that floor`,
+  );
+  // Whatever the design: the request's least work and one durable row, nothing else.
+  const least = ratio(leastFloor, floor);
+  console.log(
+    `  the least a new session can cost in any design (the runtime floor's request work, the lookup and ` +
+      `one durable row, no state) answers ${least.toFixed(2)} × the durable floor: 0.75 × leaves ` +
+      `${(Math.max(0, 1 - 0.75 / least) * 100).toFixed(0)}% of its throughput for everything else ` +
+      `(validation, authorization, the engine, the session's turn and cache, usage, metrics); ` +
+      `Tessera's new session answers ${ratio(fresh, leastFloor).toFixed(2)} × it`,
   );
   const tesseraRows = [fresh, repeated, rewarded];
   const worst = Math.max(...tesseraRows.map((r) => r.p99));
