@@ -13,6 +13,7 @@ import * as adaptiveWeights from './migrations/0009-adaptive-weights.js';
 import * as jsTargetStorage from './migrations/0010-js-target-storage.js';
 import * as qaRequests from './migrations/0011-qa-requests.js';
 import * as traitBreakdowns from './migrations/0012-trait-breakdowns.js';
+import * as selectionEventsBySession from './migrations/0013-selection-events-by-session.js';
 
 // Listed here rather than read from a folder, so they work the same under tsx, a bundler or tests.
 const migrations: Record<string, Migration> = {
@@ -28,6 +29,7 @@ const migrations: Record<string, Migration> = {
   '0009-adaptive-weights': adaptiveWeights,
   '0011-qa-requests': qaRequests,
   '0012-trait-breakdowns': traitBreakdowns,
+  '0013-selection-events-by-session': selectionEventsBySession,
 };
 
 /** Tries of a migration whose scan of the database's tables met a table renamed or dropped meanwhile. */
