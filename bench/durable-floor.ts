@@ -8,15 +8,17 @@
  * With BENCH_FLOOR=new-session it is the new-session floor instead: the durable work a selection
  * for a new session cannot skip, still without Tessera. It reads the session named in the query
  * (one indexed lookup: a prepared statement on SQLite, the pool on PostgreSQL), picks a variation
- * by a hash of the session, and commits what Tessera commits for it: the visitor's state and the
- * counted selection with its daily aggregate. Where the new-session target lies on this machine.
+ * by a hash of the session, and commits two rows: the visitor's state and the counted selection
+ * with its daily aggregate, as Tessera does for a new session whose state its selection cannot
+ * give back (traits, adaptive allocation, several agents in its first request).
  *
  * With BENCH_FLOOR=least it is the least a new session can cost in any design: the runtime
  * floor's request work (path, query, key found in a map, JSON body, the runtime's answer and
  * headers), the session's lookup among the counted selections (the primary key), and ONE durable
- * row, the counted selection with its daily aggregate, with no state beside it (as a design that
- * derives the visitor's state from its counted events would write). Printed with an account and
- * a key, as bench/tessera-server.ts is, so the bench sends it the runtime's own requests.
+ * row, the counted selection with its daily aggregate, with no state beside it (as Tessera
+ * stores a new session whose counted selection gives its state back). Printed with an account
+ * and a key, as bench/tessera-server.ts is, so the bench sends it the runtime's own requests.
+ * Where the new-session target lies on this machine.
  *
  * Prints its port on stdout once listening; BENCH_DATABASE_URL (and BENCH_DATABASE_SCHEMA) pick
  * the store, a fresh SQLite file by default.
@@ -28,7 +30,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseQuery } from 'fast-querystring';
 import { createEventWriter } from '../src/events/event-writer.js';
-import { selectVisitorStates, visitorStateReader } from '../src/events/session-events.js';
+import { selectVisitorStates, storedSessionReader } from '../src/events/session-events.js';
 import { openStore } from '../src/store/connect.js';
 import { migrateToLatest } from '../src/store/migrate.js';
 
@@ -57,10 +59,10 @@ const body = JSON.stringify({
 });
 
 const NEW_SESSION = process.env.BENCH_FLOOR === 'new-session';
-const readNow = store.sqlite ? visitorStateReader(store.sqlite) : null;
+const readNow = store.sqlite ? storedSessionReader(store.sqlite) : null;
 /** The session's stored state, as the runtime reads it on a miss of its cache. */
 async function stateOf(session: string): Promise<string | null> {
-  if (readNow) return readNow({ accountId: 'floor', session });
+  if (readNow) return readNow({ accountId: 'floor', session })?.state ?? null;
   const [row] = await selectVisitorStates(store.db, [{ accountId: 'floor', session }]);
   return row?.state ?? null;
 }

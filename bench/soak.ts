@@ -2,7 +2,7 @@
  * `npm run bench:soak`: two Tessera servers (`tessera serve` processes) on one PostgreSQL schema,
  * under sustained load from autocannon for SOAK_SECONDS (default 180), half of the connections
  * on each server, as behind a load balancer. The load mixes what the runtime API sees: a
- * selection for a new session (a state write and a counted selection), a selection for a
+ * selection for a new session (its counted selection, its state derived from it), a selection for a
  * returning session, and a reward for a session selected earlier (on either server).
  *
  * Prints, every SOAK_INTERVAL_SECONDS (default 10): requests per second of each server and any

@@ -11,7 +11,7 @@ import { createGoalService } from '../agents/goals.js';
 import { createTraitService } from '../agents/traits.js';
 import { createAuditLog } from '../audit/audit-log.js';
 import { createEventWriter } from '../events/event-writer.js';
-import { visitorStateReader } from '../events/session-events.js';
+import { storedSessionReader } from '../events/session-events.js';
 import { createKeyService } from '../keys/key-service.js';
 import { createKeyStore } from '../keys/key-store.js';
 import { createKeyUsageRecorder } from '../keys/key-usage.js';
@@ -82,7 +82,7 @@ export function createServices(store: Store, options: ServiceOptions = {}): Serv
   // On PostgreSQL other servers may answer the same sessions: visitor states are read, not cached.
   const visitors = createVisitorStore(store.db, {
     cacheStates: store.dialect === 'sqlite',
-    ...(store.sqlite ? { readNow: visitorStateReader(store.sqlite) } : {}),
+    ...(store.sqlite ? { readNow: storedSessionReader(store.sqlite) } : {}),
   });
   const qaSessions = createQaSessionService(store.db, deployTargets, audit, { now });
   return {

@@ -12,22 +12,41 @@ export interface SessionRef {
 }
 
 /**
- * A SQLite file's reader of one session's stored state, answered at once on a prepared statement
- * (the driver is synchronous in any case): a new session's lookup then costs no turn of the event
- * loop and no statement building. It reads beside the Kysely connection's turns, so a batch being
- * committed on this connection (where commits run in-thread) may be seen before it ends, but only
- * its own sessions' rows, and their requests hold those sessions' turns until it ends.
+ * What a SQLite file holds of one session: its stored state, or, when it has none, the
+ * selections counted for it (in the order they were counted). A new session whose first state
+ * its counted selection gives back is stored as that selection alone (runtime/visitor-store.ts).
  */
-export function visitorStateReader(sqlite: SqliteConnection): (ref: SessionRef) => string | null {
-  // Prepared on the first read: the table exists once the server has migrated.
-  let statement: ReturnType<typeof prepare> | null = null;
-  const prepare = () =>
-    sqlite.prepare<[string, string], { state: string }>(
+export interface StoredSession {
+  state: string | null;
+  selections: Array<{ agent: string; variation: string }>;
+}
+
+/**
+ * A SQLite file's reader of one session, answered at once on prepared statements (the driver is
+ * synchronous in any case): a new session's lookup then costs no turn of the event loop and no
+ * statement building. Null: nothing is stored for the session. It reads beside the Kysely
+ * connection's turns, so a batch being committed on this connection (where commits run
+ * in-thread) may be seen before it ends, but only its own sessions' rows, and their requests
+ * hold those sessions' turns until it ends.
+ */
+export function storedSessionReader(sqlite: SqliteConnection): (ref: SessionRef) => StoredSession | null {
+  // Prepared on the first read: the tables exist once the server has migrated.
+  let statements: ReturnType<typeof prepare> | null = null;
+  const prepare = () => ({
+    state: sqlite.prepare<[string, string], { state: string }>(
       'select state from visitors where account_id = ? and session = ?',
-    );
+    ),
+    // By the key (account, session, agent) that migration 0013 gives SQLite.
+    selections: sqlite.prepare<[string, string], { agent: string; variation: string }>(
+      'select agent, variation from selection_events where account_id = ? and session = ? order by at, agent',
+    ),
+  });
   return (ref) => {
-    statement ??= prepare();
-    return statement.get(ref.accountId, ref.session)?.state ?? null;
+    statements ??= prepare();
+    const row = statements.state.get(ref.accountId, ref.session);
+    if (row) return { state: row.state, selections: [] };
+    const selections = statements.selections.all(ref.accountId, ref.session);
+    return selections.length > 0 ? { state: null, selections } : null;
   };
 }
 
@@ -55,9 +74,14 @@ export interface CountedEvents {
   rewards: Array<SessionRef & { agent: string; goal: string }>;
 }
 
+/**
+ * The sessions' counted selections and, unless `rewards` is false (a store of one server, whose
+ * stored states hold their rewards), their counted rewards.
+ */
 export async function selectCountedEvents(
   db: Kysely<Database>,
   refs: readonly SessionRef[],
+  { rewards: withRewards = true }: { rewards?: boolean } = {},
 ): Promise<CountedEvents> {
   const sessions = ({
     eb,
@@ -79,11 +103,13 @@ export async function selectCountedEvents(
       .orderBy('at')
       .orderBy('agent')
       .execute(),
-    db
-      .selectFrom('reward_events')
-      .select(['account_id', 'session', 'agent', 'goal'])
-      .where(sessions)
-      .execute(),
+    withRewards
+      ? db
+          .selectFrom('reward_events')
+          .select(['account_id', 'session', 'agent', 'goal'])
+          .where(sessions)
+          .execute()
+      : [],
   ]);
   return {
     selections: selections.map((r) => ({

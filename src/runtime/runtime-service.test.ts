@@ -167,4 +167,37 @@ describe('the runtime service', () => {
     assert.match(a.session, /^[0-9A-Za-z]{22}$/);
     assert.notEqual(a.session, b.session);
   });
+  test("a new session's first selection is its one durable row; any later change stores the whole state", async () => {
+    const stateOf = async (session: string) =>
+      (
+        await ts.store.db
+          .selectFrom('visitors')
+          .select('state')
+          .where('account_id', '=', 'acc-1')
+          .where('session', '=', session)
+          .executeTakeFirst()
+      )?.state;
+    for (const shared of [false, true]) {
+      const session = `one-row-${shared}`;
+      const first = await server(shared).execute(request(session, [{ a: 'a-example' }]));
+      const chosen = (first.items[0] as SelectionItem).c;
+      assert.equal(await stateOf(session), undefined, 'the counted selection gives the state back');
+      // A fresh server (nothing cached) reads it back: sticky, and credited by a reward.
+      const fresh = server(shared);
+      const again = await fresh.execute(request(session, [{ a: 'a-example' }, { g: 'g-example' }]));
+      assert.deepEqual(again.items[0], { ...first.items[0], p: 's' });
+      assert.deepEqual((again.items[1] as RewardItem).rs, [{ a: 'a-example', v: 1 }]);
+      // The reward is held in the stored state now: the goal is used up for every server.
+      assert.deepEqual(JSON.parse((await stateOf(session)) ?? 'null').rewarded, ['g-example|a-example']);
+      const third = await server(shared).execute(request(session, [{ g: 'g-example' }]));
+      assert.deepEqual((third.items[0] as RewardItem).rs, [{ a: 'a-example', v: 0 }]);
+      assert.equal(
+        ((await server(shared).execute(request(session, [{ a: 'a-example' }]))).items[0] as SelectionItem).c,
+        chosen,
+      );
+    }
+    // Traits are not in a counted selection: that state is stored beside it, as before.
+    await server().execute({ ...request('one-row-traits', [{ a: 'a-example' }]), queryTraits: ['plan:pro'] });
+    assert.deepEqual(JSON.parse((await stateOf('one-row-traits')) ?? 'null').traits, ['cust/plan:pro']);
+  });
 });

@@ -17,7 +17,7 @@ import { randomBase62 } from '../kernel/ids.js';
 import type { DeployedSnapshots } from '../targets/deployed-snapshots.js';
 import type { QaSession, QaSessionService } from '../targets/qa-sessions.js';
 import { type Command, emptyVisitorState, execute, type Item, type VisitorState } from './engine.js';
-import type { VisitorStore } from './visitor-store.js';
+import { derivable, type VisitorStore } from './visitor-store.js';
 
 export const MAX_SESSION_LENGTH = 256;
 
@@ -119,11 +119,7 @@ export function createRuntimeService(deps: RuntimeServiceDeps): RuntimeService {
 
     if (result.changed || result.events.length > 0) {
       const at = now();
-      const write: EventWrite = {
-        visitor: result.changed ? { accountId, session, state: JSON.stringify(result.state), at } : undefined,
-        selections: [],
-        rewards: [],
-      };
+      const write: EventWrite = { selections: [], rewards: [] };
       // The session's custom traits as of this request, kept with each counted selection so a
       // report can break it down by them (its rewards later credit the same values).
       const traits = result.traits.filter((t) => t.startsWith('cust/'));
@@ -150,6 +146,13 @@ export function createRuntimeService(deps: RuntimeServiceDeps): RuntimeService {
           });
         }
       }
+      // A new session's state that its counted selection gives back is not stored beside it:
+      // one durable row (visitor-store.ts, `derivable`).
+      if (
+        result.changed &&
+        !(stored === null && write.rewards.length === 0 && derivable(result.state, write.selections))
+      )
+        write.visitor = { accountId, session, state: JSON.stringify(result.state), at };
       try {
         await events.record(write);
       } catch (error) {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createTestStore, type TestStore } from '../../test/helpers/store.js';
-import { visitorStateReader } from '../events/session-events.js';
-import { emptyVisitorState } from './engine.js';
-import { createVisitorStore, parseVisitorState, withCountedEvents } from './visitor-store.js';
+import { storedSessionReader } from '../events/session-events.js';
+import { emptyVisitorState, type VisitorState } from './engine.js';
+import { createVisitorStore, derivable, parseVisitorState, withCountedEvents } from './visitor-store.js';
 
 describe('the visitor store', () => {
   let ts: TestStore;
@@ -163,7 +163,7 @@ describe('the visitor store', () => {
     assert.deepEqual(parseVisitorState('{"selections":{}}'), { selections: {} });
   });
 
-  test('the misses of one moment are read with one statement', async () => {
+  test('the misses of one moment are read with one statement per table (states, counted selections)', async () => {
     let statements = 0;
     const counting = ts.store.db.withPlugin({
       transformQuery: (args) => {
@@ -178,7 +178,7 @@ describe('the visitor store', () => {
       .values({ account_id: 'acc-9', session: 'm-7', state: '{"traits":["cust/x:1"]}', updated_at: 1 })
       .execute();
     const states = await Promise.all(Array.from({ length: 120 }, (_, i) => visitors.get('acc-9', `m-${i}`)));
-    assert.equal(statements, 1);
+    assert.equal(statements, 2);
     assert.deepEqual(states[7], { traits: ['cust/x:1'] });
     assert.equal(states.filter((s) => s === null).length, 119);
   });
@@ -188,7 +188,8 @@ describe('the visitor store', () => {
     const readNow = ({ session }: { accountId: string; session: string }) => {
       reads.push(session);
       if (session === 'broken') throw new Error('disk I/O error');
-      return session === 'known' ? '{"traits":["cust/x:1"]}' : null;
+      if (session === 'counted') return { state: null, selections: [{ agent: 'a-1', variation: 'B' }] };
+      return session === 'known' ? { state: '{"traits":["cust/x:1"]}', selections: [] } : null;
     };
     const visitors = createVisitorStore(ts.store.db, { readNow });
     const known = visitors.get('acc-1', 'known');
@@ -204,6 +205,11 @@ describe('the visitor store', () => {
       ['known', 'new', 'new'],
       'a state is read once; absence is not remembered by a read',
     );
+    // No stored state but a counted selection: the state it gives, remembered like a stored one.
+    const counted = { selections: { 'a-1': { c: 'B', p: 'r', s: 'ok' } }, rewarded: [], traits: [] };
+    assert.deepEqual(visitors.get('acc-1', 'counted'), counted);
+    assert.deepEqual(visitors.get('acc-1', 'counted'), counted);
+    assert.deepEqual(reads.splice(3), ['counted']);
     // The request that read nothing remembers what it ends with (the runtime service does).
     visitors.remember('acc-1', 'new', null);
     assert.equal(visitors.get('acc-1', 'new'), null);
@@ -218,15 +224,94 @@ describe('the visitor store', () => {
     assert.equal(reads.length, 5);
   });
 
-  test("a SQLite file's reader answers the stored state, or null", async (t) => {
+  test("a SQLite file's reader answers the stored state, else the counted selections, or null", async (t) => {
     if (!ts.store.sqlite) return t.skip('SQLite only: PostgreSQL reads through the batched statement');
     await ts.store.db
       .insertInto('visitors')
       .values({ account_id: 'acc-r', session: 'kept', state: '{"traits":[]}', updated_at: 1 })
       .execute();
-    const read = visitorStateReader(ts.store.sqlite);
-    assert.equal(read({ accountId: 'acc-r', session: 'kept' }), '{"traits":[]}');
+    const selection = { account_id: 'acc-r', deploy_target_id: 'dt', day: 1, traits: null };
+    await ts.store.db
+      .insertInto('selection_events')
+      .values([
+        { ...selection, agent: 'a-9', session: 'kept', variation: 'A', at: 1 },
+        { ...selection, agent: 'a-2', session: 'counted', variation: 'B', at: 2 },
+        { ...selection, agent: 'a-3', session: 'counted', variation: 'A', at: 3 },
+        { ...selection, agent: 'a-1', session: 'counted', variation: 'A', at: 3 },
+      ])
+      .execute();
+    const read = storedSessionReader(ts.store.sqlite);
+    assert.deepEqual(read({ accountId: 'acc-r', session: 'kept' }), {
+      state: '{"traits":[]}',
+      selections: [],
+    });
+    // In the order they were counted, as the batched read gives them.
+    assert.deepEqual(read({ accountId: 'acc-r', session: 'counted' }), {
+      state: null,
+      selections: [
+        { agent: 'a-2', variation: 'B' },
+        { agent: 'a-1', variation: 'A' },
+        { agent: 'a-3', variation: 'A' },
+      ],
+    });
     assert.equal(read({ accountId: 'acc-r', session: 'other' }), null);
     assert.equal(read({ accountId: 'acc-other', session: 'kept' }), null);
+  });
+
+  test('a store of its own reads a session without a stored state as its counted selections give it', async () => {
+    const event = {
+      account_id: 'acc-d',
+      agent: 'a-1',
+      session: 'derived',
+      variation: 'B',
+      deploy_target_id: 'dt',
+    };
+    await ts.store.db
+      .insertInto('selection_events')
+      .values({ ...event, day: 1, at: 1, traits: null })
+      .execute();
+    await ts.store.db
+      .insertInto('reward_events')
+      .values({ ...event, goal: 'g-1', day: 1, value: 1, at: 2 })
+      .execute();
+    const given = { selections: { 'a-1': { c: 'B', p: 'r', s: 'ok' } }, rewarded: [], traits: [] };
+    // Batched (no reader at once): an own store's rewards are its stored states' to hold.
+    assert.deepEqual(await createVisitorStore(ts.store.db).get('acc-d', 'derived'), given);
+    // Servers sharing the store merge the counted rewards too, as they always did.
+    const shared = createVisitorStore(ts.store.db, { cacheStates: false });
+    assert.deepEqual(await shared.get('acc-d', 'derived'), { ...given, rewarded: ['g-1|a-1'] });
+  });
+
+  test("derivable: a new session's one randomly allocated, counted selection, and nothing else", () => {
+    const state = (): VisitorState => ({
+      selections: { 'a-1': { c: 'B', p: 'r', s: 'ok' } },
+      rewarded: [],
+      traits: [],
+    });
+    const counted = [{ agent: 'a-1', variation: 'B' }];
+    assert.equal(derivable(state(), counted), true);
+    // What a read gives back is exactly that state.
+    assert.deepEqual(withCountedEvents(null, counted, []), state());
+
+    assert.equal(derivable(state(), []), false, 'not counted (a QA session)');
+    assert.equal(derivable(state(), [{ agent: 'a-1', variation: 'A' }]), false);
+    assert.equal(derivable(state(), [{ agent: 'a-2', variation: 'B' }]), false);
+    assert.equal(derivable({ ...state(), traits: ['cust/plan:pro'] }, counted), false, 'traits');
+    assert.equal(derivable({ ...state(), rewarded: ['g-1|a-1'] }, counted), false, 'rewards');
+    assert.equal(derivable({ ...state(), eligible: { 'a-1': 1 } }, counted), false, 'aiming');
+    assert.equal(derivable({ ...state(), placed: { x: 'a-1' } }, counted), false, 'aiming');
+    const adaptive = state();
+    adaptive.selections['a-1'].p = 'a';
+    assert.equal(derivable(adaptive, counted), false, 'a policy the read cannot know');
+    const provisional = state();
+    provisional.selections['a-1'].s = 'p';
+    assert.equal(derivable(provisional, counted), false, 'provisional');
+    const two = state();
+    two.selections['a-2'] = { c: 'A', p: 'r', s: 'ok' };
+    assert.equal(
+      derivable(two, [...counted, { agent: 'a-2', variation: 'A' }]),
+      false,
+      'several: their order would rest on the collation of agent codes',
+    );
   });
 });

@@ -21,12 +21,19 @@
  * missing from it. So a shared store's read also takes the session's counted selections and
  * rewards, and they win over the state (`withCountedEvents`): what was counted is what later
  * requests see as sticky and credit.
+ *
+ * A new session's first state is not stored when its counted selection gives it back exactly
+ * (`derivable`: one agent, randomly allocated, nothing else held): the selection is then the
+ * session's one durable row, and a read that finds no state but counted selections returns the
+ * state they give. One row per new session instead of two (bench/: the least a new session
+ * costs, measured). Any later change stores the whole state, as before.
  */
 import type { Kysely } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import {
   deleteVisitorState,
   type SessionRef,
+  type StoredSession,
   selectCountedEvents,
   selectVisitorStates,
 } from '../events/session-events.js';
@@ -57,10 +64,10 @@ export interface VisitorStoreOptions {
   /** false where other servers write the same sessions: every read goes to the store */
   cacheStates?: boolean;
   /**
-   * A session's stored state read at once (a SQLite file: session-events' `visitorStateReader`);
-   * without it, misses of one turn of the event loop are read together in one statement.
+   * A session read at once (a SQLite file: session-events' `storedSessionReader`); without it,
+   * misses of one turn of the event loop are read together in one statement.
    */
-  readNow?: (ref: { accountId: string; session: string }) => string | null;
+  readNow?: (ref: SessionRef) => StoredSession | null;
 }
 
 /** Stored state for "no state yet", so a session known to be new costs no second lookup. */
@@ -124,6 +131,30 @@ export function withCountedEvents(
   return changed ? merged : state;
 }
 
+/**
+ * Whether the selections counted with a new session's first state give that state back exactly,
+ * as a read of a session with no stored state does (`withCountedEvents(null, …)`): then the
+ * state need not be stored beside them. One selection only, so the order the read returns
+ * several in (by time, then by the database's collation of agent codes) never matters; a random
+ * allocation only, since the read cannot know another policy; nothing else held.
+ */
+export function derivable(state: VisitorState, counted: readonly CountedSelection[]): boolean {
+  if (counted.length !== 1 || state.rewarded.length > 0 || state.traits.length > 0) return false;
+  if (state.eligible !== undefined || state.placed !== undefined) return false;
+  const agents = Object.keys(state.selections);
+  const [{ agent, variation }] = counted;
+  if (agents.length !== 1 || agents[0] !== agent) return false;
+  const held = state.selections[agent];
+  return held.c === variation && held.p === 'r' && held.s === 'ok';
+}
+
+/** The state a stored session reads as: its stored state, else the one its counted selections give. */
+function stateOf(stored: StoredSession): VisitorState | null {
+  return stored.state !== null
+    ? parseVisitorState(stored.state)
+    : withCountedEvents(null, stored.selections, []);
+}
+
 export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOptions = {}): VisitorStore {
   const cacheStates = options.cacheStates ?? true;
   const readNow = options.readNow;
@@ -151,16 +182,19 @@ export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOp
         const refs = reads.map(({ accountId, session }) => ({ accountId, session }));
         // A shared store's counted events are read beside the states, not after them: the merge
         // only adds what was counted, so the two reads need no order between them.
-        const [rows, counted] = await Promise.all([
-          selectVisitorStates(db, refs),
-          cacheStates ? null : readCountedEvents(refs),
-        ]);
+        const [rows, counted] = await Promise.all([selectVisitorStates(db, refs), readCountedEvents(refs)]);
         const found = new Map(rows.map((row) => [keyOf(row.accountId, row.session), row.state]));
         for (const key of chunk) {
           const text = found.get(key);
-          const stored = text === undefined ? null : parseVisitorState(text);
-          const events = counted?.get(key);
-          const state = events ? withCountedEvents(stored, events.selections, events.rewards) : stored;
+          const events = counted.get(key);
+          let state: VisitorState | null;
+          if (!cacheStates && events) {
+            const stored = text === undefined ? null : parseVisitorState(text);
+            state = withCountedEvents(stored, events.selections, events.rewards);
+          } else {
+            // A store of its own: a stored state is the whole truth; without one, what was counted.
+            state = stateOf({ state: text ?? null, selections: events?.selections ?? [] });
+          }
           if (cacheStates && !cache.has(key)) cache.set(key, state ?? NONE);
           for (const waiter of (batch.get(key) as PendingRead).waiters) waiter.resolve(state);
         }
@@ -171,11 +205,11 @@ export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOp
     }
   }
 
-  /** The counted selections and rewards of the sessions read, by session (a shared store only). */
+  /** The counted selections and rewards of the sessions read, by session. */
   async function readCountedEvents(
     refs: SessionRef[],
   ): Promise<Map<string, { selections: CountedSelection[]; rewards: CountedReward[] }>> {
-    const { selections, rewards } = await selectCountedEvents(db, refs);
+    const { selections, rewards } = await selectCountedEvents(db, refs, { rewards: !cacheStates });
     const bySession = new Map<string, { selections: CountedSelection[]; rewards: CountedReward[] }>();
     const entry = (accountId: string, session: string) => {
       const key = keyOf(accountId, session);
@@ -213,13 +247,13 @@ export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOp
       if (cached !== undefined) return cached === NONE ? null : cached;
       if (readNow && cacheStates) {
         // A failure throws here, as a rejected read would, for the caller's 503.
-        const text = readNow({ accountId, session });
-        if (text === null) {
+        const stored = readNow({ accountId, session });
+        if (stored === null) {
           // Not cached here: the request that asked remembers what it ends with (`remember`),
           // which for a new session is its first state, one cache write instead of two.
           return null;
         }
-        const state = parseVisitorState(text);
+        const state = stateOf(stored);
         cache.set(key, state ?? NONE);
         return state;
       }
