@@ -9,11 +9,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tuneHeap } from '../src/app/heap.js';
 import { buildServer } from '../src/app/server.js';
 import { createServices } from '../src/app/services.js';
 import { openStore } from '../src/store/connect.js';
 import { migrateToLatest } from '../src/store/migrate.js';
 
+// As `tessera serve` starts.
+tuneHeap();
 const dir = process.env.BENCH_DATABASE_DIR ?? mkdtempSync(join(tmpdir(), 'tessera-bench-'));
 const store = openStore({
   url: process.env.BENCH_DATABASE_URL ?? `sqlite:${join(dir, 'tessera.db')}`,

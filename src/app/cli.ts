@@ -13,6 +13,7 @@ import { holdSqliteServerLock } from '../store/sqlite-server-lock.js';
 import { untilStoreReachable } from '../store/wait.js';
 import { answerWhileStarting } from '../web/starting.js';
 import { loadConfig } from './config.js';
+import { tuneHeap } from './heap.js';
 import { buildServer } from './server.js';
 import { createServices } from './services.js';
 
@@ -29,6 +30,7 @@ async function withServices<T>(fn: (services: ReturnType<typeof createServices>)
 }
 
 async function serve(): Promise<void> {
+  tuneHeap();
   const config = loadConfig();
   const store = openStore({ url: config.TESSERA_DATABASE_URL, schema: config.TESSERA_DATABASE_SCHEMA });
   // A SQLite file is served by one server: a second would not hear of the first one's changes.
