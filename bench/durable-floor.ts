@@ -28,11 +28,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse as parseQuery } from 'fast-querystring';
 import { createEventWriter } from '../src/events/event-writer.js';
 import { selectVisitorStates, storedSessionReader } from '../src/events/session-events.js';
 import { openStore } from '../src/store/connect.js';
 import { migrateToLatest } from '../src/store/migrate.js';
+import { answerRuntime, readRuntimeRequest } from './runtime-request.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-floor-'));
 const store = openStore({
@@ -102,7 +102,6 @@ const LEAST = process.env.BENCH_FLOOR === 'least';
 const ACCOUNT = 'floor';
 const KEY = 'floor-key';
 const keys = new Map([[KEY, { accountId: ACCOUNT }]]);
-const PATH = /^\/([A-Za-z0-9_-]{1,64})\/v3\/agent-api$/;
 const countedOn = store.sqlite?.prepare<[string, string, string], { variation: string }>(
   'select variation from selection_events where account_id = ? and agent = ? and session = ?',
 );
@@ -121,24 +120,14 @@ async function countedVariation(session: string, agent: string): Promise<string 
 
 /** The least-new-session floor: the runtime floor's request work, one lookup and one durable row. */
 function least(request: IncomingMessage, response: ServerResponse, raw: Buffer): void {
-  const url = request.url ?? '';
-  const queryAt = url.indexOf('?');
-  const path = PATH.exec(queryAt === -1 ? url : url.slice(0, queryAt));
-  const query = parseQuery(queryAt === -1 ? '' : url.slice(queryAt + 1)) as Record<string, string>;
-  const found = keys.get(query.apikey);
-  let body: { commands?: { a?: string }[] };
-  try {
-    body = JSON.parse(raw.toString('utf8'));
-  } catch {
+  const read = readRuntimeRequest(request.url ?? '', raw, keys, response);
+  if (!read) return;
+  const agent = read.commands[0]?.a;
+  if (typeof agent !== 'string') {
     response.writeHead(400).end();
     return;
   }
-  const agent = Array.isArray(body.commands) ? body.commands[0]?.a : undefined;
-  if (!path || !found || found.accountId !== path[1] || typeof agent !== 'string') {
-    response.writeHead(401).end();
-    return;
-  }
-  const session = query.session || `floor-${next++}`;
+  const session = read.query.session || `floor-${next++}`;
   void (async () => {
     let variation = await countedVariation(session, agent);
     if (variation === undefined) {
@@ -150,22 +139,12 @@ function least(request: IncomingMessage, response: ServerResponse, raw: Buffer):
         rewards: [],
       });
     }
-    const answer = JSON.stringify({
-      status: 200,
-      data: {
-        session,
-        items: [{ a: agent, c: variation, p: 'r', s: 'ok', md: { headline: variation.toLowerCase() } }],
-        sels: { [agent]: variation },
-        traits: [],
-      },
+    answerRuntime(response, {
+      session,
+      items: [{ a: agent, c: variation, p: 'r', s: 'ok', md: { headline: variation.toLowerCase() } }],
+      sels: { [agent]: variation },
+      traits: [],
     });
-    response.writeHead(200, {
-      'cache-control': 'no-store',
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': Buffer.byteLength(answer),
-      'access-control-allow-origin': '*',
-    });
-    response.end(answer);
   })().catch(() => response.writeHead(503).end());
 }
 

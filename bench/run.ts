@@ -227,21 +227,18 @@ async function durableScenarios(
     });
     let floorTurn = 0;
     const floorSession = () => ({ prefix: `/?session=floor-${floorTurn++}-` });
-    await load('warm-up', {
-      base: `http://127.0.0.1:${sessionFloor.info.port}`,
-      target: floorSession(),
-      body: selection,
-      seconds: WARMUP_SECONDS,
-      server: sessionFloor,
-    });
     const leastSession = () => ({ prefix: runtimePath(leastFloor.info, `floor-${floorTurn++}-`) });
-    await load('warm-up', {
-      base: `http://127.0.0.1:${leastFloor.info.port}`,
-      target: leastSession(),
-      body: selection,
-      seconds: WARMUP_SECONDS,
-      server: leastFloor,
-    });
+    for (const [server, target] of [
+      [sessionFloor, floorSession],
+      [leastFloor, leastSession],
+    ] as const)
+      await load('warm-up', {
+        base: `http://127.0.0.1:${server.info.port}`,
+        target: target(),
+        body: selection,
+        seconds: WARMUP_SECONDS,
+        server,
+      });
     const base = `http://127.0.0.1:${tessera.info.port}`;
     const path = (session: string) => runtimePath(tessera.info, session);
     // One request first: it waits for the commit and checkpoint threads to start (they compile
