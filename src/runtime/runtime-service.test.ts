@@ -196,6 +196,15 @@ describe('the runtime service', () => {
         chosen,
       );
     }
+    // A stored state that cannot be read is written over by the session's next change.
+    await ts.store.db
+      .insertInto('visitors')
+      .values({ account_id: 'acc-1', session: 'one-row-corrupt', state: '{not json', updated_at: 1 })
+      .execute();
+    await server().execute(request('one-row-corrupt', [{ a: 'a-example' }]));
+    assert.deepEqual(Object.keys(JSON.parse((await stateOf('one-row-corrupt')) ?? 'null').selections), [
+      'a-example',
+    ]);
     // Traits are not in a counted selection: that state is stored beside it, as before.
     await server().execute({ ...request('one-row-traits', [{ a: 'a-example' }]), queryTraits: ['plan:pro'] });
     assert.deepEqual(JSON.parse((await stateOf('one-row-traits')) ?? 'null').traits, ['cust/plan:pro']);

@@ -40,7 +40,7 @@ import {
 import { createKeyedLock } from '../kernel/keyed-lock.js';
 import { chunks } from '../store/chunks.js';
 import type { Database } from '../store/schema.js';
-import type { VisitorState } from './engine.js';
+import { emptyVisitorState, type VisitorState } from './engine.js';
 
 export interface VisitorStore {
   /** The session's committed state, or null when it has none: from memory when cached. */
@@ -148,10 +148,15 @@ export function derivable(state: VisitorState, counted: readonly CountedSelectio
   return held.c === variation && held.p === 'r' && held.s === 'ok';
 }
 
-/** The state a stored session reads as: its stored state, else the one its counted selections give. */
+/**
+ * The state a stored session reads as: its stored state, else the one its counted selections
+ * give. A stored state that cannot be read is an empty one, not none: the session has a row,
+ * which its next change must write over (`derivable` states are skipped only for sessions with
+ * nothing stored).
+ */
 function stateOf(stored: StoredSession): VisitorState | null {
   return stored.state !== null
-    ? parseVisitorState(stored.state)
+    ? (parseVisitorState(stored.state) ?? emptyVisitorState())
     : withCountedEvents(null, stored.selections, []);
 }
 
@@ -180,8 +185,8 @@ export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOp
       try {
         const reads = chunk.map((key) => batch.get(key) as PendingRead);
         const refs = reads.map(({ accountId, session }) => ({ accountId, session }));
-        // A shared store's counted events are read beside the states, not after them: the merge
-        // only adds what was counted, so the two reads need no order between them.
+        // Counted events are read beside the states, not after them: they only add to a state
+        // (a shared store) or stand in for a missing one, so the reads need no order between them.
         const [rows, counted] = await Promise.all([selectVisitorStates(db, refs), readCountedEvents(refs)]);
         const found = new Map(rows.map((row) => [keyOf(row.accountId, row.session), row.state]));
         for (const key of chunk) {
