@@ -11,6 +11,7 @@ import { createGoalService } from '../agents/goals.js';
 import { createTraitService } from '../agents/traits.js';
 import { createAuditLog } from '../audit/audit-log.js';
 import { createEventWriter } from '../events/event-writer.js';
+import { createKnownSessions } from '../events/known-sessions.js';
 import { storedSessionReader } from '../events/session-events.js';
 import { createKeyService } from '../keys/key-service.js';
 import { createKeyStore } from '../keys/key-store.js';
@@ -70,7 +71,14 @@ export function createServices(store: Store, options: ServiceOptions = {}): Serv
   const accounts = createAccountService(store.db, deployTargets);
   const users = createUserService(store.db, changes, audit);
   const snapshots: DeployedSnapshots = options.snapshots ?? createDeployedSnapshots(store.db, changes);
-  const events = createEventWriter(store);
+  // A SQLite file has one server: it can know which sessions are new without reading them.
+  const knownSessions = store.sqlite
+    ? createKnownSessions(store.sqlite, {
+        onError: (error) =>
+          console.error(`stored sessions not read in yet (tried again later): ${String(error)}`),
+      })
+    : undefined;
+  const events = createEventWriter(store, knownSessions ? { knownSessions } : {});
   const keyUsage = createKeyUsageRecorder(store.db, {
     enabled: options.countKeyUsage,
     flushMs: options.keyUsageFlushMs,
@@ -82,7 +90,7 @@ export function createServices(store: Store, options: ServiceOptions = {}): Serv
   // On PostgreSQL other servers may answer the same sessions: visitor states are read, not cached.
   const visitors = createVisitorStore(store.db, {
     cacheStates: store.dialect === 'sqlite',
-    ...(store.sqlite ? { readNow: storedSessionReader(store.sqlite) } : {}),
+    ...(store.sqlite ? { readNow: storedSessionReader(store.sqlite, knownSessions?.mayHold) } : {}),
   });
   const qaSessions = createQaSessionService(store.db, deployTargets, audit, { now });
   return {

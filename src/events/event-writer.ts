@@ -9,6 +9,7 @@
 import { isStoreUnavailable, type Store, sqliteFile } from '../store/connect.js';
 import { type BatchOutcome, commitEvents, type EventWrite } from './event-store.js';
 import { createGroupCommit, type GroupCommitStats } from './group-commit.js';
+import type { KnownSessions } from './known-sessions.js';
 import { type CommitThread, createCommitThread } from './sqlite-commit-thread.js';
 import { type UsageBatch, writeUsage } from './usage-store.js';
 
@@ -37,6 +38,8 @@ export interface EventWriterOptions {
   maxBatch?: number;
   /** SQLite files: commit on the request thread instead of a commit thread */
   inThread?: boolean;
+  /** told of every session a write stores a state or selection of, before it is committed */
+  knownSessions?: KnownSessions;
 }
 
 /** A SQLite file gets a commit thread; an in-memory SQLite database and PostgreSQL commit in-thread. */
@@ -67,7 +70,14 @@ export function createEventWriter(store: Store, options: EventWriterOptions = {}
   );
   return {
     start: () => thread?.start(),
-    record: (write) => group.submit(write),
+    record: (write) => {
+      const known = options.knownSessions;
+      if (known) {
+        if (write.visitor) known.add(write.visitor);
+        for (const selection of write.selections) known.add(selection);
+      }
+      return group.submit(write);
+    },
     writeUsage: (batch) => (thread ? thread.writeUsage(batch) : writeUsage(store.db, batch)),
     flush: () => group.flush(),
     async close() {

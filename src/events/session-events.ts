@@ -27,9 +27,13 @@ export interface StoredSession {
  * statement building. Null: nothing is stored for the session. It reads beside the Kysely
  * connection's turns, so a batch being committed on this connection (where commits run
  * in-thread) may be seen before it ends, but only its own sessions' rows, and their requests
- * hold those sessions' turns until it ends.
+ * hold those sessions' turns until it ends. A session `mayHold` rules out is not read
+ * (known-sessions.ts).
  */
-export function storedSessionReader(sqlite: SqliteConnection): (ref: SessionRef) => StoredSession | null {
+export function storedSessionReader(
+  sqlite: SqliteConnection,
+  mayHold?: (ref: SessionRef) => boolean,
+): (ref: SessionRef) => StoredSession | null {
   // Prepared on the first read: the tables exist once the server has migrated.
   let statements: ReturnType<typeof prepare> | null = null;
   const prepare = () => ({
@@ -42,6 +46,7 @@ export function storedSessionReader(sqlite: SqliteConnection): (ref: SessionRef)
     ),
   });
   return (ref) => {
+    if (mayHold && !mayHold(ref)) return null;
     statements ??= prepare();
     const row = statements.state.get(ref.accountId, ref.session);
     if (row) return { state: row.state, selections: [] };

@@ -116,6 +116,16 @@ describe('Runtime API: a store that cannot record answers 503, never a false 200
     t = await createTestApp({ services: { snapshots: fakeSnapshots() } });
     const { secret } = await t.key('rest');
     url = `/${t.account.id}/v3/agent-api?apikey=${secret}`;
+    // A session stored before the server first answered: its state is read from the store.
+    await t.services.store.db
+      .insertInto('visitors')
+      .values({
+        account_id: t.account.id,
+        session: 'unreadable',
+        state: '{"traits":["cust/F:1"]}',
+        updated_at: 1,
+      })
+      .execute();
     const warm = await t.call({
       method: 'POST',
       url: `${url}&session=warm`,
@@ -155,6 +165,22 @@ describe('Runtime API: a store that cannot record answers 503, never a false 200
         503,
         'store_unavailable',
       );
+    } finally {
+      await sql`alter table visitors_moved rename to visitors`.execute(t.services.store.db);
+    }
+  });
+
+  test('a session a SQLite file certainly does not hold is answered without reading it', async (c) => {
+    if (!t.services.store.sqlite) return c.skip('SQLite only: PostgreSQL, shared by servers, is always read');
+    await sql`alter table visitors rename to visitors_moved`.execute(t.services.store.db);
+    try {
+      const res = await t.call({
+        method: 'POST',
+        url: `${url}&session=never-stored`,
+        body: { commands: [] },
+      });
+      assert.equal(res.statusCode, 200, res.body);
+      assert.deepEqual(res.json().data.items, []);
     } finally {
       await sql`alter table visitors_moved rename to visitors`.execute(t.services.store.db);
     }
