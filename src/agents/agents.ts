@@ -466,11 +466,11 @@ export function createAgentService(
 
     async publishAdaptiveWeights(accountId, code, weights, at) {
       const agent = await selectAgent(db, accountId, code);
-      if (!agent || agent.allocation !== 'adaptive') return null;
+      if (agent?.allocation !== 'adaptive') return null;
       return deployments.change(accountId, async (trx, version) => {
         // Checked again under the configuration lock: a change may have landed in between.
         const current = await selectAgent(trx, accountId, code);
-        if (!current || current.allocation !== 'adaptive') return null;
+        if (current?.allocation !== 'adaptive') return null;
         await insertAdaptiveWeights(trx, accountId, { agent: code, version, at, weights });
         return version;
       });
