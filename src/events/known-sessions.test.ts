@@ -70,6 +70,15 @@ describe('known sessions', () => {
     assert.ok(known.stats().filters > 3, `${known.stats().filters} filters`);
   });
 
+  test('a session written again is counted once, so rewrites do not grow the filters', async () => {
+    const known = createKnownSessions(sqlite(), { capacity: 4 });
+    await known.load();
+    const before = known.stats();
+    for (let i = 0; i < 100; i++) known.add({ accountId: 'acc-g', session: 'again' });
+    assert.equal(known.stats().sessions, before.sessions + 1);
+    assert.equal(known.stats().filters, before.filters);
+  });
+
   test('a read-in that fails leaves every session "maybe", and is tried again later', async () => {
     const bare = openStore({ url: 'sqlite::memory:' });
     const sqliteOf = bare.sqlite;

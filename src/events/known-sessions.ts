@@ -24,6 +24,7 @@ export interface KnownSessions {
   add(ref: SessionRef): void;
   /** Reads the stored sessions in; resolves when every one is in (mayHold starts it too). */
   load(): Promise<void>;
+  /** sessions: those added once each (one a filter already said "maybe" to is not added again) */
   stats(): { loaded: boolean; filters: number; sessions: number; bytes: number };
 }
 
@@ -56,6 +57,8 @@ export function createKnownSessions(
   let retryAt = 0;
 
   function add(key: string): void {
+    // Counted once: a session written again (a reward, traits) must not fill the filters faster.
+    if (mayHoldKey(key)) return;
     if (filters.length === 0 || held >= capacity) {
       capacity = filters.length === 0 ? firstCapacity : capacity * 2;
       filters.push(BloomFilter.withTargetError(capacity, FALSE_MAYBE));
