@@ -411,7 +411,7 @@ async function main(): Promise<void> {
   const least = ratio(leastFloor, floor);
   console.log(
     `  where the new-session target lies: the least a new session can cost (the runtime floor's request ` +
-      `work, the lookup and one durable row, as Tessera stores this one) answers ${least.toFixed(2)} × the ` +
+      `work, the lookup unless its known sessions rule it out, and one durable row, as Tessera stores this one) answers ${least.toFixed(2)} × the ` +
       `durable floor, so 0.75 × leaves ${(Math.max(0, 1 - 0.75 / least) * 100).toFixed(0)}% of its ` +
       `throughput for the rest (validation, authorization, the engine, the session's turn and cache, ` +
       `usage, metrics); Tessera's new session answers ${ratio(fresh, leastFloor).toFixed(2)} × it`,
