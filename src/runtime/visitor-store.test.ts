@@ -3,7 +3,13 @@ import { after, before, describe, test } from 'node:test';
 import { createTestStore, type TestStore } from '../../test/helpers/store.js';
 import { storedSessionReader } from '../events/session-events.js';
 import { emptyVisitorState, type VisitorState } from './engine.js';
-import { createVisitorStore, derivable, parseVisitorState, withCountedEvents } from './visitor-store.js';
+import {
+  cachedForm,
+  createVisitorStore,
+  derivable,
+  parseVisitorState,
+  withCountedEvents,
+} from './visitor-store.js';
 
 describe('the visitor store', () => {
   let ts: TestStore;
@@ -280,6 +286,48 @@ describe('the visitor store', () => {
     // Servers sharing the store merge the counted rewards too, as they always did.
     const shared = createVisitorStore(ts.store.db, { cacheStates: false });
     assert.deepEqual(await shared.get('acc-d', 'derived'), { ...given, rewarded: ['g-1|a-1'] });
+  });
+
+  test('the usual new state is cached as one frozen instance per agent and variation; any other as it is', async () => {
+    const usual = (variation: string): VisitorState => ({
+      selections: { 'a-1': { c: variation, p: 'r', s: 'ok' } },
+      rewarded: [],
+      traits: [],
+    });
+    const a = cachedForm(usual('A'));
+    assert.deepEqual(a, usual('A'));
+    assert.equal(cachedForm(usual('A')), a, 'one instance for every session so selected');
+    assert.notEqual(cachedForm(usual('B')), a);
+    assert.deepEqual(cachedForm(usual('B')), usual('B'));
+    // Only read: the engine works on a copy (its tests run every request on a frozen state).
+    assert.ok(Object.isFrozen(a) && Object.isFrozen(a.selections) && Object.isFrozen(a.selections['a-1']));
+    assert.ok(Object.isFrozen(a.rewarded) && Object.isFrozen(a.traits));
+    const others: unknown[] = [
+      { ...usual('A'), rewarded: ['g|a-1'] },
+      { ...usual('A'), traits: ['cust/F:1'] },
+      { ...usual('A'), eligible: { 'a-1': 1 } },
+      { ...usual('A'), placed: { g: 'a-1' } },
+      { ...usual('A'), selections: { 'a-1': { c: 'A', p: 'a', s: 'ok' } } },
+      { ...usual('A'), selections: { 'a-1': { c: 'A', p: 'r', s: 'p' } } },
+      {
+        ...usual('A'),
+        selections: { 'a-1': { c: 'A', p: 'r', s: 'ok' }, 'a-2': { c: 'B', p: 'r', s: 'ok' } },
+      },
+      { ...usual('A'), selections: {} },
+      // as a corrupt stored row may read
+      { ...usual('A'), rewarded: 'none' },
+      { ...usual('A'), selections: null },
+      { ...usual('A'), selections: { 'a-1': 'A' } },
+      { selections: { 'a-1': { c: 'A', p: 'r', s: 'ok' } } },
+    ];
+    for (const other of others) assert.equal(cachedForm(other as VisitorState), other, JSON.stringify(other));
+
+    // Through the store: what is remembered reads back equal, for sessions of any account.
+    const visitors = createVisitorStore(ts.store.db);
+    visitors.remember('acc-1', 'usual-1', usual('A'));
+    visitors.remember('acc-2', 'usual-2', usual('A'));
+    assert.deepEqual(await visitors.get('acc-1', 'usual-1'), usual('A'));
+    assert.equal(await visitors.get('acc-2', 'usual-2'), await visitors.get('acc-1', 'usual-1'));
   });
 
   test("derivable: a new session's one randomly allocated, counted selection, and nothing else", () => {
