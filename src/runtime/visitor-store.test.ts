@@ -288,7 +288,7 @@ describe('the visitor store', () => {
     assert.deepEqual(await shared.get('acc-d', 'derived'), { ...given, rewarded: ['g-1|a-1'] });
   });
 
-  test('the usual new state is cached as one frozen instance per agent and variation; any other as it is', async () => {
+  test('the usual new state is cached as one instance per agent and variation; any other as it is', async () => {
     const usual = (variation: string): VisitorState => ({
       selections: { 'a-1': { c: variation, p: 'r', s: 'ok' } },
       rewarded: [],
@@ -299,9 +299,6 @@ describe('the visitor store', () => {
     assert.equal(cachedForm(usual('A')), a, 'one instance for every session so selected');
     assert.notEqual(cachedForm(usual('B')), a);
     assert.deepEqual(cachedForm(usual('B')), usual('B'));
-    // Only read: the engine works on a copy (its tests run every request on a frozen state).
-    assert.ok(Object.isFrozen(a) && Object.isFrozen(a.selections) && Object.isFrozen(a.selections['a-1']));
-    assert.ok(Object.isFrozen(a.rewarded) && Object.isFrozen(a.traits));
     const others: unknown[] = [
       { ...usual('A'), rewarded: ['g|a-1'] },
       { ...usual('A'), traits: ['cust/F:1'] },
@@ -314,6 +311,7 @@ describe('the visitor store', () => {
         selections: { 'a-1': { c: 'A', p: 'r', s: 'ok' }, 'a-2': { c: 'B', p: 'r', s: 'ok' } },
       },
       { ...usual('A'), selections: {} },
+      { ...usual('A'), selections: JSON.parse('{"__proto__":{"c":"A","p":"r","s":"ok"}}') },
       // as a corrupt stored row may read
       { ...usual('A'), rewarded: 'none' },
       { ...usual('A'), selections: null },
