@@ -2,7 +2,7 @@
  * Which sessions a SQLite file may hold a visitor state or counted selection of: a set of Bloom
  * filters over (account, session). "No" is certain, so a new session's first request skips the
  * store's lookup (two statements, each a read transaction of its own): on new sessions (bench/,
- * in turns) 16% more requests/s. "Maybe" is read as before.
+ * in turns) 12% more requests/s. "Maybe" is read as before.
  *
  * Certain because it sees every row: the tables' sessions are read in once, in chunks between
  * requests, and every write of those tables afterwards goes through the event writer, which adds
