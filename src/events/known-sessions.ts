@@ -39,7 +39,7 @@ export interface KnownSessionsOptions {
 }
 
 const FALSE_MAYBE = 0.01;
-const keyOf = (ref: SessionRef) => `${ref.accountId}\u0000${ref.session}`;
+const keyOf = (accountId: string, session: string) => `${accountId}\u0000${session}`;
 
 export function createKnownSessions(
   sqlite: SqliteConnection,
@@ -111,7 +111,7 @@ export function createKnownSessions(
     for (const table of tables) {
       let rows = table.first();
       while (true) {
-        for (const [accountId, session] of rows) add(`${accountId}\u0000${session}`);
+        for (const [accountId, session] of rows) add(keyOf(accountId, session));
         if (rows.length < chunk) break;
         await new Promise((resolve) => setImmediate(resolve));
         rows = table.next(rows[rows.length - 1]);
@@ -131,12 +131,12 @@ export function createKnownSessions(
 
   return {
     mayHold(ref) {
-      if (loaded) return mayHoldKey(keyOf(ref));
+      if (loaded) return mayHoldKey(keyOf(ref.accountId, ref.session));
       if (loading === null && Date.now() >= retryAt) void load();
       return true;
     },
     add(ref) {
-      add(keyOf(ref));
+      add(keyOf(ref.accountId, ref.session));
     },
     load,
     stats() {
