@@ -120,8 +120,13 @@ describe('known sessions', () => {
       assert.deepEqual(read({ accountId: 'acc-w', session: 'selected' }), {
         state: null,
         selections: [{ agent: 'a-1', variation: 'B' }],
+        rewards: [],
       });
-      assert.deepEqual(read({ accountId: 'acc-w', session: 'stated' }), { state: '{}', selections: [] });
+      assert.deepEqual(read({ accountId: 'acc-w', session: 'stated' }), {
+        state: '{}',
+        selections: [],
+        rewards: [],
+      });
       assert.equal(read({ accountId: 'acc-w', session: 'nothing' }), null);
       // What was stored before the read-in is read too.
       assert.deepEqual(read({ accountId: 'acc-1', session: 's-1' }), {
@@ -130,6 +135,7 @@ describe('known sessions', () => {
           { agent: 'a-1', variation: 'A' },
           { agent: 'a-2', variation: 'A' },
         ],
+        rewards: [],
       });
     } finally {
       await writer.close();

@@ -13,12 +13,15 @@ export interface SessionRef {
 
 /**
  * What a SQLite file holds of one session: its stored state, or, when it has none, the
- * selections counted for it (in the order they were counted). A new session whose first state
- * its counted selection gives back is stored as that selection alone (runtime/visitor-store.ts).
+ * selections counted for it (in the order they were counted); and its counted rewards either
+ * way. A new session whose first state its counted selection gives back is stored as that
+ * selection alone, and a reward that changes nothing but the goals used up as its counted reward
+ * alone (runtime/visitor-store.ts).
  */
 export interface StoredSession {
   state: string | null;
   selections: Array<{ agent: string; variation: string }>;
+  rewards: Array<{ agent: string; goal: string }>;
 }
 
 /**
@@ -44,14 +47,23 @@ export function storedSessionReader(
     selections: sqlite.prepare<[string, string], { agent: string; variation: string }>(
       'select agent, variation from selection_events where account_id = ? and session = ? order by at, agent',
     ),
+    // By the index (account, session) of migration 0006.
+    rewards: sqlite.prepare<[string, string], { agent: string; goal: string }>(
+      'select agent, goal from reward_events where account_id = ? and session = ?',
+    ),
   });
   return (ref) => {
     if (mayHold && !mayHold(ref)) return null;
     statements ??= prepare();
     const row = statements.state.get(ref.accountId, ref.session);
-    if (row) return { state: row.state, selections: [] };
-    const selections = statements.selections.all(ref.accountId, ref.session);
-    return selections.length > 0 ? { state: null, selections } : null;
+    const selections = row ? [] : statements.selections.all(ref.accountId, ref.session);
+    // A reward is only counted for a counted selection: a session with neither has no rewards.
+    if (!row && selections.length === 0) return null;
+    return {
+      state: row ? row.state : null,
+      selections,
+      rewards: statements.rewards.all(ref.accountId, ref.session),
+    };
   };
 }
 
@@ -79,14 +91,10 @@ export interface CountedEvents {
   rewards: Array<SessionRef & { agent: string; goal: string }>;
 }
 
-/**
- * The sessions' counted selections and, unless `rewards` is false (a store of one server, whose
- * stored states hold their rewards), their counted rewards.
- */
+/** The sessions' counted selections and rewards. */
 export async function selectCountedEvents(
   db: Kysely<Database>,
   refs: readonly SessionRef[],
-  { rewards: withRewards = true }: { rewards?: boolean } = {},
 ): Promise<CountedEvents> {
   const sessions = ({
     eb,
@@ -108,13 +116,11 @@ export async function selectCountedEvents(
       .orderBy('at')
       .orderBy('agent')
       .execute(),
-    withRewards
-      ? db
-          .selectFrom('reward_events')
-          .select(['account_id', 'session', 'agent', 'goal'])
-          .where(sessions)
-          .execute()
-      : [],
+    db
+      .selectFrom('reward_events')
+      .select(['account_id', 'session', 'agent', 'goal'])
+      .where(sessions)
+      .execute(),
   ]);
   return {
     selections: selections.map((r) => ({

@@ -167,7 +167,7 @@ describe('the runtime service', () => {
     assert.match(a.session, /^[0-9A-Za-z]{22}$/);
     assert.notEqual(a.session, b.session);
   });
-  test("a new session's first selection is its one durable row; any later change stores the whole state", async () => {
+  test("a new session's first selection, and a reward, are each their one durable row; any other change stores the whole state", async () => {
     const stateOf = async (session: string) =>
       (
         await ts.store.db
@@ -187,8 +187,9 @@ describe('the runtime service', () => {
       const again = await fresh.execute(request(session, [{ a: 'a-example' }, { g: 'g-example' }]));
       assert.deepEqual(again.items[0], { ...first.items[0], p: 's' });
       assert.deepEqual((again.items[1] as RewardItem).rs, [{ a: 'a-example', v: 1 }]);
-      // The reward is held in the stored state now: the goal is used up for every server.
-      assert.deepEqual(JSON.parse((await stateOf(session)) ?? 'null').rewarded, ['g-example|a-example']);
+      // The counted reward gives the goal used up back: still nothing stored, and no server
+      // credits it again.
+      assert.equal(await stateOf(session), undefined, 'the counted reward gives the state back');
       const third = await server(shared).execute(request(session, [{ g: 'g-example' }]));
       assert.deepEqual((third.items[0] as RewardItem).rs, [{ a: 'a-example', v: 0 }]);
       assert.equal(
@@ -207,6 +208,19 @@ describe('the runtime service', () => {
     ]);
     // Traits are not in a counted selection: that state is stored beside it, as before.
     await server().execute({ ...request('one-row-traits', [{ a: 'a-example' }]), queryTraits: ['plan:pro'] });
-    assert.deepEqual(JSON.parse((await stateOf('one-row-traits')) ?? 'null').traits, ['cust/plan:pro']);
+    const withTraits = JSON.parse((await stateOf('one-row-traits')) ?? 'null');
+    assert.deepEqual(withTraits.traits, ['cust/plan:pro']);
+    // Its reward changes only the goals used up: the stored state stays as it was, and a fresh
+    // server reads it with the counted reward's goal used up.
+    const credited = await server().execute(request('one-row-traits', [{ g: 'g-example' }]));
+    assert.deepEqual((credited.items[0] as RewardItem).rs, [{ a: 'a-example', v: 1 }]);
+    assert.deepEqual(JSON.parse((await stateOf('one-row-traits')) ?? 'null'), withTraits);
+    const repeated = await server().execute(request('one-row-traits', [{ g: 'g-example' }]));
+    assert.deepEqual((repeated.items[0] as RewardItem).rs, [{ a: 'a-example', v: 0 }]);
+    // A reward beside another change (a trait) stores the whole state, the goal used up in it.
+    await server().execute(request('one-row-both', [{ a: 'a-example' }]));
+    await server().execute({ ...request('one-row-both', [{ g: 'g-example' }]), queryTraits: ['plan:max'] });
+    const both = JSON.parse((await stateOf('one-row-both')) ?? 'null');
+    assert.deepEqual([both.rewarded, both.traits], [['g-example|a-example'], ['cust/plan:max']]);
   });
 });

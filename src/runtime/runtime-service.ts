@@ -17,7 +17,7 @@ import { randomBase62 } from '../kernel/ids.js';
 import type { DeployedSnapshots } from '../targets/deployed-snapshots.js';
 import type { QaSession, QaSessionService } from '../targets/qa-sessions.js';
 import { type Command, emptyVisitorState, execute, type Item, type VisitorState } from './engine.js';
-import { derivable, type VisitorStore } from './visitor-store.js';
+import { givenBack, type VisitorStore } from './visitor-store.js';
 
 export const MAX_SESSION_LENGTH = 256;
 
@@ -146,12 +146,9 @@ export function createRuntimeService(deps: RuntimeServiceDeps): RuntimeService {
           });
         }
       }
-      // A new session's state that its counted selection gives back is not stored beside it:
-      // one durable row (visitor-store.ts, `derivable`).
-      if (
-        result.changed &&
-        !(stored === null && write.rewards.length === 0 && derivable(result.state, write.selections))
-      )
+      // A state that what this write counts gives back (a new session's first, a reward's) is
+      // not stored beside it: one durable row (visitor-store.ts, `givenBack`).
+      if (result.changed && !givenBack(stored, result.state, write))
         write.visitor = { accountId, session, state: JSON.stringify(result.state), at };
       try {
         await events.record(write);

@@ -7,9 +7,17 @@ import {
   cachedForm,
   createVisitorStore,
   derivable,
+  givenBack,
   parseVisitorState,
   withCountedEvents,
 } from './visitor-store.js';
+
+/** The usual new session's state: one agent, randomly allocated and confirmed. */
+const usualState = (variation: string): VisitorState => ({
+  selections: { 'a-1': { c: variation, p: 'r', s: 'ok' } },
+  rewarded: [],
+  traits: [],
+});
 
 describe('the visitor store', () => {
   let ts: TestStore;
@@ -84,8 +92,12 @@ describe('the visitor store', () => {
       rewarded: ['g-1|a-two'],
       traits: ['cust/F:1'],
     });
-    // One server (its own cache, the only writer): the state is read as written.
-    assert.deepEqual(await createVisitorStore(ts.store.db).get('acc-1', 'overwritten'), written);
+    // One server (its own cache, the only writer): the state is read as written, with the goals
+    // its counted rewards used up (a reward's state need not be stored).
+    assert.deepEqual(await createVisitorStore(ts.store.db).get('acc-1', 'overwritten'), {
+      ...written,
+      rewarded: ['g-1|a-two'],
+    });
   });
 
   test('counted events win over the state: what differs is replaced, what agrees is kept as it is', () => {
@@ -169,7 +181,7 @@ describe('the visitor store', () => {
     assert.deepEqual(parseVisitorState('{"selections":{}}'), { selections: {} });
   });
 
-  test('the misses of one moment are read with one statement per table (states, counted selections)', async () => {
+  test('the misses of one moment are read with one statement per table (states, counted selections and rewards)', async () => {
     let statements = 0;
     const counting = ts.store.db.withPlugin({
       transformQuery: (args) => {
@@ -184,7 +196,7 @@ describe('the visitor store', () => {
       .values({ account_id: 'acc-9', session: 'm-7', state: '{"traits":["cust/x:1"]}', updated_at: 1 })
       .execute();
     const states = await Promise.all(Array.from({ length: 120 }, (_, i) => visitors.get('acc-9', `m-${i}`)));
-    assert.equal(statements, 2);
+    assert.equal(statements, 3);
     assert.deepEqual(states[7], { traits: ['cust/x:1'] });
     assert.equal(states.filter((s) => s === null).length, 119);
   });
@@ -194,8 +206,9 @@ describe('the visitor store', () => {
     const readNow = ({ session }: { accountId: string; session: string }) => {
       reads.push(session);
       if (session === 'broken') throw new Error('disk I/O error');
-      if (session === 'counted') return { state: null, selections: [{ agent: 'a-1', variation: 'B' }] };
-      return session === 'known' ? { state: '{"traits":["cust/x:1"]}', selections: [] } : null;
+      if (session === 'counted')
+        return { state: null, selections: [{ agent: 'a-1', variation: 'B' }], rewards: [] };
+      return session === 'known' ? { state: '{"traits":["cust/x:1"]}', selections: [], rewards: [] } : null;
     };
     const visitors = createVisitorStore(ts.store.db, { readNow });
     const known = visitors.get('acc-1', 'known');
@@ -230,7 +243,7 @@ describe('the visitor store', () => {
     assert.equal(reads.length, 5);
   });
 
-  test("a SQLite file's reader answers the stored state, else the counted selections, or null", async (t) => {
+  test("a SQLite file's reader answers the stored state, else the counted selections, with the counted rewards, or null", async (t) => {
     if (!ts.store.sqlite) return t.skip('SQLite only: PostgreSQL reads through the batched statement');
     await ts.store.db
       .insertInto('visitors')
@@ -246,10 +259,20 @@ describe('the visitor store', () => {
         { ...selection, agent: 'a-1', session: 'counted', variation: 'A', at: 3 },
       ])
       .execute();
+    const reward = { account_id: 'acc-r', deploy_target_id: 'dt', day: 1, value: 1, at: 4 };
+    await ts.store.db
+      .insertInto('reward_events')
+      .values([
+        { ...reward, agent: 'a-9', session: 'kept', variation: 'A', goal: 'g-1' },
+        { ...reward, agent: 'a-2', session: 'counted', variation: 'B', goal: 'g-2' },
+      ])
+      .execute();
     const read = storedSessionReader(ts.store.sqlite);
+    // The counted rewards beside a stored state too: a reward's state may not have been stored.
     assert.deepEqual(read({ accountId: 'acc-r', session: 'kept' }), {
       state: '{"traits":[]}',
       selections: [],
+      rewards: [{ agent: 'a-9', goal: 'g-1' }],
     });
     // In the order they were counted, as the batched read gives them.
     assert.deepEqual(read({ accountId: 'acc-r', session: 'counted' }), {
@@ -259,12 +282,13 @@ describe('the visitor store', () => {
         { agent: 'a-1', variation: 'A' },
         { agent: 'a-3', variation: 'A' },
       ],
+      rewards: [{ agent: 'a-2', goal: 'g-2' }],
     });
     assert.equal(read({ accountId: 'acc-r', session: 'other' }), null);
     assert.equal(read({ accountId: 'acc-other', session: 'kept' }), null);
   });
 
-  test('a store of its own reads a session without a stored state as its counted selections give it', async () => {
+  test('a store of its own reads a session as its stored state or counted selections give it, with its counted rewards', async () => {
     const event = {
       account_id: 'acc-d',
       agent: 'a-1',
@@ -280,12 +304,91 @@ describe('the visitor store', () => {
       .insertInto('reward_events')
       .values({ ...event, goal: 'g-1', day: 1, value: 1, at: 2 })
       .execute();
-    const given = { selections: { 'a-1': { c: 'B', p: 'r', s: 'ok' } }, rewarded: [], traits: [] };
-    // Batched (no reader at once): an own store's rewards are its stored states' to hold.
-    assert.deepEqual(await createVisitorStore(ts.store.db).get('acc-d', 'derived'), given);
-    // Servers sharing the store merge the counted rewards too, as they always did.
+    await ts.store.db
+      .insertInto('visitors')
+      .values({
+        account_id: 'acc-d',
+        session: 'stored',
+        state: JSON.stringify(usualState('A')),
+        updated_at: 1,
+      })
+      .execute();
+    await ts.store.db
+      .insertInto('selection_events')
+      .values({ ...event, session: 'stored', variation: 'A', day: 1, at: 1, traits: null })
+      .execute();
+    await ts.store.db
+      .insertInto('reward_events')
+      .values({ ...event, session: 'stored', variation: 'A', goal: 'g-2', day: 1, value: 1, at: 2 })
+      .execute();
+    const given = { ...usualState('B'), rewarded: ['g-1|a-1'] };
+    const stored = { ...usualState('A'), rewarded: ['g-2|a-1'] };
+    // Batched (no reader at once), and at once where the store is a SQLite file.
+    const own = createVisitorStore(ts.store.db);
+    assert.deepEqual(await own.get('acc-d', 'derived'), given);
+    assert.deepEqual(await own.get('acc-d', 'stored'), stored, 'a reward whose state was not stored');
+    if (ts.store.sqlite) {
+      const atOnce = createVisitorStore(ts.store.db, { readNow: storedSessionReader(ts.store.sqlite) });
+      assert.deepEqual(atOnce.get('acc-d', 'derived'), given);
+      assert.deepEqual(atOnce.get('acc-d', 'stored'), stored);
+    }
+    // Servers sharing the store merge the counted events as they always did.
     const shared = createVisitorStore(ts.store.db, { cacheStates: false });
-    assert.deepEqual(await shared.get('acc-d', 'derived'), { ...given, rewarded: ['g-1|a-1'] });
+    assert.deepEqual(await shared.get('acc-d', 'derived'), given);
+    assert.deepEqual(await shared.get('acc-d', 'stored'), stored);
+  });
+
+  test('a state is given back by what its write counts: a new session by its selection, a reward by its rewards', () => {
+    const selected = [{ agent: 'a-1', variation: 'A' }];
+    const reward = (goal: string, agent = 'a-1') => ({ agent, goal });
+    const none = { selections: [], rewards: [] };
+    // A new session: its one counted selection.
+    assert.equal(givenBack(null, usualState('A'), { selections: selected, rewards: [] }), true);
+    assert.equal(givenBack(null, usualState('A'), none), false, 'nothing counted (a QA session)');
+    assert.equal(
+      givenBack(
+        null,
+        { ...usualState('A'), rewarded: ['g-1|a-1'] },
+        { selections: selected, rewards: [reward('g-1')] },
+      ),
+      false,
+      'selected and rewarded at once: stored',
+    );
+    // A reward: the goals its counted rewards use up, and nothing else.
+    const before = { ...usualState('A'), rewarded: ['g-0|a-1'] };
+    const after = { ...usualState('A'), rewarded: ['g-0|a-1', 'g-1|a-1'] };
+    assert.equal(givenBack(before, after, { selections: [], rewards: [reward('g-1')] }), true);
+    assert.equal(givenBack(before, after, none), false, 'a goal used up that is not counted (a QA session)');
+    assert.equal(
+      givenBack(before, after, { selections: [], rewards: [reward('g-1'), reward('g-2')] }),
+      false,
+      'a reward counted that the state does not hold',
+    );
+    assert.equal(
+      givenBack(before, { ...after, traits: ['cust/x:1'] }, { selections: [], rewards: [reward('g-1')] }),
+      false,
+      'traits changed beside the reward',
+    );
+    assert.equal(
+      givenBack(
+        before,
+        { ...after, selections: { ...after.selections, 'a-2': { c: 'B', p: 'r', s: 'ok' } } },
+        { selections: [{ agent: 'a-2', variation: 'B' }], rewards: [reward('g-1')] },
+      ),
+      false,
+      'a selection counted beside the reward',
+    );
+    // A stored state the engine tidied (a policy it does not know) differs from the one read.
+    const untidy = {
+      ...before,
+      selections: { 'a-1': { c: 'A', p: 'z', s: 'ok' } },
+    } as unknown as VisitorState;
+    assert.equal(givenBack(untidy, after, { selections: [], rewards: [reward('g-1')] }), false);
+    // A cached shared instance is read, never written.
+    const shared = cachedForm(usualState('A'));
+    const sharedAfter = { ...usualState('A'), rewarded: ['g-1|a-1'] };
+    assert.equal(givenBack(shared, sharedAfter, { selections: [], rewards: [reward('g-1')] }), true);
+    assert.deepEqual(shared, usualState('A'));
   });
 
   test('the usual new state is cached as one instance per agent and variation; any other as it is', async () => {

@@ -26,8 +26,15 @@
  * (`derivable`: one agent, randomly allocated, nothing else held): the selection is then the
  * session's one durable row, and a read that finds no state but counted selections returns the
  * state they give. One row per new session instead of two (bench/: the least a new session
- * costs, measured). Any later change stores the whole state, as before.
+ * costs, measured).
+ *
+ * Likewise a reward that changes nothing but the goals the session has used up, each by a reward
+ * it counts, does not store the state: every read adds the session's counted rewards to what it
+ * finds (a stored state, or the one its counted selections give), as a shared store's read
+ * always did. One row per reward instead of two (`givenBack`; bench/: 14% more rewards per
+ * second, measured in turns). Any other change stores the whole state.
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { Kysely } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import {
@@ -102,8 +109,8 @@ export interface CountedReward {
  */
 export function withCountedEvents(
   state: VisitorState | null,
-  selections: CountedSelection[],
-  rewards: CountedReward[],
+  selections: readonly CountedSelection[],
+  rewards: readonly CountedReward[],
 ): VisitorState | null {
   if (selections.length === 0 && rewards.length === 0) return state;
   const merged: VisitorState = {
@@ -149,15 +156,34 @@ export function derivable(state: VisitorState, counted: readonly CountedSelectio
 }
 
 /**
+ * Whether a read gives `after` back once `counted` is committed, so that it need not be stored:
+ * - a session with nothing stored or counted (`before` null) whose first state its one counted
+ *   selection gives (`derivable`);
+ * - a session whose state changed only by the goals its counted rewards used up: a read adds
+ *   them to what it finds (`stateOf`). `before` is the state as read (or cached), so a state the
+ *   engine had to tidy (a stored one of another shape) differs from it and is stored.
+ * A write that counts nothing (a QA session's) never gives a state back.
+ */
+export function givenBack(
+  before: VisitorState | null,
+  after: VisitorState,
+  counted: { selections: readonly CountedSelection[]; rewards: readonly CountedReward[] },
+): boolean {
+  if (before === null) return counted.rewards.length === 0 && derivable(after, counted.selections);
+  if (counted.selections.length > 0 || counted.rewards.length === 0) return false;
+  return isDeepStrictEqual(withCountedEvents(before, [], counted.rewards), after);
+}
+
+/**
  * The state a stored session reads as: its stored state, else the one its counted selections
- * give. A stored state that cannot be read is an empty one, not none: the session has a row,
- * which its next change must write over (`derivable` states are skipped only for sessions with
- * nothing stored).
+ * give, with its counted rewards' goals used up (`givenBack`). A stored state that cannot be read
+ * is an empty one, not none: the session has a row, which its next change must write over
+ * (`derivable` states are skipped only for sessions with nothing stored).
  */
 function stateOf(stored: StoredSession): VisitorState | null {
   return stored.state !== null
-    ? (parseVisitorState(stored.state) ?? emptyVisitorState())
-    : withCountedEvents(null, stored.selections, []);
+    ? withCountedEvents(parseVisitorState(stored.state) ?? emptyVisitorState(), [], stored.rewards)
+    : withCountedEvents(null, stored.selections, stored.rewards);
 }
 
 /**
@@ -242,7 +268,11 @@ export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOp
             state = withCountedEvents(stored, events.selections, events.rewards);
           } else {
             // A store of its own: a stored state is the whole truth; without one, what was counted.
-            state = stateOf({ state: text ?? null, selections: events?.selections ?? [] });
+            state = stateOf({
+              state: text ?? null,
+              selections: events?.selections ?? [],
+              rewards: events?.rewards ?? [],
+            });
           }
           if (cacheStates && !cache.has(key)) cache.set(key, state ? cachedForm(state) : NONE);
           for (const waiter of (batch.get(key) as PendingRead).waiters) waiter.resolve(state);
@@ -258,7 +288,7 @@ export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOp
   async function readCountedEvents(
     refs: SessionRef[],
   ): Promise<Map<string, { selections: CountedSelection[]; rewards: CountedReward[] }>> {
-    const { selections, rewards } = await selectCountedEvents(db, refs, { rewards: !cacheStates });
+    const { selections, rewards } = await selectCountedEvents(db, refs);
     const bySession = new Map<string, { selections: CountedSelection[]; rewards: CountedReward[] }>();
     const entry = (accountId: string, session: string) => {
       const key = keyOf(accountId, session);
