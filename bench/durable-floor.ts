@@ -20,7 +20,11 @@
  * certainly never wrote (a Bloom filter of the sessions it wrote says so) is not looked up, as
  * Tessera does not look up one its known sessions rule out (events/known-sessions.ts). Printed with an account
  * and a key, as bench/tessera-server.ts is, so the bench sends it the runtime's own requests.
- * Where the new-session target lies on this machine.
+ * Where the new-session target lies on this machine. Sent a reward (`{"g": …}`) for a session it
+ * selected, it is the least a reward can cost: the session's variation and the goals it used up
+ * found in memory (as Tessera's cache of states holds them), and ONE durable row, the counted
+ * reward with its daily aggregate (as Tessera stores a reward that changes nothing else); a goal
+ * already used up writes nothing. Where the reward target lies.
  *
  * Prints its port on stdout once listening; BENCH_DATABASE_URL (and BENCH_DATABASE_SCHEMA) pick
  * the store, a fresh SQLite file by default.
@@ -125,10 +129,51 @@ async function countedVariation(session: string, agent: string): Promise<string 
   return row?.variation;
 }
 
+/** Sessions this floor selected: what a reward credits, and the goals used up (Tessera's cached states). */
+const selectedHere = new Map<string, { agent: string; variation: string; used: Set<string> }>();
+
+/** The least reward: the session's selection found in memory, ONE durable row, the answer. */
+function leastReward(response: ServerResponse, session: string, goal: string): void {
+  const held = selectedHere.get(session);
+  if (!held || held.used.has(goal)) {
+    answerRuntime(response, {
+      session,
+      items: [{ g: goal, rs: held ? [{ a: held.agent, v: 0 }] : [] }],
+      sels: held ? { [held.agent]: held.variation } : {},
+      traits: [],
+    });
+    return;
+  }
+  held.used.add(goal);
+  const { agent, variation } = held;
+  events
+    .record({
+      selections: [],
+      rewards: [
+        { accountId: ACCOUNT, deployTargetId: 'dt-floor', session, agent, goal, value: 1, at: Date.now() },
+      ],
+    })
+    .then(
+      () =>
+        answerRuntime(response, {
+          session,
+          items: [{ g: goal, rs: [{ a: agent, v: 1 }] }],
+          sels: { [agent]: variation },
+          traits: [],
+        }),
+      () => response.writeHead(503).end(),
+    );
+}
+
 /** The least-new-session floor: the runtime floor's request work, one lookup and one durable row. */
 function least(request: IncomingMessage, response: ServerResponse, raw: Buffer): void {
   const read = readRuntimeRequest(request.url ?? '', raw, keys, response);
   if (!read) return;
+  const goal = read.commands[0]?.g;
+  if (typeof goal === 'string' && read.query.session) {
+    leastReward(response, read.query.session, goal);
+    return;
+  }
   const agent = read.commands[0]?.a;
   if (typeof agent !== 'string') {
     response.writeHead(400).end();
@@ -146,6 +191,7 @@ function least(request: IncomingMessage, response: ServerResponse, raw: Buffer):
         ],
         rewards: [],
       });
+      selectedHere.set(session, { agent, variation, used: new Set() });
     }
     answerRuntime(response, {
       session,

@@ -15,7 +15,10 @@
  *    state), sent the runtime's own requests: the least a new session can cost in any design, and
  *    what Tessera stores for the bench's new sessions. And the new-session floor
  *    (BENCH_FLOOR=new-session): the lookup and TWO rows (the state beside the counted selection),
- *    what Tessera stores for a new session whose selection cannot give its state back.
+ *    what Tessera stores for a new session whose selection cannot give its state back. And the
+ *    least reward floor: the least floor sent rewards for the sessions it selected in earlier
+ *    turns (their variation and used goals found in memory, ONE durable row, the counted reward),
+ *    as Tessera's reward scenario is: the least a reward can cost in any design.
  * 4. Tessera on a fresh SQLite file with durable events, one account, a running agent, a goal and
  *    a REST key, in three scenarios:
  *    - a selection for a NEW session on every request (one durable row: its counted selection),
@@ -228,17 +231,23 @@ async function durableScenarios(
     let floorTurn = 0;
     const floorSession = () => ({ prefix: `/?session=floor-${floorTurn++}-` });
     const leastSession = () => ({ prefix: runtimePath(leastFloor.info, `floor-${floorTurn++}-`) });
+    // The least floor's sessions selected and not yet rewarded, as Tessera's below.
+    const leastSelected: { prefix: string; count: number }[] = [];
     for (const [server, target] of [
       [sessionFloor, floorSession],
       [leastFloor, leastSession],
-    ] as const)
-      await load('warm-up', {
+    ] as const) {
+      const warm = target();
+      const row = await load('warm-up', {
         base: `http://127.0.0.1:${server.info.port}`,
-        target: target(),
+        target: warm,
         body: selection,
         seconds: WARMUP_SECONDS,
         server,
       });
+      if (server === leastFloor) leastSelected.push({ prefix: warm.prefix, count: row.requests });
+    }
+    let leastRewarding = leastSelected[0];
     const base = `http://127.0.0.1:${tessera.info.port}`;
     const path = (session: string) => runtimePath(tessera.info, session);
     // One request first: it waits for the commit and checkpoint threads to start (they compile
@@ -280,7 +289,23 @@ async function durableScenarios(
         name: 'least new-session floor',
         server: leastFloor,
         body: selection,
-        target: leastSession,
+        target: () => {
+          const target = leastSession();
+          leastSelected.push({ prefix: target.prefix, count: 0 });
+          return target;
+        },
+        ran: (row) => {
+          (leastSelected.at(-1) as { count: number }).count = row.requests;
+        },
+      },
+      {
+        name: 'least reward floor',
+        server: leastFloor,
+        body: reward,
+        target: () => {
+          leastRewarding = leastSelected.shift() ?? leastRewarding;
+          return { prefix: leastRewarding.prefix, cycle: Math.max(1, leastRewarding.count) };
+        },
       },
       {
         name: 'selection, new session',
@@ -372,7 +397,7 @@ async function main(): Promise<void> {
   );
   const lite = await durableScenarios({}, [bareServer.scenario, workServer.scenario]);
   await stop(workServer.server);
-  const [bare, work, floor, sessionFloor, leastFloor, fresh, repeated, rewarded] = lite.rows;
+  const [bare, work, floor, sessionFloor, leastFloor, leastReward, fresh, repeated, rewarded] = lite.rows;
   print(
     `SQLite (WAL, synchronous=FULL), ${CONNECTIONS} keep-alive connections, ${SECONDS} s each in ${ROUNDS} rounds (${GENERATOR})`,
     lite.rows,
@@ -415,6 +440,14 @@ async function main(): Promise<void> {
       `durable floor, so 0.75 × leaves ${(Math.max(0, 1 - 0.75 / least) * 100).toFixed(0)}% of its ` +
       `throughput for the rest (validation, authorization, the engine, the session's turn and cache, ` +
       `usage, metrics); Tessera's new session answers ${ratio(fresh, leastFloor).toFixed(2)} × it`,
+  );
+  const leastRewardRatio = ratio(leastReward, floor);
+  console.log(
+    `  where the reward target lies: the least a reward can cost (the runtime floor's request work, the ` +
+      `session's selection found in memory, and one durable row, as Tessera stores this one) answers ` +
+      `${leastRewardRatio.toFixed(2)} × the durable floor, so 0.75 × leaves ` +
+      `${(Math.max(0, 1 - 0.75 / leastRewardRatio) * 100).toFixed(0)}% of its throughput for the rest; ` +
+      `Tessera's reward answers ${ratio(rewarded, leastReward).toFixed(2)} × it`,
   );
   console.log(
     `  a new session stored with its state beside its selection (traits, adaptive allocation, several ` +

@@ -11,7 +11,7 @@ const PATH = /^\/([A-Za-z0-9_-]{1,64})\/v3\/agent-api$/;
 export interface RuntimeRequest {
   account: string;
   query: Record<string, string>;
-  commands: { a?: string }[];
+  commands: { a?: string; g?: string }[];
 }
 
 /**
@@ -28,7 +28,7 @@ export function readRuntimeRequest(
   const path = PATH.exec(queryAt === -1 ? url : url.slice(0, queryAt));
   const query = parseQuery(queryAt === -1 ? '' : url.slice(queryAt + 1)) as Record<string, string>;
   const found = keys.get(query.apikey);
-  let body: { commands?: { a?: string }[] };
+  let body: { commands?: { a?: string; g?: string }[] };
   try {
     body = JSON.parse(raw.toString('utf8'));
   } catch {
