@@ -14,6 +14,7 @@ import * as jsTargetStorage from './migrations/0010-js-target-storage.js';
 import * as qaRequests from './migrations/0011-qa-requests.js';
 import * as traitBreakdowns from './migrations/0012-trait-breakdowns.js';
 import * as selectionEventsBySession from './migrations/0013-selection-events-by-session.js';
+import * as rewardEventsBySession from './migrations/0014-reward-events-by-session.js';
 
 // Listed here rather than read from a folder, so they work the same under tsx, a bundler or tests.
 const migrations: Record<string, Migration> = {
@@ -30,6 +31,7 @@ const migrations: Record<string, Migration> = {
   '0011-qa-requests': qaRequests,
   '0012-trait-breakdowns': traitBreakdowns,
   '0013-selection-events-by-session': selectionEventsBySession,
+  '0014-reward-events-by-session': rewardEventsBySession,
 };
 
 /** Tries of a migration whose scan of the database's tables met a table renamed or dropped meanwhile. */
