@@ -47,7 +47,7 @@ export function storedSessionReader(
     selections: sqlite.prepare<[string, string], { agent: string; variation: string }>(
       'select agent, variation from selection_events where account_id = ? and session = ? order by at, agent',
     ),
-    // By the index (account, session) of migration 0006.
+    // By the key (account, session, agent, goal) that migration 0014 gives SQLite.
     rewards: sqlite.prepare<[string, string], { agent: string; goal: string }>(
       'select agent, goal from reward_events where account_id = ? and session = ?',
     ),
