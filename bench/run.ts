@@ -203,6 +203,30 @@ async function alone(script: string, name: string, pathOf: (info: Record<string,
   return { server, scenario: { name, server, body: selection, target: () => target } satisfies Scenario };
 }
 
+/**
+ * A server's sessions selected and not yet rewarded, oldest first: each reward turn credits those
+ * of one earlier turn (`first`, a warm-up's, for the first), each once; past their count its
+ * requests repeat (answer 0). `selecting` and `ran` are a new-session scenario's, `rewarding` its
+ * reward scenario's.
+ */
+function selectedSessions(first: { prefix: string; count: number }) {
+  const queue = [first];
+  let rewarding = first;
+  return {
+    selecting(prefix: string): Target {
+      queue.push({ prefix, count: 0 });
+      return { prefix };
+    },
+    ran(row: Row): void {
+      (queue.at(-1) as { count: number }).count = row.requests;
+    },
+    rewarding(): Target {
+      rewarding = queue.shift() ?? rewarding;
+      return { prefix: rewarding.prefix, cycle: Math.max(1, rewarding.count) };
+    },
+  };
+}
+
 const runtimePath = (info: Record<string, unknown>, session: string) =>
   `/${info.account}/v3/agent-api?apikey=${encodeURIComponent(String(info.key))}&session=${session}`;
 
@@ -231,8 +255,7 @@ async function durableScenarios(
     let floorTurn = 0;
     const floorSession = () => ({ prefix: `/?session=floor-${floorTurn++}-` });
     const leastSession = () => ({ prefix: runtimePath(leastFloor.info, `floor-${floorTurn++}-`) });
-    // The least floor's sessions selected and not yet rewarded, as Tessera's below.
-    const leastSelected: { prefix: string; count: number }[] = [];
+    let leastSelected: ReturnType<typeof selectedSessions> | null = null;
     for (const [server, target] of [
       [sessionFloor, floorSession],
       [leastFloor, leastSession],
@@ -245,9 +268,10 @@ async function durableScenarios(
         seconds: WARMUP_SECONDS,
         server,
       });
-      if (server === leastFloor) leastSelected.push({ prefix: warm.prefix, count: row.requests });
+      if (server === leastFloor)
+        leastSelected = selectedSessions({ prefix: warm.prefix, count: row.requests });
     }
-    let leastRewarding = leastSelected[0];
+    const leastRewards = leastSelected as ReturnType<typeof selectedSessions>;
     const base = `http://127.0.0.1:${tessera.info.port}`;
     const path = (session: string) => runtimePath(tessera.info, session);
     // One request first: it waits for the commit and checkpoint threads to start (they compile
@@ -266,11 +290,8 @@ async function durableScenarios(
     const warm = await warmUp({ prefix: path('warm-') }, selection, WARMUP_SECONDS / 2);
     await warmUp({ prefix: path('warm-r-'), cycle: warmRewarded.requests }, reward, WARMUP_SECONDS / 2);
     await warmUp({ fixed: path('repeated') }, selection, WARMUP_SECONDS / 2);
-    // Sessions selected and not yet rewarded, oldest first: each reward turn credits those of one
-    // earlier turn (the warm-up's first), each once; past their count its requests repeat (answer 0).
-    const selected = [{ prefix: path('warm-'), count: warm.requests }];
+    const selected = selectedSessions({ prefix: path('warm-'), count: warm.requests });
     let turn = 0;
-    let rewarding = selected[0];
     const rows = await inRounds([
       ...others,
       {
@@ -289,36 +310,21 @@ async function durableScenarios(
         name: 'least new-session floor',
         server: leastFloor,
         body: selection,
-        target: () => {
-          const target = leastSession();
-          leastSelected.push({ prefix: target.prefix, count: 0 });
-          return target;
-        },
-        ran: (row) => {
-          (leastSelected.at(-1) as { count: number }).count = row.requests;
-        },
+        target: () => leastRewards.selecting(leastSession().prefix),
+        ran: leastRewards.ran,
       },
       {
         name: 'least reward floor',
         server: leastFloor,
         body: reward,
-        target: () => {
-          leastRewarding = leastSelected.shift() ?? leastRewarding;
-          return { prefix: leastRewarding.prefix, cycle: Math.max(1, leastRewarding.count) };
-        },
+        target: leastRewards.rewarding,
       },
       {
         name: 'selection, new session',
         server: tessera,
         body: selection,
-        target: () => {
-          const prefix = path(`new-${turn++}-`);
-          selected.push({ prefix, count: 0 });
-          return { prefix };
-        },
-        ran: (row) => {
-          (selected.at(-1) as { count: number }).count = row.requests;
-        },
+        target: () => selected.selecting(path(`new-${turn++}-`)),
+        ran: selected.ran,
       },
       {
         name: 'selection, repeated session',
@@ -330,10 +336,7 @@ async function durableScenarios(
         name: 'reward, selected session',
         server: tessera,
         body: reward,
-        target: () => {
-          rewarding = selected.shift() ?? rewarding;
-          return { prefix: rewarding.prefix, cycle: Math.max(1, rewarding.count) };
-        },
+        target: selected.rewarding,
       },
     ]);
     const [floorFinal, sessionFinal, leastFinal, final] = [
