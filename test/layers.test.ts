@@ -9,12 +9,10 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { cruise as cruiseTree } from 'dependency-cruiser';
 import extractDepcruiseOptions from 'dependency-cruiser/config-utl/extract-depcruise-options';
 import extractTSConfig from 'dependency-cruiser/config-utl/extract-ts-config';
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+import { ROOT } from './helpers/root.js';
 
 /**
  * Cruises `files` (path → source) with the product's rules, through dependency-cruiser's API in

@@ -11,10 +11,9 @@ import { connect, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { ROOT } from './helpers/root.js';
 import { freePort, launch, SERVER_ADMIN } from './helpers/servers.js';
 import { createSchema, dropSchema, postgresAvailable, postgresUrl } from './helpers/store.js';
-
-const ROOT = join(import.meta.dirname, '..');
 
 interface Running {
   child: ChildProcess;

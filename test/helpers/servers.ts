@@ -7,8 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-
-const ROOT = join(import.meta.dirname, '..', '..');
+import { ROOT } from './root.js';
 
 export const SERVER_ADMIN = { email: 'owner@example.com', password: 'owners-password' };
 
