@@ -391,7 +391,7 @@ describe('the visitor store', () => {
     assert.deepEqual(shared, usualState('A'));
   });
 
-  test('the usual new state is cached as one instance per agent and variation; any other as it is', async () => {
+  test('the usual state is cached as one instance per agent, variation and goals used up; any other as it is', async () => {
     const usual = (variation: string): VisitorState => ({
       selections: { 'a-1': { c: variation, p: 'r', s: 'ok' } },
       rewarded: [],
@@ -402,8 +402,20 @@ describe('the visitor store', () => {
     assert.equal(cachedForm(usual('A')), a, 'one instance for every session so selected');
     assert.notEqual(cachedForm(usual('B')), a);
     assert.deepEqual(cachedForm(usual('B')), usual('B'));
+    // A reward of the usual session: one instance per goals used up, in their order.
+    const rewarded = (...goals: string[]): VisitorState => ({ ...usual('A'), rewarded: goals });
+    const once = cachedForm(rewarded('g|a-1'));
+    assert.deepEqual(once, rewarded('g|a-1'));
+    assert.equal(cachedForm(rewarded('g|a-1')), once);
+    assert.notEqual(once, a);
+    const twice = cachedForm(rewarded('g|a-1', 'h|a-1'));
+    assert.deepEqual(twice, rewarded('g|a-1', 'h|a-1'));
+    assert.notEqual(cachedForm(rewarded('h|a-1', 'g|a-1')), twice);
+    assert.notEqual(cachedForm(rewarded('g|a-1\u0000h|a-1')), twice);
     const others: unknown[] = [
-      { ...usual('A'), rewarded: ['g|a-1'] },
+      rewarded('g1|a-1', 'g2|a-1', 'g3|a-1', 'g4|a-1', 'g5|a-1'),
+      rewarded('g|a-1\u0000h|a-1'),
+      { ...usual('A'), rewarded: [1] },
       { ...usual('A'), traits: ['cust/F:1'] },
       { ...usual('A'), eligible: { 'a-1': 1 } },
       { ...usual('A'), placed: { g: 'a-1' } },

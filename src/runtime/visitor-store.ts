@@ -195,16 +195,23 @@ function stateOf(stored: StoredSession): VisitorState | null {
  * the host's noise). Cached states are only read: the engine works on a copy (`cloneState`; its
  * tests run every request on a frozen state), and `withCountedEvents` builds a new one. The
  * instances are few (agents × variations); past MAX_SHARED they start over.
+ *
+ * The same session rewarded (up to MAX_SHARED_REWARDED goals used up) is shared too, one instance
+ * per agent, variation and goals in their order: rewards of sessions selected just before
+ * answered 8% more per second at 8 to 10% less CPU in two runs of alternating turns (bench/).
  */
 const shared = new Map<string, VisitorState>();
 const MAX_SHARED = 10_000;
+/** Goals used up of a shared state at most: a few, so the instances stay few. */
+const MAX_SHARED_REWARDED = 4;
 
 export function cachedForm(state: VisitorState): VisitorState {
   // A stored state read back is checked by the engine field by field, not here: anything but
   // the exact usual shape is cached as it is.
   const { selections, rewarded, traits } = state;
-  if (!Array.isArray(rewarded) || rewarded.length > 0 || !Array.isArray(traits) || traits.length > 0)
-    return state;
+  if (!Array.isArray(rewarded) || rewarded.length > MAX_SHARED_REWARDED) return state;
+  if (!Array.isArray(traits) || traits.length > 0) return state;
+  for (const goal of rewarded) if (typeof goal !== 'string' || goal.includes('\u0000')) return state;
   if (state.eligible !== undefined || state.placed !== undefined) return state;
   if (typeof selections !== 'object' || selections === null) return state;
   let agent: string | undefined;
@@ -217,7 +224,8 @@ export function cachedForm(state: VisitorState): VisitorState {
   if (typeof held !== 'object' || held === null) return state;
   const { c, p, s } = held as Partial<StoredSelection>;
   if (typeof c !== 'string' || p !== 'r' || s !== 'ok') return state;
-  const key = `${agent}\u0000${c}`;
+  const key =
+    rewarded.length === 0 ? `${agent}\u0000${c}` : `${agent}\u0000${c}\u0000${rewarded.join('\u0000')}`;
   let instance = shared.get(key);
   if (instance === undefined) {
     if (shared.size >= MAX_SHARED) shared.clear();
@@ -225,6 +233,7 @@ export function cachedForm(state: VisitorState): VisitorState {
     // objects took the repeated-session selection 7% slower: other shapes for the same code).
     instance = emptyVisitorState();
     instance.selections[agent] = { c, p: 'r', s: 'ok' };
+    for (const goal of rewarded) instance.rewarded.push(goal);
     shared.set(key, instance);
   }
   return instance;
