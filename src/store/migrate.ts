@@ -49,6 +49,14 @@ export async function migrateToLatest(store: Store): Promise<string[]> {
     // (another test's, another app's) would make it skip creating them in ours.
     ...(store.schema ? { migrationTableSchema: store.schema } : {}),
   });
+  return migrateWith(migrator);
+}
+
+/**
+ * Runs `migrator` to its latest migration, trying again when its scan of the database's tables
+ * met a table renamed or dropped meanwhile (below). Answers the migrations run; throws their error.
+ */
+export async function migrateWith(migrator: Migrator): Promise<string[]> {
   for (let attempt = 1; ; attempt++) {
     const { error, results } = await migrator.migrateToLatest();
     if (!error) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

@@ -3,7 +3,7 @@ import { after, test } from 'node:test';
 import { Migrator } from 'kysely';
 import { createSchema, dropSchema, postgresUrl, testDialect } from '../../../test/helpers/store.js';
 import { openStore, type Store } from '../connect.js';
-import { migrateToLatest } from '../migrate.js';
+import { migrateToLatest, migrateWith } from '../migrate.js';
 import * as foundation from './0001-foundation.js';
 
 let store: Store;
@@ -26,8 +26,7 @@ test('an account made before agents existed gets configuration 0, served by its 
     provider: { getMigrations: async () => ({ '0001-foundation': foundation }) },
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
-  const { error } = await foundationOnly.migrateToLatest();
-  assert.equal(error, undefined);
+  await migrateWith(foundationOnly);
   const at = Date.now();
   await store.db.insertInto('accounts').values({ id: 'acc-old', name: 'Old', created_at: at }).execute();
   const target = (id: string, deployMode: string) => ({

@@ -3,7 +3,7 @@ import { after, test } from 'node:test';
 import { Migrator } from 'kysely';
 import { createSchema, dropSchema, postgresUrl, testDialect } from '../../../test/helpers/store.js';
 import { openStore, type Store } from '../connect.js';
-import { migrateToLatest } from '../migrate.js';
+import { migrateToLatest, migrateWith } from '../migrate.js';
 import * as foundation from './0001-foundation.js';
 import * as agentsAndDeployments from './0002-agents-and-deployments.js';
 import * as events from './0003-events.js';
@@ -36,8 +36,7 @@ test('keys made before rotation existed get their one secret as generation 1, st
     },
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
-  const { error } = await before.migrateToLatest();
-  assert.equal(error, undefined);
+  await migrateWith(before);
   await store.db.insertInto('accounts').values({ id: 'acc-old', name: 'Old', created_at: 1 }).execute();
   const key = (id: string, hash: string, deleted: number | null) => ({
     id,
