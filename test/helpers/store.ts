@@ -13,7 +13,9 @@ export const postgresUrl = process.env.TESSERA_TEST_POSTGRES_URL ?? 'postgres://
 
 /** Whether PostgreSQL answers; CI makes its absence a failure. */
 export async function postgresAvailable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: postgresUrl, connectionTimeoutMillis: 2000 });
+  // A refused connection answers at once; 10 s is for a busy host, where four test files starting
+  // servers and browsers at once kept a CI run's connection waiting past 2 s.
+  const client = new pg.Client({ connectionString: postgresUrl, connectionTimeoutMillis: 10_000 });
   try {
     await client.connect();
     await client.query('select 1');
