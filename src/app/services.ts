@@ -90,7 +90,8 @@ export function createServices(store: Store, options: ServiceOptions = {}): Serv
   // On PostgreSQL other servers may answer the same sessions: visitor states are read, not cached.
   const visitors = createVisitorStore(store.db, {
     cacheStates: store.dialect === 'sqlite',
-    ...(store.sqlite ? { readNow: storedSessionReader(store.sqlite, knownSessions?.mayHold) } : {}),
+    ...(store.sqlite ? { readNow: storedSessionReader(store.sqlite) } : {}),
+    ...(knownSessions ? { mayHold: knownSessions.mayHold } : {}),
   });
   const qaSessions = createQaSessionService(store.db, deployTargets, audit, { now });
   return {

@@ -243,6 +243,33 @@ describe('the visitor store', () => {
     assert.equal(reads.length, 5);
   });
 
+  test('a session the known sessions rule out is answered absent before the cache and the store are asked', () => {
+    const reads: string[] = [];
+    const readNow = ({ session }: { accountId: string; session: string }) => {
+      reads.push(session);
+      return { state: '{"traits":["cust/x:1"]}', selections: [], rewards: [] };
+    };
+    const asked: string[] = [];
+    const mayHold = ({ session }: { accountId: string; session: string }) => {
+      asked.push(session);
+      return session !== 'new';
+    };
+    const visitors = createVisitorStore(ts.store.db, { readNow, mayHold });
+    assert.equal(visitors.get('acc-1', 'new'), null);
+    assert.deepEqual(visitors.get('acc-1', 'old'), { traits: ['cust/x:1'] });
+    assert.deepEqual(reads, ['old'], 'a new session is not read');
+    // The filter comes first: a session it rules out is never answered from the cache. (The
+    // event writer makes every session it writes known before its commit, so no cached state
+    // is ever ruled out in the service; this pins the order that spares a new session the miss.)
+    visitors.remember('acc-1', 'new', { ...emptyVisitorState(), traits: ['cust/y:2'] });
+    assert.equal(visitors.get('acc-1', 'new'), null);
+    assert.deepEqual(asked, ['new', 'old', 'new']);
+    // Where states are not cached (servers sharing a store), the filter is not asked.
+    const shared = createVisitorStore(ts.store.db, { readNow, mayHold, cacheStates: false });
+    assert.ok(shared.get('acc-1', 'new') instanceof Promise);
+    assert.equal(asked.length, 3);
+  });
+
   test("a SQLite file's reader answers the stored state, else the counted selections, with the counted rewards, or null", async (t) => {
     if (!ts.store.sqlite) return t.skip('SQLite only: PostgreSQL reads through the batched statement');
     await ts.store.db

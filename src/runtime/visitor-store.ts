@@ -76,6 +76,12 @@ export interface VisitorStoreOptions {
    * misses of one turn of the event loop are read together in one statement.
    */
   readNow?: (ref: SessionRef) => StoredSession | null;
+  /**
+   * False for a session certainly never stored (known-sessions.ts), asked before the cache: a
+   * session this server stored or read has a row, so the filter answers a new session without a
+   * miss in a cache of 100,000 (bench/).
+   */
+  mayHold?: (ref: SessionRef) => boolean;
 }
 
 /** Stored state for "no state yet", so a session known to be new costs no second lookup. */
@@ -245,6 +251,7 @@ export function cachedForm(state: VisitorState): VisitorState {
 export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOptions = {}): VisitorStore {
   const cacheStates = options.cacheStates ?? true;
   const readNow = options.readNow;
+  const mayHold = options.mayHold;
   const cache = new LRUCache<string, VisitorState | typeof NONE>({ max: options.maxCached ?? 100_000 });
   const sessions = createKeyedLock();
 
@@ -334,6 +341,9 @@ export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOp
 
   return {
     get(accountId, session) {
+      // Only where states are cached and read at once: then a cached state is always one this
+      // server stored (its sessions are known before their commit) or read from the store.
+      if (mayHold && readNow && cacheStates && !mayHold({ accountId, session })) return null;
       const key = keyOf(accountId, session);
       const cached = cache.get(key);
       if (cached !== undefined) return cached === NONE ? null : cached;
