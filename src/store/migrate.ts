@@ -15,6 +15,7 @@ import * as qaRequests from './migrations/0011-qa-requests.js';
 import * as traitBreakdowns from './migrations/0012-trait-breakdowns.js';
 import * as selectionEventsBySession from './migrations/0013-selection-events-by-session.js';
 import * as rewardEventsBySession from './migrations/0014-reward-events-by-session.js';
+import * as selectionEventsWithoutRowid from './migrations/0015-selection-events-without-rowid.js';
 
 // Listed here rather than read from a folder, so they work the same under tsx, a bundler or tests.
 const migrations: Record<string, Migration> = {
@@ -32,6 +33,7 @@ const migrations: Record<string, Migration> = {
   '0012-trait-breakdowns': traitBreakdowns,
   '0013-selection-events-by-session': selectionEventsBySession,
   '0014-reward-events-by-session': rewardEventsBySession,
+  '0015-selection-events-without-rowid': selectionEventsWithoutRowid,
 };
 
 /** Tries of a migration whose scan of the database's tables met a table renamed or dropped meanwhile. */
