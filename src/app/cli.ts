@@ -66,6 +66,7 @@ async function serve(): Promise<void> {
     changes: feed,
     keyRateLimiter: limits?.keyRateLimiter,
     loginThrottle: limits?.loginThrottle,
+    ...(config.TESSERA_SESSION_CACHE ? { sessionCache: config.TESSERA_SESSION_CACHE } : {}),
   });
   const app = await buildServer(services, { logLevel: config.LOG_LEVEL, config });
   // Before listening: once /health answers 200, the first Account Admin can sign in.

@@ -47,3 +47,19 @@ test('TESSERA_PUBLIC_URL must be an http(s) URL and TESSERA_TRUST_PROXY true or 
   assert.equal(loadConfig({ TESSERA_TRUST_PROXY: 'true' }).TESSERA_TRUST_PROXY, 'true');
   assert.equal(loadConfig({ TESSERA_TRUST_PROXY: '' }).TESSERA_TRUST_PROXY, undefined);
 });
+
+test('TESSERA_SESSION_CACHE is a number of sessions, from 1,000 to 10,000,000; blank is unset (the default)', () => {
+  assert.equal(loadConfig({}).TESSERA_SESSION_CACHE, undefined);
+  assert.equal(loadConfig({ TESSERA_SESSION_CACHE: '' }).TESSERA_SESSION_CACHE, undefined);
+  assert.equal(loadConfig({ TESSERA_SESSION_CACHE: '500000' }).TESSERA_SESSION_CACHE, 500_000);
+  assert.throws(
+    () => loadConfig({ TESSERA_SESSION_CACHE: 'lots' }),
+    /TESSERA_SESSION_CACHE: a number of sessions/,
+  );
+  assert.throws(() => loadConfig({ TESSERA_SESSION_CACHE: '10' }), /TESSERA_SESSION_CACHE: at least 1000/);
+  assert.throws(
+    () => loadConfig({ TESSERA_SESSION_CACHE: '20000000' }),
+    /TESSERA_SESSION_CACHE: at most 10000000/,
+  );
+  assert.throws(() => loadConfig({ TESSERA_SESSION_CACHE: '2500.5' }), /TESSERA_SESSION_CACHE/);
+});

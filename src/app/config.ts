@@ -42,6 +42,16 @@ const ConfigSchema = z.object({
   TESSERA_SCRIPT_MAX_AGE: z.coerce.number().int().min(0).max(31_536_000).default(60),
   /** how often adaptive agents' weights are recomputed and published (seconds; 0: never) */
   TESSERA_ADAPTIVE_INTERVAL: z.coerce.number().int().min(0).max(604_800).default(3600),
+  /** sessions whose state a server on a SQLite file keeps in memory (default: the visitor store's) */
+  TESSERA_SESSION_CACHE: z.preprocess(
+    unsetIfEmpty,
+    z.coerce
+      .number('a number of sessions, such as 250000')
+      .int('a whole number of sessions')
+      .min(1000, 'at least 1000 sessions')
+      .max(10_000_000, 'at most 10000000 sessions')
+      .optional(),
+  ),
   /** seconds `serve` waits for an unreachable store at start (answering 503 meanwhile) before it gives up */
   TESSERA_STORE_WAIT_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -52,6 +52,8 @@ export interface ServiceOptions {
   now?: () => number;
   /** an adaptive agent's weights are not published again sooner than this (ms; default 30 min) */
   adaptiveMinIntervalMs?: number;
+  /** sessions whose state is kept in memory on a SQLite file (default DEFAULT_SESSION_CACHE) */
+  sessionCache?: number;
 }
 
 export function createServices(store: Store, options: ServiceOptions = {}): Services {
@@ -90,6 +92,7 @@ export function createServices(store: Store, options: ServiceOptions = {}): Serv
   // On PostgreSQL other servers may answer the same sessions: visitor states are read, not cached.
   const visitors = createVisitorStore(store.db, {
     cacheStates: store.dialect === 'sqlite',
+    ...(options.sessionCache ? { maxCached: options.sessionCache } : {}),
     ...(store.sqlite ? { readNow: storedSessionReader(store.sqlite) } : {}),
     ...(knownSessions ? { mayHold: knownSessions.mayHold } : {}),
   });

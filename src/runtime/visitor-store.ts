@@ -66,8 +66,16 @@ export interface VisitorStore {
   stats(): { cached: number; locked: number };
 }
 
+/**
+ * Sessions whose state a server keeps in memory unless told otherwise (TESSERA_SESSION_CACHE):
+ * about 300 bytes each with the usual states shared (`cachedForm`), so 75 MB. A reward or a
+ * later page view of a session still cached costs no read; one evicted reads the file (bench/:
+ * rewards of sessions no longer cached answered about a fifth fewer per second).
+ */
+export const DEFAULT_SESSION_CACHE = 250_000;
+
 export interface VisitorStoreOptions {
-  /** sessions kept in memory (default 100,000) */
+  /** sessions kept in memory (default DEFAULT_SESSION_CACHE) */
   maxCached?: number;
   /** false where other servers write the same sessions: every read goes to the store */
   cacheStates?: boolean;
@@ -79,7 +87,7 @@ export interface VisitorStoreOptions {
   /**
    * False for a session certainly never stored (known-sessions.ts), asked before the cache: a
    * session this server stored or read has a row, so the filter answers a new session without a
-   * miss in a cache of 100,000 (bench/).
+   * miss in a cache of 100,000 or more (bench/).
    */
   mayHold?: (ref: SessionRef) => boolean;
 }
@@ -252,7 +260,9 @@ export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOp
   const cacheStates = options.cacheStates ?? true;
   const readNow = options.readNow;
   const mayHold = options.mayHold;
-  const cache = new LRUCache<string, VisitorState | typeof NONE>({ max: options.maxCached ?? 100_000 });
+  const cache = new LRUCache<string, VisitorState | typeof NONE>({
+    max: options.maxCached ?? DEFAULT_SESSION_CACHE,
+  });
   const sessions = createKeyedLock();
 
   // Misses of the same moment are read together: one statement (one round trip, one read
