@@ -4,7 +4,8 @@
  * stdout once listening. Logs at `warn`: per-request info lines would measure the terminal.
  * BENCH_KEY_USAGE=off starts it without key usage counting, BENCH_FAST_PATH=off without the
  * runtime's fast path; BENCH_DATABASE_URL (and
- * BENCH_DATABASE_SCHEMA) put it on another store, BENCH_DATABASE_DIR keeps the SQLite file there.
+ * BENCH_DATABASE_SCHEMA) put it on another store, BENCH_DATABASE_DIR keeps the SQLite file there,
+ * BENCH_SESSION_CACHE caches that many sessions (TESSERA_SESSION_CACHE's default otherwise).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +30,7 @@ const services = createServices(store, {
   ...(process.env.BENCH_KEY_USAGE_FLUSH_MS
     ? { keyUsageFlushMs: Number(process.env.BENCH_KEY_USAGE_FLUSH_MS) }
     : {}),
+  ...(process.env.BENCH_SESSION_CACHE ? { sessionCache: Number(process.env.BENCH_SESSION_CACHE) } : {}),
 });
 const account = await services.accounts.create('Bench');
 await services.goals.put(account.id, 'g-bench', { name: 'Signed up', value: 1 });

@@ -68,7 +68,7 @@ export interface VisitorStore {
 
 /**
  * Sessions whose state a server keeps in memory unless told otherwise (TESSERA_SESSION_CACHE):
- * about 300 bytes each with the usual states shared (`cachedForm`), so 75 MB. A reward or a
+ * 300 to 450 bytes each with the usual states shared (`cachedForm`), so 75 to 110 MB. A reward or a
  * later page view of a session still cached costs no read; one evicted reads the file (bench/:
  * rewards of sessions no longer cached answered about a fifth fewer per second).
  */
