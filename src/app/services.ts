@@ -94,7 +94,7 @@ export function createServices(store: Store, options: ServiceOptions = {}): Serv
     cacheStates: store.dialect === 'sqlite',
     ...(options.sessionCache ? { maxCached: options.sessionCache } : {}),
     ...(store.sqlite ? { readNow: storedSessionReader(store.sqlite) } : {}),
-    ...(knownSessions ? { mayHold: knownSessions.mayHold } : {}),
+    ...(knownSessions ? { mayHoldKey: knownSessions.mayHoldKey } : {}),
   });
   const qaSessions = createQaSessionService(store.db, deployTargets, audit, { now });
   return {

@@ -15,11 +15,13 @@
  */
 import { BloomFilter } from 'bloomfilter';
 import type { SqliteConnection } from '../store/connect.js';
-import type { SessionRef } from './session-events.js';
+import { type SessionRef, sessionKey } from './session-events.js';
 
 export interface KnownSessions {
   /** False only when nothing of the session is stored: no state, no counted selection. */
   mayHold(ref: SessionRef): boolean;
+  /** The same for a session's `sessionKey`, for a caller that has built it already. */
+  mayHoldKey(key: string): boolean;
   /** A session about to be written (added before its commit, so a read never misses it). */
   add(ref: SessionRef): void;
   /** Reads the stored sessions in; resolves when every one is in (mayHold starts it too). */
@@ -39,7 +41,6 @@ export interface KnownSessionsOptions {
 }
 
 const FALSE_MAYBE = 0.01;
-const keyOf = (accountId: string, session: string) => `${accountId}\u0000${session}`;
 
 export function createKnownSessions(
   sqlite: SqliteConnection,
@@ -58,7 +59,7 @@ export function createKnownSessions(
 
   function add(key: string): void {
     // Counted once: a session written again (a reward, traits) must not fill the filters faster.
-    if (mayHoldKey(key)) return;
+    if (inFilters(key)) return;
     if (filters.length === 0 || held >= capacity) {
       capacity = filters.length === 0 ? firstCapacity : capacity * 2;
       filters.push(BloomFilter.withTargetError(capacity, FALSE_MAYBE));
@@ -70,7 +71,7 @@ export function createKnownSessions(
     sessions++;
   }
 
-  function mayHoldKey(key: string): boolean {
+  function inFilters(key: string): boolean {
     for (let i = filters.length - 1; i >= 0; i--) if (filters[i].test(key)) return true;
     return false;
   }
@@ -111,13 +112,19 @@ export function createKnownSessions(
     for (const table of tables) {
       let rows = table.first();
       while (true) {
-        for (const [accountId, session] of rows) add(keyOf(accountId, session));
+        for (const [accountId, session] of rows) add(sessionKey(accountId, session));
         if (rows.length < chunk) break;
         await new Promise((resolve) => setImmediate(resolve));
         rows = table.next(rows[rows.length - 1]);
       }
     }
     loaded = true;
+  }
+
+  function mayHoldKey(key: string): boolean {
+    if (loaded) return inFilters(key);
+    if (loading === null && Date.now() >= retryAt) void load();
+    return true;
   }
 
   function load(): Promise<void> {
@@ -131,12 +138,11 @@ export function createKnownSessions(
 
   return {
     mayHold(ref) {
-      if (loaded) return mayHoldKey(keyOf(ref.accountId, ref.session));
-      if (loading === null && Date.now() >= retryAt) void load();
-      return true;
+      return mayHoldKey(sessionKey(ref.accountId, ref.session));
     },
+    mayHoldKey,
     add(ref) {
-      add(keyOf(ref.accountId, ref.session));
+      add(sessionKey(ref.accountId, ref.session));
     },
     load,
     stats() {

@@ -11,6 +11,9 @@ export interface SessionRef {
   session: string;
 }
 
+/** One string per session, for maps and filters: the visitor cache and the known sessions share it. */
+export const sessionKey = (accountId: string, session: string) => `${accountId}\u0000${session}`;
+
 /**
  * What a SQLite file holds of one session: its stored state, or, when it has none, the
  * selections counted for it (in the order they were counted); and its counted rewards either

@@ -250,11 +250,12 @@ describe('the visitor store', () => {
       return { state: '{"traits":["cust/x:1"]}', selections: [], rewards: [] };
     };
     const asked: string[] = [];
-    const mayHold = ({ session }: { accountId: string; session: string }) => {
+    const mayHoldKey = (key: string) => {
+      const session = key.split('\u0000')[1];
       asked.push(session);
       return session !== 'new';
     };
-    const visitors = createVisitorStore(ts.store.db, { readNow, mayHold });
+    const visitors = createVisitorStore(ts.store.db, { readNow, mayHoldKey });
     assert.equal(visitors.get('acc-1', 'new'), null);
     assert.deepEqual(visitors.get('acc-1', 'old'), { traits: ['cust/x:1'] });
     assert.deepEqual(reads, ['old'], 'a new session is not read');
@@ -265,7 +266,7 @@ describe('the visitor store', () => {
     assert.equal(visitors.get('acc-1', 'new'), null);
     assert.deepEqual(asked, ['new', 'old', 'new']);
     // Where states are not cached (servers sharing a store), the filter is not asked.
-    const shared = createVisitorStore(ts.store.db, { readNow, mayHold, cacheStates: false });
+    const shared = createVisitorStore(ts.store.db, { readNow, mayHoldKey, cacheStates: false });
     const batched = shared.get('acc-1', 'new');
     assert.ok(batched instanceof Promise);
     assert.equal(await batched, null);

@@ -44,6 +44,7 @@ import {
   type StoredSession,
   selectCountedEvents,
   selectVisitorStates,
+  sessionKey,
 } from '../events/session-events.js';
 import { createKeyedLock } from '../kernel/keyed-lock.js';
 import { chunks } from '../store/chunks.js';
@@ -85,17 +86,15 @@ export interface VisitorStoreOptions {
    */
   readNow?: (ref: SessionRef) => StoredSession | null;
   /**
-   * False for a session certainly never stored (known-sessions.ts), asked before the cache: a
-   * session this server stored or read has a row, so the filter answers a new session without a
-   * miss in a cache of 100,000 or more (bench/).
+   * False for a session certainly never stored (known-sessions.ts), given its `sessionKey` and
+   * asked before the cache: a session this server stored or read has a row, so the filter
+   * answers a new session without a miss in a cache of 100,000 or more (bench/).
    */
-  mayHold?: (ref: SessionRef) => boolean;
+  mayHoldKey?: (key: string) => boolean;
 }
 
 /** Stored state for "no state yet", so a session known to be new costs no second lookup. */
 const NONE = Symbol('none');
-
-const keyOf = (accountId: string, session: string) => `${accountId}\u0000${session}`;
 
 export function parseVisitorState(text: string): VisitorState | null {
   try {
@@ -259,7 +258,7 @@ export function cachedForm(state: VisitorState): VisitorState {
 export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOptions = {}): VisitorStore {
   const cacheStates = options.cacheStates ?? true;
   const readNow = options.readNow;
-  const mayHold = options.mayHold;
+  const mayHoldKey = options.mayHoldKey;
   const cache = new LRUCache<string, VisitorState | typeof NONE>({
     max: options.maxCached ?? DEFAULT_SESSION_CACHE,
   });
@@ -287,7 +286,7 @@ export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOp
         // Counted events are read beside the states, not after them: they only add to a state
         // (a shared store) or stand in for a missing one, so the reads need no order between them.
         const [rows, counted] = await Promise.all([selectVisitorStates(db, refs), readCountedEvents(refs)]);
-        const found = new Map(rows.map((row) => [keyOf(row.accountId, row.session), row.state]));
+        const found = new Map(rows.map((row) => [sessionKey(row.accountId, row.session), row.state]));
         for (const key of chunk) {
           const text = found.get(key);
           const events = counted.get(key);
@@ -321,7 +320,7 @@ export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOp
     const { selections, rewards } = await selectCountedEvents(db, refs);
     const bySession = new Map<string, { selections: CountedSelection[]; rewards: CountedReward[] }>();
     const entry = (accountId: string, session: string) => {
-      const key = keyOf(accountId, session);
+      const key = sessionKey(accountId, session);
       let found = bySession.get(key);
       if (!found) {
         found = { selections: [], rewards: [] };
@@ -353,8 +352,8 @@ export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOp
     get(accountId, session) {
       // Only where states are cached and read at once: then a cached state is always one this
       // server stored (its sessions are known before their commit) or read from the store.
-      if (mayHold && readNow && cacheStates && !mayHold({ accountId, session })) return null;
-      const key = keyOf(accountId, session);
+      const key = sessionKey(accountId, session);
+      if (mayHoldKey && readNow && cacheStates && !mayHoldKey(key)) return null;
       const cached = cache.get(key);
       if (cached !== undefined) return cached === NONE ? null : cached;
       if (readNow && cacheStates) {
@@ -372,17 +371,17 @@ export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOp
       return load(accountId, session, key);
     },
     remember(accountId, session, state) {
-      if (cacheStates) cache.set(keyOf(accountId, session), state ? cachedForm(state) : NONE);
+      if (cacheStates) cache.set(sessionKey(accountId, session), state ? cachedForm(state) : NONE);
     },
     forget(accountId, session) {
-      cache.delete(keyOf(accountId, session));
+      cache.delete(sessionKey(accountId, session));
     },
     async erase(accountId, session) {
       await deleteVisitorState(db, { accountId, session });
-      cache.delete(keyOf(accountId, session));
+      cache.delete(sessionKey(accountId, session));
     },
     exclusive(accountId, session, fn) {
-      return sessions.run(keyOf(accountId, session), fn);
+      return sessions.run(sessionKey(accountId, session), fn);
     },
     stats() {
       return { cached: cache.size, locked: sessions.size };
