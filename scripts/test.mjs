@@ -22,6 +22,16 @@ import { build } from 'esbuild';
 const ROOT = resolve(import.meta.dirname, '..');
 const SOURCES = ['src', 'test'];
 
+function isRunning(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return error.code === 'EPERM';
+  }
+}
+
 function find(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
@@ -33,6 +43,12 @@ function find(dir) {
 // Inside the repository, so the compiled files find its node_modules; one folder per run, so two
 // runs at once (SQLite and PostgreSQL, say) do not overwrite each other's files.
 mkdirSync(join(ROOT, '.test-build'), { recursive: true });
+// A run killed outright (SIGKILL) could not remove its folder: the folders of runs whose process
+// is gone are removed here, and a run still going keeps its own.
+for (const name of readdirSync(join(ROOT, '.test-build'))) {
+  const pid = Number(/^run-(\d+)$/.exec(name)?.[1]);
+  if (pid && !isRunning(pid)) rmSync(join(ROOT, '.test-build', name), { recursive: true, force: true });
+}
 const OUT = join(ROOT, '.test-build', `run-${process.pid}`);
 const removeBuild = () => rmSync(OUT, { recursive: true, force: true });
 process.once('exit', removeBuild);
