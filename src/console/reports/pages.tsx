@@ -156,7 +156,7 @@ function csvQuery(query: { dt?: string; from?: string; to?: string }): string {
 function SampleRatioBanner(props: { report: DecisionStatsReport }): JSX.Element {
   const { sampleRatio } = props.report;
   const flagged = [sampleRatio.overall, ...sampleRatio.byTarget].filter((c) => c.verdict === 'mismatch');
-  if (flagged.length === 0) return <></>;
+  if (flagged.length === 0) return '';
   const where = flagged
     .map((c) => (c.deployTarget === null ? 'all deploy targets' : c.deployTarget))
     .filter((w, i, all) => all.indexOf(w) === i)
@@ -186,7 +186,7 @@ function SampleRatioBanner(props: { report: DecisionStatsReport }): JSX.Element 
 /** Adaptive allocation: each publication of learned weights, newest first. */
 function WeightHistory(props: { report: DecisionStatsReport }): JSX.Element {
   const { report } = props;
-  if (report.weightHistory.length === 0) return <></>;
+  if (report.weightHistory.length === 0) return '';
   const codes = report.variations.map((v) => v.code);
   return (
     <section aria-labelledby="weights-title">
@@ -265,7 +265,7 @@ function Chart(props: {
 function TraitBreakdownSection(props: { report: DecisionStatsReport }): JSX.Element {
   const { report } = props;
   const breakdown = report.byTrait;
-  if (!breakdown) return <></>;
+  if (!breakdown) return '';
   return (
     <section aria-labelledby="breakdown-title">
       <h2 id="breakdown-title" safe>{`By ${breakdown.group}`}</h2>
