@@ -1,15 +1,15 @@
 /**
  * Two real servers (`tessera serve` processes) on one PostgreSQL schema, one of which stops
- * hearing notifications without losing its connection (its LISTEN backend frozen with SIGSTOP, as
- * a stalled database host or a silent partition would): a key deleted on A is still refused by B
- * within a second, because B stops answering from its caches as soon as its own beats stop coming
+ * hearing notifications without losing its connection (its LISTEN connection silenced at a TCP
+ * proxy between B and the database, as a silent partition would): a key deleted on A is still
+ * refused by B within a second, because B stops answering from its caches as soon as its own beats stop coming
  * back. Judged over 20 deletions by when each request was sent: none sent a second or more after
  * the deletion is accepted (worst and median printed, and when the first refusal came back).
- * PostgreSQL only: it needs the database on this host, to signal the backend.
+ * PostgreSQL only.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
+import { type PostgresProxy, startPostgresProxy } from './helpers/pg-proxy.js';
 import {
   call,
   createKey,
@@ -38,34 +38,31 @@ describe('a server whose notification connection goes silent', { skip: !onPostgr
   let a: ServerProcess;
   let b: ServerProcess;
   let admin: SignedInSession & { accountId: string };
-  let database: pg.Client;
+  let proxy: PostgresProxy;
 
   before(async () => {
     schema = await createSchema();
     const env = { TESSERA_DATABASE_SCHEMA: schema };
+    proxy = await startPostgresProxy(postgresUrl);
     a = await serve({ database: postgresUrl, env });
-    b = await serve({ database: postgresUrl, env });
+    // Only B goes through the proxy, so only B's connections can be silenced.
+    b = await serve({ database: proxy.url, env });
     admin = await signIn(a.base);
     await prepareRuntime(a.base, admin, admin.accountId);
-    database = new pg.Client({ connectionString: postgresUrl });
-    await database.connect();
   });
 
   after(async () => {
-    await database?.end();
+    proxy?.thaw();
     await a?.kill();
     await b?.kill();
+    await proxy?.close();
     if (schema) await dropSchema(schema);
   });
 
-  /** B's listening backend, by the application_name the feed gives it. */
-  async function listenerOfB(): Promise<number> {
-    const { rows } = await database.query<{ pid: number }>(
-      'select pid from pg_stat_activity where application_name = $1',
-      [`tessera listen ${b.child.pid}`],
-    );
-    assert.equal(rows.length, 1, `B's listening connection: ${JSON.stringify(rows)}`);
-    return rows[0].pid;
+  /** Silences B's listening connection, found by the application_name the feed gives it. */
+  function silenceListenerOfB(): void {
+    const silenced = proxy.freeze(`tessera listen ${b.child.pid}`);
+    assert.equal(silenced, 1, `B's listening connections silenced: ${silenced}`);
   }
 
   test(`still refuses a deleted key within a second (${TRIES} deletions)`, async () => {
@@ -81,8 +78,7 @@ describe('a server whose notification connection goes silent', { skip: !onPostgr
         const used = await runtime(b.base, key, accountId, `s-${i}`, []);
         assert.equal(used.status, 200, `try ${i}: a key made on A works on B`);
       }
-      const backend = await listenerOfB();
-      process.kill(backend, 'SIGSTOP');
+      silenceListenerOfB();
       try {
         const deleted = await call(a.base, 'DELETE', `/admin/${accountId}/api-keys/${keyId}?confirm=k${i}`, {
           session: admin,
@@ -109,7 +105,7 @@ describe('a server whose notification connection goes silent', { skip: !onPostgr
         accepted.push(lastAccepted);
         refusals.push(refused);
       } finally {
-        process.kill(backend, 'SIGCONT');
+        proxy.thaw();
       }
       // Let B hear its beats again (and cache afresh) before the next try.
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -122,7 +118,7 @@ describe('a server whose notification connection goes silent', { skip: !onPostgr
     const sent = summary(accepted);
     const answered = summary(refusals);
     console.log(
-      `# notification connection frozen, over ${TRIES} deletions: the last request B accepted was sent after median ${ms(sent.median)}, worst ${ms(sent.worst)}; the first refusal came back after median ${ms(answered.median)}, worst ${ms(answered.worst)}`,
+      `# notification connection silenced, over ${TRIES} deletions: the last request B accepted was sent after median ${ms(sent.median)}, worst ${ms(sent.worst)}; the first refusal came back after median ${ms(answered.median)}, worst ${ms(answered.worst)}`,
     );
     assert.ok(
       answered.worst < GIVE_UP_MS,

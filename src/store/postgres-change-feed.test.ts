@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
+import { startPostgresProxy } from '../../test/helpers/pg-proxy.js';
 import { createSchema, dropSchema, postgresAvailable, postgresUrl } from '../../test/helpers/store.js';
 import { type Change, createLocalChangeFeed } from './changes.js';
 import { openStore, type Store } from './connect.js';
@@ -72,9 +73,12 @@ describe('the PostgreSQL feed', { skip: !available }, () => {
   let store: Store;
   const feeds: PostgresChangeFeed[] = [];
 
-  async function feed(applicationName?: string): Promise<{ feed: PostgresChangeFeed; heard: Change[] }> {
+  async function feed(
+    applicationName?: string,
+    url = postgresUrl,
+  ): Promise<{ feed: PostgresChangeFeed; heard: Change[] }> {
     const created = createPostgresChangeFeed({
-      url: postgresUrl,
+      url,
       schema,
       reconnectDelayMs: 50,
       applicationName,
@@ -160,34 +164,34 @@ describe('the PostgreSQL feed', { skip: !available }, () => {
 
   test('a listening connection gone silent: not live within the beat window, resynced once it speaks again', async () => {
     const name = `feed-test-${process.pid}-${schema}`;
-    const { feed: f, heard } = await feed(name);
-    assert.equal(f.isLive(), true);
-    const admin = new pg.Client({ connectionString: postgresUrl });
-    await admin.connect();
-    const { rows } = await admin.query<{ pid: number }>(
-      'select pid from pg_stat_activity where application_name = $1',
-      [name],
-    );
-    await admin.end();
-    assert.equal(rows.length, 1, 'the listening connection was found by its name');
-    const backend = rows[0].pid;
-    const stoppedAt = performance.now();
-    // The backend stays connected but reads nothing: only the feed's own beats can tell.
-    process.kill(backend, 'SIGSTOP');
-    let silentFor: number;
+    // Silenced at a proxy, not by stopping its backend: a stopped backend can hold the
+    // database's notification lock and stall every NOTIFY on it.
+    const proxy = await startPostgresProxy(postgresUrl);
+    const { feed: f, heard } = await feed(name, proxy.url);
     try {
-      await eventually(() => !f.isLive(), 'not live once its beats stop coming back', 1000);
-      silentFor = performance.now() - stoppedAt;
+      assert.equal(f.isLive(), true);
+      const stoppedAt = performance.now();
+      // The connection stays open but carries nothing: only the feed's own beats can tell.
+      assert.equal(proxy.freeze(name), 1, 'the listening connection was found by its name');
+      let silentFor: number;
+      try {
+        await eventually(() => !f.isLive(), 'not live once its beats stop coming back', 1000);
+        silentFor = performance.now() - stoppedAt;
+      } finally {
+        proxy.thaw();
+      }
+      console.log(`# a silent listening connection made the feed not live after ${silentFor.toFixed(0)} ms`);
+      const resyncs = heard.filter((c) => c.type === 'resync').length;
+      await eventually(() => f.isLive(), 'live again once its beats come back');
+      assert.equal(
+        heard.filter((c) => c.type === 'resync').length,
+        resyncs + 1,
+        'caches resynced when it came back',
+      );
     } finally {
-      process.kill(backend, 'SIGCONT');
+      // Before the proxy goes, or the feed would reconnect to it.
+      await f.close();
+      await proxy.close();
     }
-    console.log(`# a silent listening connection made the feed not live after ${silentFor.toFixed(0)} ms`);
-    const resyncs = heard.filter((c) => c.type === 'resync').length;
-    await eventually(() => f.isLive(), 'live again once its beats come back');
-    assert.equal(
-      heard.filter((c) => c.type === 'resync').length,
-      resyncs + 1,
-      'caches resynced when it came back',
-    );
   });
 });
