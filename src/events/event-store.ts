@@ -20,6 +20,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { DAY_MS } from '../kernel/days.js';
 import { chunks } from '../store/chunks.js';
 import type { Database } from '../store/schema.js';
+import { valuesTable } from '../store/values-table.js';
 
 /** UTC midnight of the day `at` falls on, in epoch milliseconds. */
 export function dayOf(at: number): number {
@@ -248,16 +249,28 @@ async function writeRewards(trx: Transaction<Database>, rows: RewardRecord[]): P
   const lookups = new Map<string, RewardRecord>();
   for (const r of rows) lookups.set(r.accountId + SEP + r.agent + SEP + r.session, r);
   for (const chunk of chunks(inKeyOrder(lookups))) {
+    // Joined to the keys (store/values-table.ts): each one primary-key lookup, analyzed or not.
+    const keys = valuesTable<{ column1: string; column2: string; column3: string }, 'k'>(
+      'k',
+      chunk.map((r) => [r.accountId, r.agent, r.session]),
+    );
     const found = await trx
-      .selectFrom('selection_events')
-      .select(['account_id', 'agent', 'session', 'variation', 'deploy_target_id', 'day', 'traits'])
-      .where(({ eb, refTuple, tuple }) =>
-        eb(
-          refTuple('account_id', 'agent', 'session'),
-          'in',
-          chunk.map((r) => tuple(r.accountId, r.agent, r.session)),
-        ),
+      .selectFrom('selection_events as s')
+      .innerJoin(keys, (join) =>
+        join
+          .onRef('s.account_id', '=', 'k.column1')
+          .onRef('s.agent', '=', 'k.column2')
+          .onRef('s.session', '=', 'k.column3'),
       )
+      .select([
+        's.account_id',
+        's.agent',
+        's.session',
+        's.variation',
+        's.deploy_target_id',
+        's.day',
+        's.traits',
+      ])
       .execute();
     for (const row of found) cohorts.set(row.account_id + SEP + row.agent + SEP + row.session, row);
   }

@@ -2,9 +2,10 @@
  * What the event tables hold about given sessions: their stored visitor states (opaque text, the
  * runtime's to parse) and their counted selections and rewards, each read in one statement.
  */
-import type { ExpressionBuilder, Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { SqliteConnection } from '../store/connect.js';
 import type { Database } from '../store/schema.js';
+import { valuesTable } from '../store/values-table.js';
 
 export interface SessionRef {
   accountId: string;
@@ -70,20 +71,23 @@ export function storedSessionReader(
   };
 }
 
+/** The sessions as rows to join to (store/values-table.ts): one index lookup each, analyzed or not. */
+const sessionRows = (refs: readonly SessionRef[]) =>
+  valuesTable<{ column1: string; column2: string }, 'k'>(
+    'k',
+    refs.map((ref) => [ref.accountId, ref.session]),
+  );
+
 export async function selectVisitorStates(
   db: Kysely<Database>,
   refs: readonly SessionRef[],
 ): Promise<Array<SessionRef & { state: string }>> {
   const rows = await db
-    .selectFrom('visitors')
-    .select(['account_id', 'session', 'state'])
-    .where(({ eb, refTuple, tuple }) =>
-      eb(
-        refTuple('account_id', 'session'),
-        'in',
-        refs.map((ref) => tuple(ref.accountId, ref.session)),
-      ),
+    .selectFrom('visitors as v')
+    .innerJoin(sessionRows(refs), (join) =>
+      join.onRef('v.account_id', '=', 'k.column1').onRef('v.session', '=', 'k.column2'),
     )
+    .select(['v.account_id', 'v.session', 'v.state'])
     .execute();
   return rows.map((row) => ({ accountId: row.account_id, session: row.session, state: row.state }));
 }
@@ -99,30 +103,24 @@ export async function selectCountedEvents(
   db: Kysely<Database>,
   refs: readonly SessionRef[],
 ): Promise<CountedEvents> {
-  const sessions = ({
-    eb,
-    refTuple,
-    tuple,
-  }: ExpressionBuilder<Database, 'selection_events' | 'reward_events'>) =>
-    eb(
-      refTuple('account_id', 'session'),
-      'in',
-      refs.map((ref) => tuple(ref.accountId, ref.session)),
-    );
   const [selections, rewards] = await Promise.all([
     db
-      .selectFrom('selection_events')
-      .select(['account_id', 'session', 'agent', 'variation'])
-      .where(sessions)
+      .selectFrom('selection_events as e')
+      .innerJoin(sessionRows(refs), (join) =>
+        join.onRef('e.account_id', '=', 'k.column1').onRef('e.session', '=', 'k.column2'),
+      )
+      .select(['e.account_id', 'e.session', 'e.agent', 'e.variation'])
       // In the order they were counted: selections recovered for a session are listed so in its
       // rewards' `rs`, as its own are.
-      .orderBy('at')
-      .orderBy('agent')
+      .orderBy('e.at')
+      .orderBy('e.agent')
       .execute(),
     db
-      .selectFrom('reward_events')
-      .select(['account_id', 'session', 'agent', 'goal'])
-      .where(sessions)
+      .selectFrom('reward_events as e')
+      .innerJoin(sessionRows(refs), (join) =>
+        join.onRef('e.account_id', '=', 'k.column1').onRef('e.session', '=', 'k.column2'),
+      )
+      .select(['e.account_id', 'e.session', 'e.agent', 'e.goal'])
       .execute(),
   ]);
   return {
