@@ -82,6 +82,7 @@ export async function selectVisitorStates(
   db: Kysely<Database>,
   refs: readonly SessionRef[],
 ): Promise<Array<SessionRef & { state: string }>> {
+  if (refs.length === 0) return [];
   const rows = await db
     .selectFrom('visitors as v')
     .innerJoin(sessionRows(refs), (join) =>
@@ -103,6 +104,8 @@ export async function selectCountedEvents(
   db: Kysely<Database>,
   refs: readonly SessionRef[],
 ): Promise<CountedEvents> {
+  // An empty list of rows is no statement at all.
+  if (refs.length === 0) return { selections: [], rewards: [] };
   const [selections, rewards] = await Promise.all([
     db
       .selectFrom('selection_events as e')

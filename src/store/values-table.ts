@@ -12,5 +12,7 @@ export function valuesTable<Row extends Record<string, string>, Alias extends st
   alias: Alias,
   rows: ReadonlyArray<ReadonlyArray<string>>,
 ): AliasedRawBuilder<Row, Alias> {
+  // `(values )` is no statement: a caller with nothing to look up has no query to run.
+  if (rows.length === 0) throw new Error('valuesTable needs at least one row');
   return sql<Row>`(values ${sql.join(rows.map((row) => sql`(${sql.join(row)})`))})`.as(alias);
 }

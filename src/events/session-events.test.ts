@@ -1,0 +1,94 @@
+/**
+ * Reading sessions by joining to their keys (store/values-table.ts), on the suite's store: the
+ * states and the counted events of exactly the sessions asked for (of their own account), the
+ * selections in the order they were counted, and no statement at all for no session.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { KyselyPlugin } from 'kysely';
+import { createTestStore, type TestStore } from '../../test/helpers/store.js';
+import { commitEvents } from './event-store.js';
+import { selectCountedEvents, selectVisitorStates } from './session-events.js';
+
+let testStore: TestStore;
+before(async () => {
+  testStore = await createTestStore();
+  const { db } = testStore.store;
+  const selection = (accountId: string, session: string, agent: string, variation: string, at: number) => ({
+    accountId,
+    session,
+    agent,
+    variation,
+    deployTargetId: 'dt',
+    at,
+  });
+  await commitEvents(db, [
+    {
+      visitor: { accountId: 'acc-1', session: 's-1', state: '{"state":1}', at: 1 },
+      // Counted later than the other agent's, though named first.
+      selections: [selection('acc-1', 's-1', 'a-alpha', 'B', 20)],
+      rewards: [],
+    },
+    { selections: [selection('acc-1', 's-1', 'a-beta', 'A', 10)], rewards: [] },
+    { selections: [selection('acc-1', 's-2', 'a-alpha', 'A', 10)], rewards: [] },
+    // The same session name in another account.
+    {
+      visitor: { accountId: 'acc-2', session: 's-1', state: '{"other":true}', at: 1 },
+      selections: [selection('acc-2', 's-1', 'a-alpha', 'A', 10)],
+      rewards: [],
+    },
+  ]);
+  await commitEvents(db, [
+    {
+      selections: [],
+      rewards: [
+        {
+          accountId: 'acc-1',
+          session: 's-1',
+          agent: 'a-alpha',
+          goal: 'g',
+          deployTargetId: 'dt',
+          value: 1,
+          at: 30,
+        },
+      ],
+    },
+  ]);
+});
+after(() => testStore?.dispose());
+
+const asked = [
+  { accountId: 'acc-1', session: 's-1' },
+  { accountId: 'acc-1', session: 's-missing' },
+];
+
+test('states: those of the sessions asked for, not of the same name in another account', async () => {
+  assert.deepEqual(await selectVisitorStates(testStore.store.db, asked), [
+    { accountId: 'acc-1', session: 's-1', state: '{"state":1}' },
+  ]);
+});
+
+test('counted events: the selections in the order they were counted, and the rewards', async () => {
+  assert.deepEqual(await selectCountedEvents(testStore.store.db, asked), {
+    selections: [
+      { accountId: 'acc-1', session: 's-1', agent: 'a-beta', variation: 'A' },
+      { accountId: 'acc-1', session: 's-1', agent: 'a-alpha', variation: 'B' },
+    ],
+    rewards: [{ accountId: 'acc-1', session: 's-1', agent: 'a-alpha', goal: 'g' }],
+  });
+});
+
+test('no session asked for: nothing read, and no statement run', async () => {
+  let statements = 0;
+  const counting: KyselyPlugin = {
+    transformQuery(args) {
+      statements++;
+      return args.node;
+    },
+    transformResult: async (args) => args.result,
+  };
+  const db = testStore.store.db.withPlugin(counting);
+  assert.deepEqual(await selectVisitorStates(db, []), []);
+  assert.deepEqual(await selectCountedEvents(db, []), { selections: [], rewards: [] });
+  assert.equal(statements, 0);
+});
