@@ -67,6 +67,9 @@ const POSTGRES = process.env.TESSERA_BENCH_POSTGRES_URL ?? 'postgres://postgres@
 
 const ms = (value: number) => (value < 10 ? value.toFixed(2) : value.toFixed(1));
 
+/** A row's server CPU per request in µs, or ? where it was not measured. */
+const cpu = (row: Row) => (row.cpuPerRequest === null ? '?' : row.cpuPerRequest.toFixed(0));
+
 function print(title: string, rows: Row[], bare: Row, floor: Row | null): void {
   const header = [
     'scenario',
@@ -93,7 +96,7 @@ function print(title: string, rows: Row[], bare: Row, floor: Row | null): void {
     String(r.errors),
     (r.requestsPerSecond / bare.requestsPerSecond).toFixed(2),
     floor ? (r.requestsPerSecond / floor.requestsPerSecond).toFixed(2) : '-',
-    r.cpuPerRequest === null ? '?' : r.cpuPerRequest.toFixed(0),
+    cpu(r),
     r.cpuPerRequest === null || bare.cpuPerRequest === null
       ? '?'
       : (r.cpuPerRequest / bare.cpuPerRequest).toFixed(2),
@@ -410,7 +413,6 @@ async function main(): Promise<void> {
   for (const note of lite.notes) console.log(note);
   const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
   const ratio = (a: Row, b: Row) => a.requestsPerSecond / b.requestsPerSecond;
-  const cpu = (row: Row) => (row.cpuPerRequest === null ? '?' : row.cpuPerRequest.toFixed(0));
   const cpuRatio =
     repeated.cpuPerRequest !== null && bare.cpuPerRequest !== null
       ? repeated.cpuPerRequest / bare.cpuPerRequest

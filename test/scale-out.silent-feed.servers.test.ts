@@ -2,8 +2,8 @@
  * Two real servers (`tessera serve` processes) on one PostgreSQL schema, one of which stops
  * hearing notifications without losing its connection (its LISTEN connection silenced at a TCP
  * proxy between B and the database, as a silent partition would): a key deleted on A is still
- * refused by B within a second, because B stops answering from its caches as soon as its own beats stop coming
- * back. Judged over 20 deletions by when each request was sent: none sent a second or more after
+ * refused by B within a second, because B stops answering from its caches as soon as its own
+ * beats stop coming back. Judged over 20 deletions by when each request was sent: none sent a second or more after
  * the deletion is accepted (worst and median printed, and when the first refusal came back).
  * PostgreSQL only.
  */
