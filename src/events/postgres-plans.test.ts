@@ -11,12 +11,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type CompiledQuery, type KyselyPlugin, type RootOperationNode, sql } from 'kysely';
+import { sql } from 'kysely';
 import {
   createSchema,
   dropSchema,
   postgresAvailable,
   postgresUrl,
+  recordingStatements,
   testDialect,
 } from '../../test/helpers/store.js';
 import { openStore, type Store } from '../store/connect.js';
@@ -57,15 +58,6 @@ function filtered(node: PlanNode): { removed: number; nodes: string[] } {
 describe('session lookups on PostgreSQL tables not analyzed yet', { skip: !onPostgres }, () => {
   let schema: string;
   let store: Store;
-  let captured: { node: RootOperationNode; queryId: { queryId: string } }[] = [];
-  const capture: KyselyPlugin = {
-    transformQuery(args) {
-      captured.push({ node: args.node, queryId: args.queryId });
-      return args.node;
-    },
-    transformResult: async (args) => args.result,
-  };
-
   before(async () => {
     schema = await createSchema();
     store = openStore({ url: postgresUrl, schema, poolSize: 2 });
@@ -101,11 +93,10 @@ describe('session lookups on PostgreSQL tables not analyzed yet', { skip: !onPos
   async function explained(
     work: (db: Store['db']) => Promise<unknown>,
   ): Promise<Array<{ sql: string; returned: number; removed: number; nodes: string[] }>> {
-    captured = [];
-    await work(store.db.withPlugin(capture));
+    const { db, statements } = recordingStatements(store.db);
+    await work(db);
     const plans = [];
-    for (const { node, queryId } of captured) {
-      const query: CompiledQuery = store.db.getExecutor().compileQuery(node, queryId as never);
+    for (const query of statements) {
       if (!/^\s*select/i.test(query.sql)) continue;
       const result = await store.db.executeQuery<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>({
         ...query,

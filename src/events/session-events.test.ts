@@ -5,8 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { KyselyPlugin } from 'kysely';
-import { createTestStore, type TestStore } from '../../test/helpers/store.js';
+import { createTestStore, recordingStatements, type TestStore } from '../../test/helpers/store.js';
 import { commitEvents } from './event-store.js';
 import { selectCountedEvents, selectVisitorStates } from './session-events.js';
 
@@ -79,16 +78,8 @@ test('counted events: the selections in the order they were counted, and the rew
 });
 
 test('no session asked for: nothing read, and no statement run', async () => {
-  let statements = 0;
-  const counting: KyselyPlugin = {
-    transformQuery(args) {
-      statements++;
-      return args.node;
-    },
-    transformResult: async (args) => args.result,
-  };
-  const db = testStore.store.db.withPlugin(counting);
+  const { db, statements } = recordingStatements(testStore.store.db);
   assert.deepEqual(await selectVisitorStates(db, []), []);
   assert.deepEqual(await selectCountedEvents(db, []), { selections: [], rewards: [] });
-  assert.equal(statements, 0);
+  assert.deepEqual(statements, []);
 });

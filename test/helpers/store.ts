@@ -4,6 +4,7 @@
  * TESSERA_REQUIRE_POSTGRES=1 (CI) an unreachable PostgreSQL fails the run instead of skipping.
  */
 import { randomBytes } from 'node:crypto';
+import type { CompiledQuery, Kysely } from 'kysely';
 import pg from 'pg';
 import { openStore, type Store } from '../../src/store/connect.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
@@ -85,4 +86,20 @@ export async function createTestStore(
       await dropSchema(schema);
     },
   };
+}
+
+/**
+ * `db` with every statement run through it recorded, compiled as it was sent (SQL and
+ * parameters): for tests of what a piece of code asks the database.
+ */
+export function recordingStatements<DB>(db: Kysely<DB>): { db: Kysely<DB>; statements: CompiledQuery[] } {
+  const statements: CompiledQuery[] = [];
+  const recording = db.withPlugin({
+    transformQuery(args) {
+      statements.push(db.getExecutor().compileQuery(args.node, args.queryId));
+      return args.node;
+    },
+    transformResult: async (args) => args.result,
+  });
+  return { db: recording, statements };
 }
