@@ -23,13 +23,13 @@ import {
   serve,
   signIn,
 } from './helpers/servers.js';
-import { createSchema, dropSchema, postgresAvailable, postgresUrl, testDialect } from './helpers/store.js';
+import { createSchema, dropSchema, inPostgresSuite, postgresUrl } from './helpers/store.js';
 
 // Servers of their own on PostgreSQL whatever the suite's store: run once, in the PostgreSQL
 // suite (TESSERA_TEST_DATABASE=postgres, as CI runs it), not again in the SQLite one.
-const available = testDialect === 'postgres' && (await postgresAvailable());
-if (!available)
-  console.log('# The two-server tests run in the PostgreSQL suite (TESSERA_TEST_DATABASE=postgres)');
+const available = await inPostgresSuite(
+  'The two-server tests run in the PostgreSQL suite (TESSERA_TEST_DATABASE=postgres)',
+);
 
 const items = (answer: { body: { data?: unknown } }) => (answer.body.data as { items: RuntimeItem[] }).items;
 

@@ -20,14 +20,11 @@ import {
   serve,
   signIn,
 } from './helpers/servers.js';
-import { createSchema, dropSchema, postgresAvailable, postgresUrl, testDialect } from './helpers/store.js';
+import { createSchema, dropSchema, inPostgresSuite, postgresUrl } from './helpers/store.js';
 
-const onPostgres = testDialect === 'postgres' && (await postgresAvailable());
-if (!onPostgres) {
-  console.log(
-    '# the silent notification connection test runs on PostgreSQL only (TESSERA_TEST_DATABASE=postgres)',
-  );
-}
+const onPostgres = await inPostgresSuite(
+  'the silent notification connection test runs on PostgreSQL only (TESSERA_TEST_DATABASE=postgres)',
+);
 
 const TRIES = 20;
 // How long a deleted key is polled on the frozen server before the try counts as failed.

@@ -15,19 +15,18 @@ import { sql } from 'kysely';
 import {
   createSchema,
   dropSchema,
-  postgresAvailable,
+  inPostgresSuite,
   postgresUrl,
   recordingStatements,
-  testDialect,
 } from '../../test/helpers/store.js';
 import { openStore, type Store } from '../store/connect.js';
 import { migrateToLatest } from '../store/migrate.js';
 import { commitEvents } from './event-store.js';
 import { selectCountedEvents, selectVisitorStates } from './session-events.js';
 
-const onPostgres = testDialect === 'postgres' && (await postgresAvailable());
-if (!onPostgres)
-  console.log('# the PostgreSQL plan tests run on PostgreSQL only (TESSERA_TEST_DATABASE=postgres)');
+const onPostgres = await inPostgresSuite(
+  'the PostgreSQL plan tests run on PostgreSQL only (TESSERA_TEST_DATABASE=postgres)',
+);
 
 const SESSIONS = 20_000;
 const TABLES = ['visitors', 'selection_events', 'reward_events'];

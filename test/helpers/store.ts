@@ -33,6 +33,16 @@ export async function postgresAvailable(): Promise<boolean> {
   }
 }
 
+/**
+ * Whether a file's PostgreSQL-only tests run: in the PostgreSQL suite, with PostgreSQL answering.
+ * When they don't, the run's output says why (`skipped`, printed as a TAP comment).
+ */
+export async function inPostgresSuite(skipped: string): Promise<boolean> {
+  const runs = testDialect === 'postgres' && (await postgresAvailable());
+  if (!runs) console.log(`# ${skipped}`);
+  return runs;
+}
+
 export interface TestStore {
   store: Store;
   /** closes the store and drops what the test made */
