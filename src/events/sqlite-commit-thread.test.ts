@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
 import { createTestStore, type TestStore } from '../../test/helpers/store.js';
 import type { EventWrite } from './event-store.js';
 import { createCommitThread } from './sqlite-commit-thread.js';
+import { logBytes } from './sqlite-commit-worker.js';
 
 const MB = 1024 * 1024;
 
@@ -29,6 +31,9 @@ describe('the SQLite commit thread', () => {
     const thread = createCommitThread(ts.store.url, { walRestartBytes: bound });
     const state = JSON.stringify({ padding: 'x'.repeat(1000) });
     let largest = 0;
+    // Once the file has reached the bound, restarts write over it from the start: it keeps its size.
+    let reached = false;
+    let smallestAfter = Number.POSITIVE_INFINITY;
     try {
       for (let round = 0; round < 60; round++) {
         const writes: EventWrite[] = Array.from({ length: 200 }, (_, i) => ({
@@ -37,7 +42,10 @@ describe('the SQLite commit thread', () => {
           rewards: [],
         }));
         await thread.commit(writes);
-        largest = Math.max(largest, statSync(`${file}-wal`).size);
+        const size = statSync(`${file}-wal`).size;
+        largest = Math.max(largest, size);
+        if (reached) smallestAfter = Math.min(smallestAfter, size);
+        reached ||= size >= bound;
       }
     } finally {
       await thread.close();
@@ -53,5 +61,40 @@ describe('the SQLite commit thread', () => {
       largest < 3 * bound,
       `the WAL reached ${(largest / MB).toFixed(1)} MB (bound ${bound / MB} MB)`,
     );
+    assert.ok(reached, 'the log never reached its bound: nothing was restarted');
+    assert.ok(
+      smallestAfter >= bound,
+      `the WAL file was trimmed to ${(smallestAfter / MB).toFixed(1)} MB after a restart (bound ${bound / MB} MB)`,
+    );
+  });
+
+  test('reads how much log the WAL holds from its wal-index', () => {
+    const path = join(dir, 'log.db');
+    const sqlite = new Database(path);
+    try {
+      sqlite.pragma('journal_mode = WAL');
+      sqlite.pragma('wal_autocheckpoint = 0');
+      sqlite.exec('create table t (v text)');
+      const insert = sqlite.prepare('insert into t (v) values (?)');
+      const shm = openSync(`${path}-shm`, 'r');
+      const header = Buffer.alloc(20);
+      try {
+        for (let i = 0; i < 50; i++) {
+          insert.run('y'.repeat(3000));
+          // Before any restart the log fills the file from its start: the two agree to the byte.
+          assert.equal(logBytes(shm, header), statSync(`${path}-wal`).size);
+        }
+        sqlite.pragma('wal_checkpoint(RESTART)');
+        insert.run('z');
+        // Restarted, the log is the one commit's frames at the start of a file that kept its size.
+        const frames = logBytes(shm, header) as number;
+        assert.ok(frames > 0 && frames < 3 * (4096 + 24) + 32, `${frames} bytes of log after a restart`);
+        assert.ok(statSync(`${path}-wal`).size > 40 * 3000);
+      } finally {
+        closeSync(shm);
+      }
+    } finally {
+      sqlite.close();
+    }
   });
 });
