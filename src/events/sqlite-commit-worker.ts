@@ -14,8 +14,8 @@
  *
  * After a restart the file keeps its size and the next commits write over it from the start: an
  * fsync of a file that does not grow need not journal new blocks and a new size (measured here:
- * 0.17 ms against 0.28 to 0.36 ms appending), and the durable floor in the bench answered 9 to 16%
- * more requests at a tenth less CPU than when the log was trimmed after each restart and grew
+ * 0.17 ms against 0.28 to 0.36 ms appending), and the durable floor in the bench answered 10 to
+ * 20% more requests at a tenth less CPU than when the log was trimmed after each restart and grew
  * again. So how much log there is is read from the wal-index header (logBytes), not from the
  * file's size, and journal_size_limit only trims a log one unusual batch grew past twice the bound.
  */
