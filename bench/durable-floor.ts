@@ -37,7 +37,7 @@ import { join } from 'node:path';
 import { BloomFilter } from 'bloomfilter';
 import { createEventWriter } from '../src/events/event-writer.js';
 import { selectVisitorStates, storedSessionReader } from '../src/events/session-events.js';
-import { allocationPoint } from '../src/runtime/allocation.js';
+import { allocate } from '../src/runtime/allocation.js';
 import { openStore } from '../src/store/connect.js';
 import { migrateToLatest } from '../src/store/migrate.js';
 import { answerRuntime, readRuntimeRequest } from './runtime-request.js';
@@ -68,11 +68,15 @@ const body = JSON.stringify({
 
 const NEW_SESSION = process.env.BENCH_FLOOR === 'new-session';
 /**
- * A variation of two by a hash of the session, as any design must pick one: Tessera's own hash
- * (MurmurHash3, under a microsecond here), not a cryptographic one (SHA-256 cost this floor about
- * 3.5 µs a request of its own, more than the choice needs).
+ * A variation of two by a hash of the session, as any design must pick one: Tessera's own
+ * weighted pick (MurmurHash3, under a microsecond here), not a cryptographic hash (SHA-256 cost
+ * this floor about 3.5 µs a request of its own, more than the choice needs).
  */
-const pick = (session: string, agent: string) => (allocationPoint(session, agent) < 0.5 ? 'A' : 'B');
+const VARIATIONS = [
+  { code: 'A', weight: 1 },
+  { code: 'B', weight: 1 },
+];
+const pick = (session: string, agent: string) => allocate(session, agent, VARIATIONS) ?? 'A';
 const readNow = store.sqlite ? storedSessionReader(store.sqlite) : null;
 /** The session's stored state, as the runtime reads it on a miss of its cache. */
 async function stateOf(session: string): Promise<string | null> {
