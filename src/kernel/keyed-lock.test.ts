@@ -53,3 +53,24 @@ test('turns under one key start in the order they were asked for, a synchronous 
   );
   assert.equal(lock.size, 0);
 });
+
+test("busy while work under a key runs or waits; a free key's work starts before run returns", async () => {
+  const lock = createKeyedLock();
+  let release = () => {};
+  let started = false;
+  const first = lock.run('k', () => {
+    started = true;
+    return new Promise<void>((resolve) => {
+      release = resolve;
+    });
+  });
+  assert.equal(started, true, 'started at once');
+  assert.equal(lock.busy('k'), true);
+  assert.equal(lock.busy('other'), false);
+  const second = lock.run('k', async () => {});
+  release();
+  await first;
+  assert.equal(lock.busy('k'), true, 'the second still waits or runs');
+  await second;
+  assert.equal(lock.busy('k'), false);
+});

@@ -4,7 +4,13 @@
  * Used for a session's requests, for key usage flushes against reads, and for SQLite's first start.
  */
 export interface KeyedLock {
+  /**
+   * Runs `work` in its turn. Under a free key it starts at once, before `run` returns: what the
+   * caller saw just before still holds when it starts (the runtime relies on this).
+   */
   run<T>(key: string, work: () => Promise<T>): Promise<T>;
+  /** Whether work under `key` is running or waiting. */
+  busy(key: string): boolean;
   /** keys with work running or waiting */
   readonly size: number;
 }
@@ -51,6 +57,9 @@ export function createKeyedLock(): KeyedLock {
       const fresh: Array<() => void> = [];
       waiting.set(key, fresh);
       return hold(key, fresh, work);
+    },
+    busy(key) {
+      return waiting.has(key);
     },
     get size() {
       return waiting.size;

@@ -144,6 +144,36 @@ describe('the visitor store', () => {
     });
   });
 
+  test('peek answers what get would without waiting, and nothing where only a read of the store can tell', async () => {
+    const visitors = createVisitorStore(ts.store.db);
+    assert.equal(visitors.peek('acc-1', 'peeked'), undefined, 'not read yet: only the store can tell');
+    assert.equal(await visitors.get('acc-1', 'peeked'), null);
+    assert.equal(visitors.peek('acc-1', 'peeked'), null, 'read: known to have no state');
+    const state = usualState('B');
+    visitors.remember('acc-1', 'peeked', state);
+    assert.deepEqual(visitors.peek('acc-1', 'peeked'), state);
+    // Servers sharing the store keep nothing in memory: every answer is a read.
+    const shared = createVisitorStore(ts.store.db, { cacheStates: false });
+    shared.remember('acc-1', 'peeked', state);
+    assert.equal(shared.peek('acc-1', 'peeked'), undefined);
+  });
+
+  test('busy while a request of the session runs or waits, for that session only', async () => {
+    const visitors = createVisitorStore(ts.store.db);
+    let release = () => {};
+    const running = visitors.exclusive(
+      'acc-1',
+      's-busy',
+      () => new Promise<void>((resolve) => (release = resolve)),
+    );
+    assert.equal(visitors.busy('acc-1', 's-busy'), true);
+    assert.equal(visitors.busy('acc-1', 's-other'), false);
+    assert.equal(visitors.busy('acc-2', 's-busy'), false, "another account's session of the same name");
+    release();
+    await running;
+    assert.equal(visitors.busy('acc-1', 's-busy'), false);
+  });
+
   test('the cache is bounded', async () => {
     const visitors = createVisitorStore(ts.store.db, { maxCached: 10 });
     for (let i = 0; i < 50; i++) visitors.remember('acc-1', `s-${i}`, emptyVisitorState());

@@ -8,7 +8,8 @@
  *
  * The cache holds only committed states: the runtime puts a state here after its write
  * committed, so a failed commit leaves nothing behind. On one server, requests of one session are
- * serialized (`exclusive`), so a state is never computed from a stale one.
+ * serialized (`exclusive`), so a state is never computed from a stale one; the runtime answers a
+ * request that records nothing without a turn only when no other request of it is running (`busy`).
  *
  * Several servers on one database (PostgreSQL) cannot keep states in memory: behind a load
  * balancer a session's next request may reach another server, which must see what the first one
@@ -54,6 +55,11 @@ import { emptyVisitorState, type StoredSelection, type VisitorState } from './en
 export interface VisitorStore {
   /** The session's committed state, or null when it has none: from memory when cached. */
   get(accountId: string, session: string): VisitorState | null | Promise<VisitorState | null>;
+  /**
+   * What `get` answers without waiting (from memory, a session certainly never stored, or a
+   * SQLite file's read at once); undefined when only a read of the store can tell.
+   */
+  peek(accountId: string, session: string): VisitorState | null | undefined;
   /** Records a committed state (or that a session has none) in the cache. */
   remember(accountId: string, session: string, state: VisitorState | null): void;
   forget(accountId: string, session: string): void;
@@ -62,8 +68,13 @@ export interface VisitorStore {
    * Other servers cache no state when several share a store (PostgreSQL), so none keeps it.
    */
   erase(accountId: string, session: string): Promise<void>;
-  /** Runs `fn` when no other request of this session is running on this server. */
+  /**
+   * Runs `fn` when no other request of this session is running on this server; at once (before
+   * it returns) when none is (kernel/keyed-lock.ts).
+   */
   exclusive<T>(accountId: string, session: string, fn: () => Promise<T>): Promise<T>;
+  /** Whether a request of this session is running or waiting on this server. */
+  busy(accountId: string, session: string): boolean;
   stats(): { cached: number; locked: number };
 }
 
@@ -348,27 +359,33 @@ export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOp
     });
   }
 
+  function peek(accountId: string, session: string, key: string): VisitorState | null | undefined {
+    // Only where states are cached and read at once: then a cached state is always one this
+    // server stored (its sessions are known before their commit) or read from the store.
+    if (mayHoldKey && readNow && cacheStates && !mayHoldKey(key)) return null;
+    const cached = cache.get(key);
+    if (cached !== undefined) return cached === NONE ? null : cached;
+    if (!readNow || !cacheStates) return undefined;
+    // A failure throws here, as a rejected read would, for the caller's 503.
+    const stored = readNow({ accountId, session });
+    if (stored === null) {
+      // Not cached here: the request that asked remembers what it ends with (`remember`),
+      // which for a new session is its first state, one cache write instead of two.
+      return null;
+    }
+    const state = stateOf(stored);
+    cache.set(key, state ? cachedForm(state) : NONE);
+    return state;
+  }
+
   return {
     get(accountId, session) {
-      // Only where states are cached and read at once: then a cached state is always one this
-      // server stored (its sessions are known before their commit) or read from the store.
       const key = sessionKey(accountId, session);
-      if (mayHoldKey && readNow && cacheStates && !mayHoldKey(key)) return null;
-      const cached = cache.get(key);
-      if (cached !== undefined) return cached === NONE ? null : cached;
-      if (readNow && cacheStates) {
-        // A failure throws here, as a rejected read would, for the caller's 503.
-        const stored = readNow({ accountId, session });
-        if (stored === null) {
-          // Not cached here: the request that asked remembers what it ends with (`remember`),
-          // which for a new session is its first state, one cache write instead of two.
-          return null;
-        }
-        const state = stateOf(stored);
-        cache.set(key, state ? cachedForm(state) : NONE);
-        return state;
-      }
-      return load(accountId, session, key);
+      const now = peek(accountId, session, key);
+      return now !== undefined ? now : load(accountId, session, key);
+    },
+    peek(accountId, session) {
+      return peek(accountId, session, sessionKey(accountId, session));
     },
     remember(accountId, session, state) {
       if (cacheStates) cache.set(sessionKey(accountId, session), state ? cachedForm(state) : NONE);
@@ -382,6 +399,9 @@ export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOp
     },
     exclusive(accountId, session, fn) {
       return sessions.run(sessionKey(accountId, session), fn);
+    },
+    busy(accountId, session) {
+      return sessions.busy(sessionKey(accountId, session));
     },
     stats() {
       return { cached: cache.size, locked: sessions.size };

@@ -145,3 +145,24 @@ test('while the feed is not live, every read goes to the store', async () => {
   await snapshots.get(acc, restId);
   assert.equal(queries, 2, 'not live: nothing answered from memory');
 });
+
+test('peek answers what memory holds, without a read: nothing before a get, after an eviction or while the feed is not live', async () => {
+  let live = true;
+  const changes = { ...t.services.changes, isLive: () => live };
+  const snapshots = createDeployedSnapshots(t.services.store.db.withPlugin(counting), changes);
+  queries = 0;
+  assert.equal(snapshots.peek(acc, restId), undefined, 'not read yet');
+  const read = await snapshots.get(acc, restId);
+  assert.equal(snapshots.peek(acc, restId), read);
+  assert.equal(snapshots.peek(acc, 'dt-unknown'), undefined);
+  assert.equal(queries, 1, 'peek itself reads nothing');
+  live = false;
+  assert.equal(
+    snapshots.peek(acc, restId),
+    undefined,
+    'a feed that is not live may have missed a deployment',
+  );
+  live = true;
+  await t.services.agents.put(acc, 'a-cached', { variations: [{ code: 'A' }, { code: 'C' }] });
+  assert.equal(snapshots.peek(acc, restId), undefined, 'the deployment evicted it');
+});

@@ -19,6 +19,11 @@ import type { Database } from '../store/schema.js';
 export interface DeployedSnapshots {
   /** the snapshot deployed to a target, or null when nothing has been deployed to it yet */
   get(accountId: string, deployTargetId: string): Promise<Snapshot | null>;
+  /**
+   * What `get` would answer without a read: the snapshot held in memory, while the change feed
+   * is live; undefined when only `get` can tell.
+   */
+  peek(accountId: string, deployTargetId: string): Snapshot | null | undefined;
   /** deploy targets whose snapshot is held in memory, and their size (JSON length) */
   stats(): { targets: number; bytes: number };
 }
@@ -99,6 +104,10 @@ export function createDeployedSnapshots(
   }
 
   return {
+    peek(accountId, deployTargetId) {
+      if (!changes.isLive()) return undefined;
+      return byTarget.get(keyOf(accountId, deployTargetId))?.snapshot;
+    },
     async get(accountId, deployTargetId) {
       const key = keyOf(accountId, deployTargetId);
       // A feed that cannot prove it is live may have missed a deployment: read for this request.

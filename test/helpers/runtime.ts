@@ -80,7 +80,10 @@ export function fakeSnapshots(initial: Snapshot | null = exampleSnapshot()) {
     set(deployTargetId: string, snapshot: Snapshot | null): void;
     setAll(snapshot: Snapshot | null): void;
   } = {
-    async get(_accountId, deployTargetId) {
+    async get(accountId, deployTargetId) {
+      return deployed.peek(accountId, deployTargetId) ?? null;
+    },
+    peek(_accountId, deployTargetId) {
       return byTarget.has(deployTargetId) ? (byTarget.get(deployTargetId) ?? null) : fallback;
     },
     set(deployTargetId, snapshot) {
