@@ -160,6 +160,59 @@ describe('the runtime service', () => {
     );
   });
 
+  test('a request that records nothing, of a session with a state and no other request running, takes no turn; one that records does', async () => {
+    const visitors = createVisitorStore(ts.store.db);
+    let turns = 0;
+    const runtime = createRuntimeService({
+      snapshots: fakeSnapshots(),
+      visitors: {
+        ...visitors,
+        exclusive: (accountId, session, fn) => {
+          turns++;
+          return visitors.exclusive(accountId, session, fn);
+        },
+      },
+      events: writer,
+    });
+    const first = await runtime.execute(request('turns', [{ a: 'a-three' }]));
+    assert.equal(turns, 1, 'the first selection is recorded in the session’s turn');
+    const again = await runtime.execute(request('turns', [{ a: 'a-three' }]));
+    assert.equal(turns, 1, 'the same selection again records nothing');
+    assert.equal((again.items[0] as SelectionItem).c, (first.items[0] as SelectionItem).c);
+    assert.equal((again.items[0] as SelectionItem).p, 's');
+    await runtime.execute(request('turns', [{ g: 'g-example' }]));
+    assert.equal(turns, 2, 'a reward is recorded in the session’s turn');
+    await runtime.execute({ ...request('turns', [{ a: 'a-three' }]), queryTraits: ['F:1'] });
+    assert.equal(turns, 3, 'a new trait is recorded in the session’s turn');
+  });
+
+  test('a request of a session another request of which is still being recorded waits for it, and decides from what it recorded', async () => {
+    let opened = () => {};
+    let gate: Promise<void> = Promise.resolve();
+    const held: EventWriter = {
+      ...writer,
+      record: (write: EventWrite) => gate.then(() => writer.record(write)),
+    };
+    const runtime = createRuntimeService({
+      snapshots: fakeSnapshots(),
+      visitors: createVisitorStore(ts.store.db),
+      events: held,
+    });
+    await runtime.execute(request('waits', [{ a: 'a-three' }]));
+    gate = new Promise((resolve) => (opened = resolve));
+    const tagging = runtime.execute({ ...request('waits', [{ a: 'a-three' }]), queryTraits: ['F:1'] });
+    let answered = false;
+    const plain = runtime.execute(request('waits', [{ a: 'a-three' }])).then((answer) => {
+      answered = true;
+      return answer;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(answered, false, 'it waits while the other request is being recorded');
+    opened();
+    await tagging;
+    assert.deepEqual((await plain).traits, ['cust/F:1'], 'it decided from the state the other recorded');
+  });
+
   test('a request without a session gets a new one each time', async () => {
     const runtime = server();
     const a = await runtime.execute({ ...request('', []), session: undefined });

@@ -16,7 +16,14 @@ import type { EventWriter } from '../events/event-writer.js';
 import { randomBase62 } from '../kernel/ids.js';
 import type { DeployedSnapshots } from '../targets/deployed-snapshots.js';
 import type { QaSession, QaSessionService } from '../targets/qa-sessions.js';
-import { type Command, emptyVisitorState, execute, type Item, type VisitorState } from './engine.js';
+import {
+  type Command,
+  type ExecuteResult,
+  emptyVisitorState,
+  execute,
+  type Item,
+  type VisitorState,
+} from './engine.js';
 import { givenBack, type VisitorStore } from './visitor-store.js';
 
 export const MAX_SESSION_LENGTH = 256;
@@ -86,23 +93,48 @@ export interface RuntimeServiceDeps {
   now?: () => number;
 }
 
+/** What a request is decided from: the target's snapshot, the session's state, its QA session. */
+interface Inputs {
+  snapshot: Snapshot | null;
+  stored: VisitorState | null;
+  qa: QaSession | null;
+}
+
 export function createRuntimeService(deps: RuntimeServiceDeps): RuntimeService {
   const { snapshots, visitors, events } = deps;
   const now = deps.now ?? Date.now;
 
-  async function decide(request: RuntimeRequest, session: string, isNew: boolean): Promise<RuntimeAnswer> {
-    const { accountId, deployTargetId } = request;
-    let snapshot: Snapshot | null;
-    let stored: VisitorState | null;
-    let qa: QaSession | null = null;
+  /** The inputs when memory holds them all: no read, no wait. Undefined: `read` them. */
+  function inputsAtOnce(request: RuntimeRequest, session: string, isNew: boolean): Inputs | undefined {
+    // A QA session is looked up in the store.
+    if (!isNew && deps.qa && session.startsWith('qa-')) return undefined;
+    const snapshot = snapshots.peek(request.accountId, request.deployTargetId);
+    if (snapshot === undefined) return undefined;
+    let stored: VisitorState | null | undefined;
     try {
-      snapshot = await snapshots.get(accountId, deployTargetId);
-      stored = isNew ? null : await visitors.get(accountId, session);
-      if (!isNew && deps.qa && session.startsWith('qa-'))
-        qa = await deps.qa.find(accountId, deployTargetId, session);
+      stored = isNew ? null : visitors.peek(request.accountId, session);
     } catch (error) {
       throw new StoreUnavailableError(error);
     }
+    return stored === undefined ? undefined : { snapshot, stored, qa: null };
+  }
+
+  async function read(request: RuntimeRequest, session: string, isNew: boolean): Promise<Inputs> {
+    const { accountId, deployTargetId } = request;
+    try {
+      const snapshot = await snapshots.get(accountId, deployTargetId);
+      const stored = isNew ? null : await visitors.get(accountId, session);
+      const qa =
+        !isNew && deps.qa && session.startsWith('qa-')
+          ? await deps.qa.find(accountId, deployTargetId, session)
+          : null;
+      return { snapshot, stored, qa };
+    } catch (error) {
+      throw new StoreUnavailableError(error);
+    }
+  }
+
+  function decide(request: RuntimeRequest, session: string, { snapshot, stored, qa }: Inputs): ExecuteResult {
     const result = execute(snapshot ?? EMPTY_SNAPSHOT, stored ?? emptyVisitorState(), {
       session,
       commands: request.commands,
@@ -116,7 +148,19 @@ export function createRuntimeService(deps: RuntimeServiceDeps): RuntimeService {
     });
     // A QA session's selections and rewards are never counted; its state is kept (stickiness).
     if (qa) result.events.length = 0;
+    return result;
+  }
 
+  /** Records what the request decided, durably, then answers it: in the session's turn. */
+  async function record(
+    request: RuntimeRequest,
+    session: string,
+    isNew: boolean,
+    inputs: Inputs,
+    result: ExecuteResult,
+  ): Promise<RuntimeAnswer> {
+    const { accountId, deployTargetId } = request;
+    const { stored, qa } = inputs;
     if (result.changed || result.events.length > 0) {
       const at = now();
       const write: EventWrite = { selections: [], rewards: [] };
@@ -163,7 +207,7 @@ export function createRuntimeService(deps: RuntimeServiceDeps): RuntimeService {
       visitors.remember(accountId, session, null);
     }
 
-    const answer: RuntimeAnswer = { session, items: result.items, sels: result.sels, traits: result.traits };
+    const answer = answerOf(request, session, isNew, inputs, result);
     if (qa && deps.qa) {
       try {
         await deps.qa.recordRequest(accountId, qa.code, {
@@ -179,13 +223,24 @@ export function createRuntimeService(deps: RuntimeServiceDeps): RuntimeService {
         // The console's record of a QA request is a convenience: the answer stands without it.
       }
     }
+    return answer;
+  }
+
+  function answerOf(
+    request: RuntimeRequest,
+    session: string,
+    isNew: boolean,
+    { snapshot }: Inputs,
+    result: ExecuteResult,
+  ): RuntimeAnswer {
+    const answer: RuntimeAnswer = { session, items: result.items, sels: result.sels, traits: result.traits };
     if (request.debug) {
       const log = result.log ?? [];
       const preface: string[] = [];
       if (isNew) preface.push(`No session was given: started session '${session}'`);
       if (snapshot === null)
         preface.push(
-          `Deploy target ${deployTargetId} has nothing deployed yet: every agent and goal is unknown here`,
+          `Deploy target ${request.deployTargetId} has nothing deployed yet: every agent and goal is unknown here`,
         );
       answer.log = preface.length > 0 ? [...preface, ...log] : log;
     }
@@ -264,7 +319,31 @@ export function createRuntimeService(deps: RuntimeServiceDeps): RuntimeService {
     execute(request) {
       const given = request.session !== undefined && request.session !== '';
       const session = given ? (request.session as string) : newSession();
-      return visitors.exclusive(request.accountId, session, () => decide(request, session, !given));
+      const { accountId } = request;
+      try {
+        // With no other request of the session running and all it needs in memory (the usual
+        // request on a SQLite file), it decides at once: nothing can change its inputs before its
+        // turn starts, which is at once too (`exclusive`). An answer that records nothing for a
+        // session with a state needs no turn at all, as no request of the session is running
+        // (bench/, alternating turns: the repeated session, 50 requests of one session at a
+        // time, answered 19% more per second at 15% less CPU on the request thread; new
+        // sessions, which skip the awaits of the reads, 3 to 7% more).
+        const inputs = visitors.busy(accountId, session) ? undefined : inputsAtOnce(request, session, !given);
+        if (inputs) {
+          const result = decide(request, session, inputs);
+          if (!result.changed && result.events.length === 0 && inputs.stored !== null)
+            return Promise.resolve(answerOf(request, session, !given, inputs, result));
+          return visitors.exclusive(accountId, session, () =>
+            record(request, session, !given, inputs, result),
+          );
+        }
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return visitors.exclusive(accountId, session, async () => {
+        const inputs = await read(request, session, !given);
+        return record(request, session, !given, inputs, decide(request, session, inputs));
+      });
     },
   };
 }
