@@ -104,10 +104,13 @@ export function createRuntimeService(deps: RuntimeServiceDeps): RuntimeService {
   const { snapshots, visitors, events } = deps;
   const now = deps.now ?? Date.now;
 
+  /** Whether the session may be a QA session, which only the store can tell (`deps.qa.find`). */
+  const mayBeQa = (session: string, isNew: boolean) =>
+    !isNew && deps.qa !== undefined && session.startsWith('qa-');
+
   /** The inputs when memory holds them all: no read, no wait. Undefined: `read` them. */
   function inputsAtOnce(request: RuntimeRequest, session: string, isNew: boolean): Inputs | undefined {
-    // A QA session is looked up in the store.
-    if (!isNew && deps.qa && session.startsWith('qa-')) return undefined;
+    if (mayBeQa(session, isNew)) return undefined;
     const snapshot = snapshots.peek(request.accountId, request.deployTargetId);
     if (snapshot === undefined) return undefined;
     let stored: VisitorState | null | undefined;
@@ -125,9 +128,7 @@ export function createRuntimeService(deps: RuntimeServiceDeps): RuntimeService {
       const snapshot = await snapshots.get(accountId, deployTargetId);
       const stored = isNew ? null : await visitors.get(accountId, session);
       const qa =
-        !isNew && deps.qa && session.startsWith('qa-')
-          ? await deps.qa.find(accountId, deployTargetId, session)
-          : null;
+        deps.qa && mayBeQa(session, isNew) ? await deps.qa.find(accountId, deployTargetId, session) : null;
       return { snapshot, stored, qa };
     } catch (error) {
       throw new StoreUnavailableError(error);
