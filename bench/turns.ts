@@ -4,9 +4,11 @@
  * reversed every round, so the host's drift (its speed moves by a third within minutes) falls on
  * each of them alike. The measurements of docs/performance.md's rounds were taken this way.
  *
- *   npx tsx bench/turns.ts [new|repeated|reward] NAME=DIR[?KEY=VALUE&…] NAME=DIR…
+ *   npx tsx bench/turns.ts [new|made|repeated|reward] NAME=DIR[?KEY=VALUE&…] NAME=DIR…
  *
- * - new: a new session on every request (the default); repeated: one session's selection;
+ * - new: a new session on every request, named in sequence as the main bench names them (the
+ *   default); made: a new session on every request, made by Tessera (22 random characters, as
+ *   clients that send none get); repeated: one session's selection;
  *   reward: the sessions of a selection turn just before, each rewarded once.
  * - DIR is a checkout whose bench/tessera-server.ts is started, say an earlier commit's worktree:
  *   `git worktree add /tmp/before HEAD~1 && ln -s "$PWD/node_modules" /tmp/before/`. What
@@ -15,15 +17,17 @@
  *
  * Prints each server's requests/s and CPU per request in the median round and, against the first
  * server, the median of the rounds' ratios and each round's. Two identical servers measured this
- * way differed by 0.91 to 1.35 × in single rounds: trust a median of many, not a round.
+ * way differed by 0.91 to 1.35 × in single rounds, and the one started first answered about 5%
+ * less: trust a median of many rounds, and run a change both first and second.
  */
 import { resolve } from 'node:path';
 import { CONNECTIONS, GENERATOR, load, type Row, type Started, start, stop } from './load.js';
 
-const SCENARIOS = ['new', 'repeated', 'reward'] as const;
+const SCENARIOS = ['new', 'made', 'repeated', 'reward'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 const TITLES: Record<Scenario, string> = {
   new: 'New sessions',
+  made: 'New sessions made by Tessera',
   repeated: 'The repeated session',
   reward: 'Rewards',
 };
@@ -42,7 +46,7 @@ const specs = args.map((arg) => {
 });
 if (specs.length < 2) {
   process.stderr.write(
-    'usage: npx tsx bench/turns.ts [new|repeated|reward] NAME=DIR[?KEY=VALUE&…] NAME=DIR…\n',
+    'usage: npx tsx bench/turns.ts [new|made|repeated|reward] NAME=DIR[?KEY=VALUE&…] NAME=DIR…\n',
   );
   process.exit(2);
 }
@@ -75,6 +79,10 @@ async function measure(server: Server, seconds: number): Promise<Row> {
       seconds,
       server: started,
     });
+  if (scenario === 'made') {
+    const path = pathOf(started, '').replace('&session=', '');
+    return load(name, { base, target: { fixed: path }, body: selection, seconds, server: started });
+  }
   if (scenario === 'new')
     return load(name, {
       base,

@@ -13,7 +13,7 @@
 import type { Snapshot } from '../agents/snapshot.js';
 import type { EventWrite } from '../events/event-store.js';
 import type { EventWriter } from '../events/event-writer.js';
-import { randomBase62 } from '../kernel/ids.js';
+import { pooledRandomBase62 } from '../kernel/ids.js';
 import type { DeployedSnapshots } from '../targets/deployed-snapshots.js';
 import type { QaSession, QaSessionService } from '../targets/qa-sessions.js';
 import {
@@ -81,7 +81,7 @@ export class StoreUnavailableError extends Error {
 export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({ version: 0, agents: {}, goals: {} }) as Snapshot;
 
 export function newSession(): string {
-  return randomBase62(22);
+  return pooledRandomBase62(22);
 }
 
 export interface RuntimeServiceDeps {
