@@ -7,7 +7,7 @@ for (const [name, make] of [
   ['pooledRandomBase62', pooledRandomBase62],
 ] as const) {
   describe(name, () => {
-    // 2,000 ids of 22 characters take about 47,000 random bytes: the pool is refilled a dozen times.
+    // 2,000 ids of 22 characters take about 45,000 random bytes: the pool is refilled about 11 times.
     const ids = Array.from({ length: 2000 }, () => make(22));
 
     test('makes ids of the length asked, in base62 only', () => {
