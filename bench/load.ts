@@ -14,6 +14,21 @@ export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 export const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 export const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
 
+/** The runtime requests every bench sends: a selection of the bench agent, a reward of its goal. */
+export const selection = JSON.stringify({ commands: [{ a: 'a-bench' }] });
+export const reward = JSON.stringify({ commands: [{ g: 'g-bench' }] });
+
+/** The runtime path for `session` on a server that printed its account and key (Tessera, the least floor). */
+export const runtimePath = (info: Record<string, unknown>, session: string) =>
+  `/${info.account}/v3/agent-api?apikey=${encodeURIComponent(String(info.key))}&session=${session}`;
+
+/** The middle value; the mean of the two middle ones for an even count. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
 /** wrk's path when it is installed (and not declined), else null: autocannon is used. */
 function findWrk(): string | null {
   if (process.env.BENCH_LOAD_GENERATOR === 'autocannon') return null;

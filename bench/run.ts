@@ -52,11 +52,15 @@ import {
   CONNECTIONS,
   GENERATOR,
   load,
+  median,
   mergedPercentile,
   PLACEMENT,
   type Row,
+  reward,
+  runtimePath,
   SECONDS,
   type Started,
+  selection,
   start,
   stop,
   type Target,
@@ -110,9 +114,6 @@ function print(title: string, rows: Row[], bare: Row, floor: Row | null): void {
   console.log(line(header));
   for (const row of cells) console.log(line(row));
 }
-
-const selection = JSON.stringify({ commands: [{ a: 'a-bench' }] });
-const reward = JSON.stringify({ commands: [{ g: 'g-bench' }] });
 
 /** Rounds each table's scenarios are measured in (BENCH_ROUNDS, 5): SECONDS in all per scenario. */
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
@@ -229,9 +230,6 @@ function selectedSessions(first: { prefix: string; count: number }) {
     },
   };
 }
-
-const runtimePath = (info: Record<string, unknown>, session: string) =>
-  `/${info.account}/v3/agent-api?apikey=${encodeURIComponent(String(info.key))}&session=${session}`;
 
 /**
  * A table's rows on one store (`env` picks it), measured in rounds: the servers given, the
@@ -579,11 +577,6 @@ async function inTurns(title: string, a: Variant, b: Variant): Promise<number> {
     }
     for (const server of servers) await stop(server);
   }
-  const median = (values: number[]) => {
-    const sorted = [...values].sort((x, y) => x - y);
-    const mid = Math.floor(sorted.length / 2);
-    return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-  };
   const percent = (value: number) => `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)}%`;
   const seconds = rounds * turnSeconds;
   const describe = (t: { requests: number; cpu: number }) =>

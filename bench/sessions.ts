@@ -20,7 +20,18 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CONNECTIONS, GENERATOR, load, type Row, type Started, start, stop } from './load.js';
+import {
+  CONNECTIONS,
+  GENERATOR,
+  load,
+  type Row,
+  reward,
+  runtimePath,
+  type Started,
+  selection,
+  start,
+  stop,
+} from './load.js';
 
 const TOTAL = Number(process.env.BENCH_SESSIONS ?? 1_000_000);
 const STEP = Math.min(TOTAL, Number(process.env.BENCH_SESSIONS_STEP ?? 100_000));
@@ -110,9 +121,7 @@ async function main(): Promise<void> {
       ).requestsPerSecond;
     const { port, account, key } = server.info as { port: number; account: string; key: string };
     const base = `http://127.0.0.1:${port}`;
-    const path = `/${account}/v3/agent-api?apikey=${encodeURIComponent(key)}&session=`;
-    const selection = JSON.stringify({ commands: [{ a: 'a-bench' }] });
-    const reward = JSON.stringify({ commands: [{ g: 'g-bench' }] });
+    const path = runtimePath({ account, key }, '');
     // Waits for the commit and checkpoint threads to start, outside the first step's time.
     await fetch(`${base}${path}warm`, {
       method: 'POST',

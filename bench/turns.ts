@@ -21,7 +21,19 @@
  * less: trust a median of many rounds, and run a change both first and second.
  */
 import { resolve } from 'node:path';
-import { CONNECTIONS, GENERATOR, load, type Row, type Started, start, stop } from './load.js';
+import {
+  CONNECTIONS,
+  GENERATOR,
+  load,
+  median,
+  type Row,
+  reward,
+  runtimePath,
+  type Started,
+  selection,
+  start,
+  stop,
+} from './load.js';
 
 const SCENARIOS = ['new', 'made', 'repeated', 'reward'] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -53,18 +65,12 @@ if (specs.length < 2) {
 const ROUNDS = Math.max(1, Number(process.env.BENCH_TURN_ROUNDS ?? 12));
 const SECONDS = Math.max(1, Number(process.env.BENCH_TURN_SECONDS ?? 3));
 
-const selection = JSON.stringify({ commands: [{ a: 'a-bench' }] });
-const reward = JSON.stringify({ commands: [{ g: 'g-bench' }] });
-
 interface Server {
   name: string;
   started: Started;
   base: string;
   rows: Row[];
 }
-
-const pathOf = (server: Started, session: string) =>
-  `/${server.info.account}/v3/agent-api?apikey=${encodeURIComponent(String(server.info.key))}&session=${session}`;
 
 let turn = 0;
 /** One turn of the scenario; a reward turn first selects the sessions it then rewards. */
@@ -74,44 +80,39 @@ async function measure(server: Server, seconds: number): Promise<Row> {
   if (scenario === 'repeated')
     return load(name, {
       base,
-      target: { fixed: pathOf(started, 'repeated') },
+      target: { fixed: runtimePath(started.info, 'repeated') },
       body: selection,
       seconds,
       server: started,
     });
   if (scenario === 'made') {
-    const path = pathOf(started, '').replace('&session=', '');
+    const path = runtimePath(started.info, '').replace('&session=', '');
     return load(name, { base, target: { fixed: path }, body: selection, seconds, server: started });
   }
   if (scenario === 'new')
     return load(name, {
       base,
-      target: { prefix: pathOf(started, prefix) },
+      target: { prefix: runtimePath(started.info, prefix) },
       body: selection,
       seconds,
       server: started,
     });
   const selected = await load(name, {
     base,
-    target: { prefix: pathOf(started, prefix) },
+    target: { prefix: runtimePath(started.info, prefix) },
     body: selection,
     seconds: Math.max(1, seconds / 2),
     server: started,
   });
   return load(name, {
     base,
-    target: { prefix: pathOf(started, prefix), cycle: Math.max(1, selected.requests) },
+    target: { prefix: runtimePath(started.info, prefix), cycle: Math.max(1, selected.requests) },
     body: reward,
     seconds,
     server: started,
   });
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 const whole = (n: number) => Math.round(n).toLocaleString('en-US');
 
 const servers: Server[] = [];
