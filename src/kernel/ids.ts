@@ -2,16 +2,30 @@ import { randomBytes, randomFillSync } from 'node:crypto';
 
 export const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
-/** Uniform random base62 string: bytes of 248 and above are rejected so no character is favoured. */
-export function randomBase62(length: number): string {
+/**
+ * `length` base62 characters from random bytes given one at a time: bytes of 248 and above are
+ * skipped, so no character is favoured.
+ */
+function base62(length: number, nextByte: () => number): string {
   let out = '';
   while (out.length < length) {
-    for (const byte of randomBytes(length * 2)) {
-      if (byte < 248) out += BASE62[byte % 62];
-      if (out.length === length) break;
-    }
+    const byte = nextByte();
+    if (byte < 248) out += BASE62[byte % 62];
   }
   return out;
+}
+
+/** Uniform random base62 string, its bytes straight from the CSPRNG (secrets, ids). */
+export function randomBase62(length: number): string {
+  let bytes = randomBytes(length * 2);
+  let used = 0;
+  return base62(length, () => {
+    if (used === bytes.length) {
+      bytes = randomBytes(length);
+      used = 0;
+    }
+    return bytes[used++];
+  });
 }
 
 /**
@@ -24,19 +38,19 @@ export function randomBase62(length: number): string {
 const pool = Buffer.alloc(4096);
 let pooled = pool.length;
 
+function pooledByte(): number {
+  if (pooled === pool.length) {
+    randomFillSync(pool);
+    pooled = 0;
+  }
+  const byte = pool[pooled];
+  pool[pooled++] = 0;
+  return byte;
+}
+
 /** `randomBase62`, from the pool of random bytes. */
 export function pooledRandomBase62(length: number): string {
-  let out = '';
-  while (out.length < length) {
-    if (pooled === pool.length) {
-      randomFillSync(pool);
-      pooled = 0;
-    }
-    const byte = pool[pooled];
-    pool[pooled++] = 0;
-    if (byte < 248) out += BASE62[byte % 62];
-  }
-  return out;
+  return base62(length, pooledByte);
 }
 
 export const newAccountId = () => `acc-${randomBase62(10)}`;
