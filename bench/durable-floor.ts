@@ -26,6 +26,14 @@
  * reward with its daily aggregate (as Tessera stores a reward that changes nothing else); a goal
  * already used up writes nothing. Where the reward target lies.
  *
+ * With BENCH_FLOOR=required it is the least floor doing what the spec asks of every runtime
+ * request beside (the required floor): the key's deploy target checked, the body's codes and the
+ * session's text checked (a 400 naming the problem), the session's requests taken one at a time,
+ * its sessions kept in a cache bounded as Tessera's is (250,000, the same LRU library) and looked
+ * up there first, and the key's usage (by deploy target, hour and outcome, and its last use) and
+ * the request's metrics (by route and status) counted in memory. Each in the fewest lines that do
+ * it: the same work as Tessera's new session and reward, without Tessera.
+ *
  * Prints its port on stdout once listening; BENCH_DATABASE_URL (and BENCH_DATABASE_SCHEMA) pick
  * the store, a fresh SQLite file by default.
  */
@@ -35,6 +43,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BloomFilter } from 'bloomfilter';
+import { LRUCache } from 'lru-cache';
 import { createEventWriter } from '../src/events/event-writer.js';
 import { selectVisitorStates, storedSessionReader } from '../src/events/session-events.js';
 import { allocate } from '../src/runtime/allocation.js';
@@ -116,10 +125,12 @@ async function newSessionWrite(session: string, commands: unknown): Promise<stri
   });
 }
 
-const LEAST = process.env.BENCH_FLOOR === 'least';
+const REQUIRED = process.env.BENCH_FLOOR === 'required';
+const LEAST = REQUIRED || process.env.BENCH_FLOOR === 'least';
 const ACCOUNT = 'floor';
 const KEY = 'floor-key';
-const keys = new Map([[KEY, { accountId: ACCOUNT }]]);
+const TARGET = 'dt-floor';
+const keys = new Map([[KEY, { accountId: ACCOUNT, deployTargets: new Set([TARGET]) }]]);
 const countedOn = store.sqlite?.prepare<[string, string, string], { variation: string }>(
   'select variation from selection_events where account_id = ? and agent = ? and session = ?',
 );
@@ -139,11 +150,21 @@ async function countedVariation(session: string, agent: string): Promise<string 
   return row?.variation;
 }
 
-/** Sessions this floor selected: what a reward credits, and the goals used up (Tessera's cached states). */
-const selectedHere = new Map<string, { agent: string; variation: string; used: Set<string> }>();
+/**
+ * Sessions this floor selected: what a reward credits, and the goals used up (Tessera's cached
+ * states). The required floor keeps them as Tessera does, bounded (its default of 250,000, in the
+ * same LRU library), so a million sessions fit in memory; the least floor in a plain map.
+ */
+interface Held {
+  agent: string;
+  variation: string;
+  used: Set<string>;
+}
+const selectedHere: { get(session: string): Held | undefined; set(session: string, held: Held): unknown } =
+  REQUIRED ? new LRUCache<string, Held>({ max: 250_000 }) : new Map<string, Held>();
 
 /** The least reward: the session's selection found in memory, ONE durable row, the answer. */
-function leastReward(response: ServerResponse, session: string, goal: string): void {
+async function leastReward(response: ServerResponse, session: string, goal: string): Promise<number> {
   const held = selectedHere.get(session);
   if (!held || held.used.has(goal)) {
     answerRuntime(response, {
@@ -152,64 +173,153 @@ function leastReward(response: ServerResponse, session: string, goal: string): v
       sels: held ? { [held.agent]: held.variation } : {},
       traits: [],
     });
-    return;
+    return 200;
   }
   held.used.add(goal);
   const { agent, variation } = held;
-  events
-    .record({
-      selections: [],
-      rewards: [
-        { accountId: ACCOUNT, deployTargetId: 'dt-floor', session, agent, goal, value: 1, at: Date.now() },
-      ],
-    })
-    .then(
-      () =>
-        answerRuntime(response, {
-          session,
-          items: [{ g: goal, rs: [{ a: agent, v: 1 }] }],
-          sels: { [agent]: variation },
-          traits: [],
-        }),
-      () => response.writeHead(503).end(),
-    );
+  await events.record({
+    selections: [],
+    rewards: [{ accountId: ACCOUNT, deployTargetId: TARGET, session, agent, goal, value: 1, at: Date.now() }],
+  });
+  answerRuntime(response, {
+    session,
+    items: [{ g: goal, rs: [{ a: agent, v: 1 }] }],
+    sels: { [agent]: variation },
+    traits: [],
+  });
+  return 200;
 }
 
-/** The least-new-session floor: the runtime floor's request work, one lookup and one durable row. */
+/** The least selection: the session found in memory or among the counted selections, else ONE durable row. */
+async function leastSelection(response: ServerResponse, session: string, agent: string): Promise<number> {
+  let variation = REQUIRED ? selectedHere.get(session)?.variation : undefined;
+  variation ??= await countedVariation(session, agent);
+  if (variation === undefined) {
+    variation = pick(session, agent);
+    written?.add(session);
+    await events.record({
+      selections: [{ accountId: ACCOUNT, deployTargetId: TARGET, session, agent, variation, at: Date.now() }],
+      rewards: [],
+    });
+    selectedHere.set(session, { agent, variation, used: new Set() });
+  }
+  answerRuntime(response, {
+    session,
+    items: [{ a: agent, c: variation, p: 'r', s: 'ok', md: { headline: variation.toLowerCase() } }],
+    sels: { [agent]: variation },
+    traits: [],
+  });
+  return 200;
+}
+
+// What the required floor adds to the least: each is something the spec asks of every runtime
+// request, written in the fewest lines that do it, with nothing of Tessera.
+
+/** A code the runtime stores (agent, goal): checked before it is kept (bad input gets a 400). */
+const CODE = /^[A-Za-z0-9_-]{1,64}$/;
+/** The session as stored: no NUL, no lone surrogate, at most 128 characters. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: a NUL is what it refuses
+const SESSION = /^[^\u0000\uD800-\uDFFF]{1,128}$/;
+
+/** Why the request's body or session cannot be taken, or null: as the runtime answers a 400. */
+function badRequest(commands: unknown[], session: string | undefined): string | null {
+  if (commands.length > 100) return 'commands: at most 100';
+  for (const command of commands) {
+    if (typeof command !== 'object' || command === null) return 'commands: each is an object';
+    const { a, g } = command as { a?: unknown; g?: unknown };
+    if (a !== undefined && (typeof a !== 'string' || !CODE.test(a))) return 'commands: a is an agent code';
+    if (g !== undefined && (typeof g !== 'string' || !CODE.test(g))) return 'commands: g is a goal code';
+  }
+  if (session !== undefined && !SESSION.test(session)) return 'session: 1 to 128 characters of text';
+  return null;
+}
+
+/** A session's requests one at a time, in order (a turn each): what a visitor is told stays true. */
+const turns = new Map<string, (() => void)[]>();
+function inTurn(session: string, work: () => Promise<unknown>): void {
+  const queue = turns.get(session);
+  if (queue) queue.push(() => runTurn(session, work));
+  else {
+    turns.set(session, []);
+    runTurn(session, work);
+  }
+}
+function runTurn(session: string, work: () => Promise<unknown>): void {
+  const next = () => {
+    const waiting = turns.get(session)?.shift();
+    if (waiting) waiting();
+    else turns.delete(session);
+  };
+  work().then(next, next);
+}
+
+/** Requests by key, deploy target, hour and outcome, and each key's last use (the key's usage). */
+const usage = new Map<string, number>();
+const lastUsedAt = new Map<string, number>();
+/** Requests by route and status (the metrics). */
+const requestsServed = new Map<string, number>();
+function counted(key: string, status: number): void {
+  const at = Date.now();
+  const use = `${key}\u0000${TARGET}\u0000${Math.floor(at / 3_600_000)}\u0000${status < 400 ? 'ok' : status}`;
+  usage.set(use, (usage.get(use) ?? 0) + 1);
+  lastUsedAt.set(key, at);
+  const served = `POST /:acc/v3/agent-api\u0000${status}`;
+  requestsServed.set(served, (requestsServed.get(served) ?? 0) + 1);
+}
+
+function refuse(response: ServerResponse, status: number, err: string): number {
+  const body = JSON.stringify({ status, err });
+  response.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  });
+  response.end(body);
+  return status;
+}
+
+/**
+ * The least floors: the runtime floor's request work, the session's lookup and one durable row.
+ * The required floor also checks the key's deploy target and the body, takes the session's turn,
+ * keeps its sessions bounded and counts the key's usage and the request's metrics.
+ */
 function least(request: IncomingMessage, response: ServerResponse, raw: Buffer): void {
   const read = readRuntimeRequest(request.url ?? '', raw, keys, response);
   if (!read) return;
+  const { session } = read.query;
   const goal = read.commands[0]?.g;
-  if (typeof goal === 'string' && read.query.session) {
-    leastReward(response, read.query.session, goal);
+  const agent = read.commands[0]?.a;
+  if (REQUIRED) {
+    const key = read.query.apikey;
+    if (!read.key.deployTargets.has(TARGET)) {
+      counted(key, refuse(response, 403, 'the key is not for this deploy target'));
+      return;
+    }
+    const bad = badRequest(read.commands, session);
+    if (bad !== null || (typeof agent !== 'string' && !(typeof goal === 'string' && session))) {
+      counted(key, refuse(response, 400, bad ?? 'commands: a selection or a reward'));
+      return;
+    }
+    const named = session || `floor-${next++}`;
+    inTurn(named, () =>
+      (typeof goal === 'string' && session
+        ? leastReward(response, named, goal)
+        : leastSelection(response, named, agent as string)
+      ).then(
+        (status) => counted(key, status),
+        () => counted(key, refuse(response, 503, 'the store is unavailable')),
+      ),
+    );
     return;
   }
-  const agent = read.commands[0]?.a;
+  if (typeof goal === 'string' && session) {
+    leastReward(response, session, goal).catch(() => response.writeHead(503).end());
+    return;
+  }
   if (typeof agent !== 'string') {
     response.writeHead(400).end();
     return;
   }
-  const session = read.query.session || `floor-${next++}`;
-  void (async () => {
-    let variation = await countedVariation(session, agent);
-    if (variation === undefined) {
-      variation = pick(session, agent);
-      written?.add(session);
-      await events.record({
-        selections: [
-          { accountId: ACCOUNT, deployTargetId: 'dt-floor', session, agent, variation, at: Date.now() },
-        ],
-        rewards: [],
-      });
-      selectedHere.set(session, { agent, variation, used: new Set() });
-    }
-    answerRuntime(response, {
-      session,
-      items: [{ a: agent, c: variation, p: 'r', s: 'ok', md: { headline: variation.toLowerCase() } }],
-      sels: { [agent]: variation },
-      traits: [],
-    });
-  })().catch(() => response.writeHead(503).end());
+  leastSelection(response, session || `floor-${next++}`, agent).catch(() => response.writeHead(503).end());
 }
 
 let next = 0;

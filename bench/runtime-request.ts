@@ -8,8 +8,10 @@ import { parse as parseQuery } from 'fast-querystring';
 
 const PATH = /^\/([A-Za-z0-9_-]{1,64})\/v3\/agent-api$/;
 
-export interface RuntimeRequest {
+export interface RuntimeRequest<Key> {
   account: string;
+  /** what `keys` holds for the key presented */
+  key: Key;
   query: Record<string, string>;
   commands: { a?: string; g?: string }[];
 }
@@ -18,12 +20,12 @@ export interface RuntimeRequest {
  * Path, query and JSON body read; the key presented found in `keys` (a map lookup) for the
  * path's account. Answers 400 (a body that is not JSON) or 401 itself and returns null then.
  */
-export function readRuntimeRequest(
+export function readRuntimeRequest<Key extends { accountId: string }>(
   url: string,
   raw: Buffer,
-  keys: ReadonlyMap<string, { accountId: string }>,
+  keys: ReadonlyMap<string, Key>,
   response: ServerResponse,
-): RuntimeRequest | null {
+): RuntimeRequest<Key> | null {
   const queryAt = url.indexOf('?');
   const path = PATH.exec(queryAt === -1 ? url : url.slice(0, queryAt));
   const query = parseQuery(queryAt === -1 ? '' : url.slice(queryAt + 1)) as Record<string, string>;
@@ -39,7 +41,7 @@ export function readRuntimeRequest(
     response.writeHead(401).end();
     return null;
   }
-  return { account: path[1], query, commands: body.commands };
+  return { account: path[1], key: found, query, commands: body.commands };
 }
 
 /** The runtime's answer with its headers. */
