@@ -217,9 +217,9 @@ async function leastSelection(response: ServerResponse, session: string, agent: 
 
 /** A code the runtime stores (agent, goal): checked before it is kept (bad input gets a 400). */
 const CODE = /^[A-Za-z0-9_-]{1,64}$/;
-/** The session as stored: no NUL, no lone surrogate, at most 128 characters. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: a NUL is what it refuses
-const SESSION = /^[^\u0000\uD800-\uDFFF]{1,128}$/;
+/** The session as stored: 1 to 128 characters of text, no NUL and no lone surrogate. */
+const goodSession = (session: string) =>
+  session.length >= 1 && session.length <= 128 && !session.includes('\u0000') && session.isWellFormed();
 
 /** Why the request's body or session cannot be taken, or null: as the runtime answers a 400. */
 function badRequest(commands: unknown[], session: string | undefined): string | null {
@@ -230,7 +230,7 @@ function badRequest(commands: unknown[], session: string | undefined): string | 
     if (a !== undefined && (typeof a !== 'string' || !CODE.test(a))) return 'commands: a is an agent code';
     if (g !== undefined && (typeof g !== 'string' || !CODE.test(g))) return 'commands: g is a goal code';
   }
-  if (session !== undefined && !SESSION.test(session)) return 'session: 1 to 128 characters of text';
+  if (session !== undefined && !goodSession(session)) return 'session: 1 to 128 characters of text';
   return null;
 }
 
