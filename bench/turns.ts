@@ -13,6 +13,9 @@
  * - DIR is a checkout whose bench/tessera-server.ts is started, say an earlier commit's worktree:
  *   `git worktree add /tmp/before HEAD~1 && ln -s "$PWD/node_modules" /tmp/before/`. What
  *   follows `?` is that server's environment (`BENCH_KEY_USAGE=off`, `BENCH_FAST_PATH=off`, …).
+ *   DIR `floor` is this checkout's durable floor instead (bench/durable-floor.ts), which takes the
+ *   runtime's requests with `?BENCH_FLOOR=least` or `?BENCH_FLOOR=required`: Tessera beside the
+ *   floors, in the same turns.
  * - BENCH_TURN_ROUNDS (12) rounds of BENCH_TURN_SECONDS (3) per server.
  *
  * Prints each server's requests/s and CPU per request in the median round and, against the first
@@ -52,7 +55,10 @@ const specs = args.map((arg) => {
   const [, name, dir, query] = match;
   return {
     name,
-    script: resolve(dir, 'bench/tessera-server.ts'),
+    script:
+      dir === 'floor'
+        ? new URL('./durable-floor.ts', import.meta.url).pathname
+        : resolve(dir, 'bench/tessera-server.ts'),
     env: Object.fromEntries(new URLSearchParams(query)),
   };
 });
