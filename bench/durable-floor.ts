@@ -49,7 +49,7 @@ import { selectVisitorStates, storedSessionReader } from '../src/events/session-
 import { allocate } from '../src/runtime/allocation.js';
 import { openStore } from '../src/store/connect.js';
 import { migrateToLatest } from '../src/store/migrate.js';
-import { answerRuntime, readRuntimeRequest } from './runtime-request.js';
+import { answerJson, answerRuntime, readRuntimeRequest } from './runtime-request.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-floor-'));
 const store = openStore({
@@ -268,12 +268,7 @@ function counted(key: string, status: number): void {
 }
 
 function refuse(response: ServerResponse, status: number, err: string): number {
-  const body = JSON.stringify({ status, err });
-  response.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-  });
-  response.end(body);
+  answerJson(response, status, { status, err });
   return status;
 }
 
@@ -288,38 +283,36 @@ function least(request: IncomingMessage, response: ServerResponse, raw: Buffer):
   const { session } = read.query;
   const goal = read.commands[0]?.g;
   const agent = read.commands[0]?.a;
-  if (REQUIRED) {
-    const key = read.query.apikey;
-    if (!read.key.deployTargets.has(TARGET)) {
-      counted(key, refuse(response, 403, 'the key is not for this deploy target'));
+  const rewarding = typeof goal === 'string' && Boolean(session);
+  const answer = (named: string) =>
+    rewarding
+      ? leastReward(response, named, goal as string)
+      : leastSelection(response, named, agent as string);
+  if (!REQUIRED) {
+    if (!rewarding && typeof agent !== 'string') {
+      response.writeHead(400).end();
       return;
     }
-    const bad = badRequest(read.commands, session);
-    if (bad !== null || (typeof agent !== 'string' && !(typeof goal === 'string' && session))) {
-      counted(key, refuse(response, 400, bad ?? 'commands: a selection or a reward'));
-      return;
-    }
-    const named = session || `floor-${next++}`;
-    inTurn(named, () =>
-      (typeof goal === 'string' && session
-        ? leastReward(response, named, goal)
-        : leastSelection(response, named, agent as string)
-      ).then(
-        (status) => counted(key, status),
-        () => counted(key, refuse(response, 503, 'the store is unavailable')),
-      ),
-    );
+    answer(session || `floor-${next++}`).catch(() => response.writeHead(503).end());
     return;
   }
-  if (typeof goal === 'string' && session) {
-    leastReward(response, session, goal).catch(() => response.writeHead(503).end());
+  const key = read.query.apikey;
+  if (!read.key.deployTargets.has(TARGET)) {
+    counted(key, refuse(response, 403, 'the key is not for this deploy target'));
     return;
   }
-  if (typeof agent !== 'string') {
-    response.writeHead(400).end();
+  const bad = badRequest(read.commands, session);
+  if (bad !== null || (!rewarding && typeof agent !== 'string')) {
+    counted(key, refuse(response, 400, bad ?? 'commands: a selection or a reward'));
     return;
   }
-  leastSelection(response, session || `floor-${next++}`, agent).catch(() => response.writeHead(503).end());
+  const named = session || `floor-${next++}`;
+  inTurn(named, () =>
+    answer(named).then(
+      (status) => counted(key, status),
+      () => counted(key, refuse(response, 503, 'the store is unavailable')),
+    ),
+  );
 }
 
 let next = 0;

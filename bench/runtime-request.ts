@@ -44,14 +44,19 @@ export function readRuntimeRequest<Key extends { accountId: string }>(
   return { account: path[1], key: found, query, commands: body.commands };
 }
 
-/** The runtime's answer with its headers. */
-export function answerRuntime(response: ServerResponse, data: object): void {
-  const answer = JSON.stringify({ status: 200, data });
-  response.writeHead(200, {
+/** A JSON answer with the runtime's headers, a refusal's as a selection's. */
+export function answerJson(response: ServerResponse, status: number, body: object): void {
+  const answer = JSON.stringify(body);
+  response.writeHead(status, {
     'cache-control': 'no-store',
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(answer),
     'access-control-allow-origin': '*',
   });
   response.end(answer);
+}
+
+/** The runtime's answer with its headers. */
+export function answerRuntime(response: ServerResponse, data: object): void {
+  answerJson(response, 200, { status: 200, data });
 }
