@@ -119,6 +119,20 @@ const CASES: Case[] = [
     way: 'fast',
   },
   {
+    name: 'a reward of the usual body (one goal, no value)',
+    query: 'session=s3',
+    headers: json,
+    payload: '{"commands":[{"g":"g-example"}]}',
+    way: 'fast',
+  },
+  {
+    name: 'the usual selection written with an escape and spaces (parsed, not recognized)',
+    query: 'session=s7',
+    headers: json,
+    payload: '{ "commands": [{"a": "a\\u002dexample"}] }',
+    way: 'fast',
+  },
+  {
     name: 'a reward after a selection',
     query: 'session=s1',
     headers: json,

@@ -12,8 +12,10 @@
  *     route's hook's to count).
  * What it answers, it answers as the route does, from the same parts: the authorizer, the body
  * reader and validators, the text check, `runRuntime`, the error table, key usage, metrics and
- * request logs. fast-path.test.ts sends the same requests both ways and compares the answers;
- * every runtime test reaches it through `app.inject` (app/server.ts).
+ * request logs. The usual body (one selection or reward of a plain code) is recognized in its
+ * bytes instead of being parsed and checked (runtime-input.ts, `oneCommandBody`): the same value.
+ * fast-path.test.ts sends the same requests both ways and compares the answers; every runtime
+ * test reaches it through `app.inject` (app/server.ts).
  *
  * Written for the hot path: no closure is made per request (the listeners are module functions
  * reading the request's own slot), no await is spent before the body is read, and answers are
@@ -35,6 +37,7 @@ import type { Services } from '../../web/services.js';
 import { findBadText, textRefusal } from '../../web/text-input.js';
 import { NO_STORE, runRuntime, type WarnLog } from './agent-api.js';
 import {
+  oneCommandBody,
   quickBody,
   quickQuery,
   RuntimeBody,
@@ -305,20 +308,25 @@ async function answer(req: IncomingMessage, taken: Taken, raw: Buffer): Promise<
   // may be sending more than it said).
   let close = false;
   try {
-    const read = taken.parser ? readJsonBody(taken.parser, raw) : { ok: true as const, value: undefined };
-    if (!read.ok) {
-      close = true;
-      throw read.error;
+    // The usual body is recognized as it is; any other is parsed and checked as the route does.
+    let body = taken.parser ? oneCommandBody(raw) : undefined;
+    if (body === undefined) {
+      const read = taken.parser ? readJsonBody(taken.parser, raw) : { ok: true as const, value: undefined };
+      if (!read.ok) {
+        close = true;
+        throw read.error;
+      }
+      const valid = validBody(read.value);
+      if (!valid.ok) throw valid.error;
+      const bad = findBadText(valid.value, 'body');
+      if (bad !== null) throw textRefusal(bad);
+      body = valid.value;
     }
-    const body = validBody(read.value);
-    if (!body.ok) throw body.error;
-    const bad = findBadText(body.value, 'body');
-    if (bad !== null) throw textRefusal(bad);
     const outcome = await runRuntime(taken.deps.services, {
       accountId: taken.accountId,
       deployTargetId: taken.deployTargetId,
       query: taken.query,
-      body: body.value,
+      body,
       ip: taken.ip,
       userAgent: req.headers['user-agent'],
       log: new LazyLog(taken),

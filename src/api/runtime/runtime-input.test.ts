@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { AccountParams } from '../../web/schemas.js';
+import { findBadText } from '../../web/text-input.js';
 import {
+  oneCommandBody,
   quickBody,
   quickParams,
   quickQuery,
@@ -97,6 +99,49 @@ describe('runtime input: the quick check answers as zod does', () => {
     // and it does take the common shapes itself (else it would be no quicker)
     assert.ok(quickBody({ commands: [{ a: 'a1' }] }));
     assert.ok(quickBody(undefined));
+  });
+  test('bodies recognized in their bytes', () => {
+    const recognized = [
+      '{"commands":[{"a":"a1"}]}',
+      '{"commands":[{"g":"g-signup"}]}',
+      `{"commands":[{"a":"${long(256)}"}]}`,
+      '{"commands":[{"a":"A.b_c-9"}]}',
+    ];
+    const others = [
+      '',
+      '{}',
+      '[{"a":"a1"}]',
+      '{"commands":[]}',
+      '{"commands":[{"a":""}]}',
+      `{"commands":[{"a":"${long(257)}"}]}`,
+      '{ "commands":[{"a":"a1"}]}',
+      '{"commands":[{"a":"a1"}]}\n',
+      '{"commands":[{"a":"a\\u00001"}]}',
+      '{"commands":[{"a":"a\\u0031"}]}',
+      '{"commands":[{"a":"a/1"}]}',
+      '{"commands":[{"a":"é"}]}',
+      '{"commands":[{"a":"a1"},{"a":"a2"}]}',
+      '{"commands":[{"a":"a1","c":["A"]}]}',
+      '{"commands":[{"g":"g1","v":2}]}',
+      '{"commands":[{"__proto__":"a1"}]}',
+      '{"commands":[{"a":"a1"}],"inputs":{}}',
+      '{"commands":[{"b":"a1"}]}',
+    ];
+    for (const text of recognized) {
+      const body = oneCommandBody(Buffer.from(text));
+      assert.ok(body, `the usual body is recognized: ${text}`);
+      // what the JSON parser, the quick check and zod give, and nothing the text check refuses
+      const parsed: unknown = JSON.parse(text);
+      assert.deepEqual(body, quickBody(parsed), text);
+      assert.deepEqual(body, RuntimeBody.parse(parsed), text);
+      assert.equal(findBadText(body, 'body'), null);
+    }
+    for (const text of others) assert.equal(oneCommandBody(Buffer.from(text)), undefined, text);
+    // bytes that are not UTF-8 are the parser's to refuse
+    assert.equal(
+      oneCommandBody(Buffer.from([...Buffer.from('{"commands":[{"a":"'), 0xff, ...Buffer.from('"}]}')])),
+      undefined,
+    );
   });
   test('query strings', () => {
     for (const query of queries) {

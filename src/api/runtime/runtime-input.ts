@@ -134,6 +134,25 @@ export function quickBody(input: unknown): RuntimeBody | undefined {
   return out;
 }
 
+/**
+ * The body nearly every runtime request sends, one selection or one reward of a plain code
+ * (`{"commands":[{"a":"a-home"}]}`, `{"commands":[{"g":"g-signup"}]}`), recognized in its bytes:
+ * ASCII only, so its UTF-8 and its Latin-1 read alike, with no key but these, so nothing for the
+ * prototype checks, and nothing the text check refuses. It is the body the JSON parser, quickBody
+ * and the text check would give; any other (spaces, more commands, inputs, a value, another
+ * code) is read by them. Recognized, new sessions answered 5 to 21% more per second at 3 to 12%
+ * less CPU a request than decoded, parsed and checked (bench/, four runs of alternating turns).
+ */
+const ONE_COMMAND = /^\{"commands":\[\{"([ag])":"([A-Za-z0-9_.-]{1,256})"\}\]\}$/;
+const ONE_COMMAND_MAX_BYTES = '{"commands":[{"a":""}]}'.length + 256;
+
+export function oneCommandBody(raw: Buffer): RuntimeBody | undefined {
+  if (raw.length > ONE_COMMAND_MAX_BYTES) return ASK;
+  const match = ONE_COMMAND.exec(raw.toString('latin1'));
+  if (match === null) return ASK;
+  return { commands: [match[1] === 'a' ? { a: match[2] } : { g: match[2] }], inputs: {} };
+}
+
 export function quickQuery(input: unknown): RuntimeQuery | undefined {
   if (typeof input !== 'object' || input === null) return ASK;
   const { session, traits, ua, debug, apikey } = input as Record<string, unknown>;
