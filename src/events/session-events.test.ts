@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createTestStore, recordingStatements, type TestStore } from '../../test/helpers/store.js';
 import { commitEvents } from './event-store.js';
-import { selectCountedEvents, selectVisitorStates } from './session-events.js';
+import { keptSessionKey, selectCountedEvents, selectVisitorStates, sessionKey } from './session-events.js';
 
 let testStore: TestStore;
 before(async () => {
@@ -82,4 +82,20 @@ test('no session asked for: nothing read, and no statement run', async () => {
   assert.deepEqual(await selectVisitorStates(db, []), []);
   assert.deepEqual(await selectCountedEvents(db, []), { selections: [], rewards: [] });
   assert.deepEqual(statements, []);
+});
+
+test('a kept key is the same key: the cache is written under it and read under `sessionKey`', () => {
+  const url = '/acc_0123456789abcdef/v3/agent-api?apikey=k&session=visitor-0123456789';
+  // Slices of a URL, as the runtime has them.
+  const sliced: [string, string] = [url.slice(1, 21), url.slice(url.indexOf('session=') + 8)];
+  const pairs: [string, string][] = [
+    sliced,
+    ['acc', 's'],
+    ['acc', ''],
+    ['acc', 'é ☃ 😀 a\u0000b'],
+    ['', 'x'],
+  ];
+  for (const [accountId, session] of pairs) {
+    assert.equal(keptSessionKey(accountId, session), sessionKey(accountId, session));
+  }
 });

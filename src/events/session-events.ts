@@ -14,6 +14,15 @@ export interface SessionRef {
 
 /** One string per session, for maps and filters: the visitor cache and the known sessions share it. */
 export const sessionKey = (accountId: string, session: string) => `${accountId}\u0000${session}`;
+/**
+ * The same key as one flat string, for a key kept long (the cache of states). V8 builds
+ * `sessionKey` as a rope of its parts, and the parts the runtime has are slices of the request's
+ * URL, so each cached key held five strings and the whole URL. A join copies the characters into
+ * one string of their own: after about 90,000 new sessions the heap held 405,000 objects and 57 MB
+ * instead of 779,000 and 76 MB, and new sessions took 4% less CPU (the collector's) at the same
+ * throughput (bench/, alternating turns).
+ */
+export const keptSessionKey = (accountId: string, session: string) => [accountId, session].join('\u0000');
 
 /**
  * What a SQLite file holds of one session: its stored state, or, when it has none, the

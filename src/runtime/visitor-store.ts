@@ -41,6 +41,7 @@ import type { Kysely } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import {
   deleteVisitorState,
+  keptSessionKey,
   type SessionRef,
   type StoredSession,
   selectCountedEvents,
@@ -314,8 +315,10 @@ export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOp
               rewards: events?.rewards ?? [],
             });
           }
-          if (cacheStates && !cache.has(key)) cache.set(key, state ? cachedForm(state) : NONE);
-          for (const waiter of (batch.get(key) as PendingRead).waiters) waiter.resolve(state);
+          const read = batch.get(key) as PendingRead;
+          if (cacheStates && !cache.has(key))
+            cache.set(keptSessionKey(read.accountId, read.session), state ? cachedForm(state) : NONE);
+          for (const waiter of read.waiters) waiter.resolve(state);
         }
       } catch (error) {
         for (const key of chunk)
@@ -374,7 +377,7 @@ export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOp
       return null;
     }
     const state = stateOf(stored);
-    cache.set(key, state ? cachedForm(state) : NONE);
+    cache.set(keptSessionKey(accountId, session), state ? cachedForm(state) : NONE);
     return state;
   }
 
@@ -388,7 +391,7 @@ export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOp
       return peek(accountId, session, sessionKey(accountId, session));
     },
     remember(accountId, session, state) {
-      if (cacheStates) cache.set(sessionKey(accountId, session), state ? cachedForm(state) : NONE);
+      if (cacheStates) cache.set(keptSessionKey(accountId, session), state ? cachedForm(state) : NONE);
     },
     forget(accountId, session) {
       cache.delete(sessionKey(accountId, session));
