@@ -45,7 +45,12 @@ import { join } from 'node:path';
 import { BloomFilter } from 'bloomfilter';
 import { LRUCache } from 'lru-cache';
 import { createEventWriter } from '../src/events/event-writer.js';
-import { selectVisitorStates, storedSessionReader } from '../src/events/session-events.js';
+import {
+  keptSessionKey,
+  selectVisitorStates,
+  sessionKey,
+  storedSessionReader,
+} from '../src/events/session-events.js';
 import { allocate } from '../src/runtime/allocation.js';
 import { openStore } from '../src/store/connect.js';
 import { migrateToLatest } from '../src/store/migrate.js';
@@ -153,20 +158,30 @@ async function countedVariation(session: string, agent: string): Promise<string 
 /**
  * Sessions this floor selected: what a reward credits, and the goals used up (Tessera's cached
  * states). The required floor keeps them as Tessera does, bounded (its default of 250,000, in the
- * same LRU library), so a million sessions fit in memory; the least floor in a plain map.
+ * same LRU library), so a million sessions fit in memory; the least floor in a plain map. Kept as
+ * Tessera keeps them: under a flat key (`keptSessionKey`, not slices of the URL), and one shared
+ * instance per agent and variation for the sessions with no goal used up.
  */
 interface Held {
   agent: string;
   variation: string;
-  used: Set<string>;
+  used: readonly string[];
 }
-const selectedHere: { get(session: string): Held | undefined; set(session: string, held: Held): unknown } =
-  REQUIRED ? new LRUCache<string, Held>({ max: 250_000 }) : new Map<string, Held>();
+const selectedHere: { get(key: string): Held | undefined; set(key: string, held: Held): unknown } = REQUIRED
+  ? new LRUCache<string, Held>({ max: 250_000 })
+  : new Map<string, Held>();
+const unused = new Map<string, Held>();
+function selected(agent: string, variation: string): Held {
+  const id = `${agent}\u0000${variation}`;
+  let held = unused.get(id);
+  if (!held) unused.set(id, (held = { agent, variation, used: [] }));
+  return held;
+}
 
 /** The least reward: the session's selection found in memory, ONE durable row, the answer. */
 async function leastReward(response: ServerResponse, session: string, goal: string): Promise<number> {
-  const held = selectedHere.get(session);
-  if (!held || held.used.has(goal)) {
+  const held = selectedHere.get(sessionKey(ACCOUNT, session));
+  if (!held || held.used.includes(goal)) {
     answerRuntime(response, {
       session,
       items: [{ g: goal, rs: held ? [{ a: held.agent, v: 0 }] : [] }],
@@ -175,8 +190,8 @@ async function leastReward(response: ServerResponse, session: string, goal: stri
     });
     return 200;
   }
-  held.used.add(goal);
   const { agent, variation } = held;
+  selectedHere.set(keptSessionKey(ACCOUNT, session), { agent, variation, used: [...held.used, goal] });
   await events.record({
     selections: [],
     rewards: [{ accountId: ACCOUNT, deployTargetId: TARGET, session, agent, goal, value: 1, at: Date.now() }],
@@ -192,7 +207,7 @@ async function leastReward(response: ServerResponse, session: string, goal: stri
 
 /** The least selection: the session found in memory or among the counted selections, else ONE durable row. */
 async function leastSelection(response: ServerResponse, session: string, agent: string): Promise<number> {
-  let variation = REQUIRED ? selectedHere.get(session)?.variation : undefined;
+  let variation = REQUIRED ? selectedHere.get(sessionKey(ACCOUNT, session))?.variation : undefined;
   variation ??= await countedVariation(session, agent);
   if (variation === undefined) {
     variation = pick(session, agent);
@@ -201,7 +216,7 @@ async function leastSelection(response: ServerResponse, session: string, agent: 
       selections: [{ accountId: ACCOUNT, deployTargetId: TARGET, session, agent, variation, at: Date.now() }],
       rewards: [],
     });
-    selectedHere.set(session, { agent, variation, used: new Set() });
+    selectedHere.set(keptSessionKey(ACCOUNT, session), selected(agent, variation));
   }
   answerRuntime(response, {
     session,
