@@ -174,7 +174,10 @@ const unused = new Map<string, Held>();
 function selected(agent: string, variation: string): Held {
   const id = `${agent}\u0000${variation}`;
   let held = unused.get(id);
-  if (!held) unused.set(id, (held = { agent, variation, used: [] }));
+  if (!held) {
+    held = { agent, variation, used: [] };
+    unused.set(id, held);
+  }
   return held;
 }
 
