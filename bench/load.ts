@@ -174,9 +174,10 @@ export function mergedPercentile(
 
 /**
  * Where the requests go: one fixed path, or a path ending in a number that grows by one per
- * request (from 0; modulo `cycle` when given), so each request names a session of its own.
+ * request (from `from`, 0 by default; the count modulo `cycle` when given), so each request names
+ * a session of its own.
  */
-export type Target = { fixed: string } | { prefix: string; cycle?: number };
+export type Target = { fixed: string } | { prefix: string; cycle?: number; from?: number };
 
 interface Measured {
   requests: number;
@@ -202,7 +203,7 @@ async function runAutocannon(
   const setupRequest =
     'prefix' in target
       ? (request: { path?: string }) => {
-          request.path = target.prefix + (target.cycle ? i++ % target.cycle : i++);
+          request.path = target.prefix + ((target.from ?? 0) + (target.cycle ? i++ % target.cycle : i++));
           return request;
         }
       : undefined;
@@ -259,6 +260,7 @@ function wrkScript(target: Target, body: string, amount?: number): string {
     lines.push(
       `local prefix = ${lua(target.prefix)}`,
       `local cycle = ${target.cycle ?? 0}`,
+      `local from = ${target.from ?? 0}`,
       'local i = 0',
       'local step = 1',
       'function setup(thread) thread:set("first", threads_set or 0); threads_set = (threads_set or 0) + 1 end',
@@ -267,7 +269,7 @@ function wrkScript(target: Target, body: string, amount?: number): string {
       '  local n = i',
       '  i = i + step',
       '  if cycle > 0 then n = n % cycle end',
-      '  return wrk.format(nil, prefix .. n)',
+      '  return wrk.format(nil, prefix .. (from + n))',
       'end',
     );
   }

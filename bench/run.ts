@@ -27,7 +27,9 @@
  *    a REST key, in three scenarios:
  *    - a selection for a NEW session on every request (one durable row: its counted selection),
  *    - a selection for one repeated session (sticky, nothing to write),
- *    - a reward for a session selected before (a credited conversion), each once.
+ *    - a reward for a session selected before (a credited conversion), each once: reward turns
+ *      credit the selected sessions in the order they were selected, across turns, and the notes
+ *      say how many rewards, if any, ran past them (`sessionSequence`). The reward floors alike.
  *    All eleven rows are measured together, each at BENCH_CONNECTIONS (50) keep-alive connections
  *    for BENCH_SECONDS (10) in all, in BENCH_ROUNDS (5) rounds that run every row once in turn
  *    (`inRounds`): the machine's speed drifts within minutes, and rows measured one after the
@@ -227,25 +229,33 @@ async function alone(script: string, name: string, pathOf: (info: Record<string,
 }
 
 /**
- * A server's sessions selected and not yet rewarded, oldest first: each reward turn credits those
- * of one earlier turn (`first`, a warm-up's, for the first), each once; past their count its
- * requests repeat (answer 0). `selecting` and `ran` are a new-session scenario's, `rewarding` its
- * reward scenario's.
+ * A server's sessions, named in one sequence (a prefix and a number): its new-session turns
+ * select the next names and its reward turns credit the oldest not yet rewarded, each once,
+ * across the turns' boundaries (`from`). So a reward turn that outruns the turn before it goes on
+ * into the next selected sessions instead of repeating one (a repeat credits and writes nothing,
+ * which the durable floor's requests never do). Names are counted by the requests answered, so
+ * up to a connection's worth in flight at a turn's end may be asked twice or skipped.
  */
-function selectedSessions(first: { prefix: string; count: number }) {
-  const queue = [first];
-  let rewarding = first;
+function sessionSequence(prefix: string) {
+  let selected = 0;
+  let rewarded = 0;
   return {
-    selecting(prefix: string): Target {
-      queue.push({ prefix, count: 0 });
-      return { prefix };
+    selecting: (): Target => ({ prefix, from: selected }),
+    selected(row: Row): void {
+      selected += row.requests;
     },
-    ran(row: Row): void {
-      (queue.at(-1) as { count: number }).count = row.requests;
+    rewarding: (): Target => ({ prefix, from: rewarded }),
+    rewarded(row: Row): void {
+      rewarded += row.requests;
     },
-    rewarding(): Target {
-      rewarding = queue.shift() ?? rewarding;
-      return { prefix: rewarding.prefix, cycle: Math.max(1, rewarding.count) };
+    describe(name: string): string {
+      const over = Math.max(0, rewarded - selected);
+      return (
+        `${name}: ${rewarded.toLocaleString('en-US')} rewards of ${selected.toLocaleString('en-US')} sessions selected` +
+        (over > 0
+          ? `, ${over.toLocaleString('en-US')} past the selected ones (credited nothing)`
+          : ', each credited once')
+      );
     },
   };
 }
@@ -275,29 +285,24 @@ async function durableScenarios(
     });
     let floorTurn = 0;
     const floorSession = () => ({ prefix: `/?session=floor-${floorTurn++}-` });
-    const runtimeSession = (server: Started) => () => ({
-      prefix: runtimePath(server.info, `floor-${floorTurn++}-`),
-    });
-    const leastSession = runtimeSession(leastFloor);
-    const requiredSession = runtimeSession(requiredFloor);
-    const floorSelected = new Map<Started, ReturnType<typeof selectedSessions>>();
-    for (const [server, target] of [
-      [sessionFloor, floorSession],
-      [leastFloor, leastSession],
-      [requiredFloor, requiredSession],
+    const leastSessions = sessionSequence(runtimePath(leastFloor.info, 'least-'));
+    const requiredSessions = sessionSequence(runtimePath(requiredFloor.info, 'required-'));
+    // Each floor warmed up on new sessions; the least and required floors' are the first their
+    // reward turns credit.
+    for (const [server, sessions] of [
+      [sessionFloor, null],
+      [leastFloor, leastSessions],
+      [requiredFloor, requiredSessions],
     ] as const) {
-      const warm = target();
       const row = await load('warm-up', {
         base: `http://127.0.0.1:${server.info.port}`,
-        target: warm,
+        target: sessions ? sessions.selecting() : floorSession(),
         body: selection,
         seconds: WARMUP_SECONDS,
         server,
       });
-      floorSelected.set(server, selectedSessions({ prefix: warm.prefix, count: row.requests }));
+      sessions?.selected(row);
     }
-    const leastRewards = floorSelected.get(leastFloor) as ReturnType<typeof selectedSessions>;
-    const requiredRewards = floorSelected.get(requiredFloor) as ReturnType<typeof selectedSessions>;
     const base = `http://127.0.0.1:${tessera.info.port}`;
     const path = (session: string) => runtimePath(tessera.info, session);
     // One request first: it waits for the commit and checkpoint threads to start (they compile
@@ -313,11 +318,10 @@ async function durableScenarios(
     const warmUp = (target: Target, body: string, seconds: number) =>
       load('warm-up', { base, target, body, seconds, server: tessera });
     const warmRewarded = await warmUp({ prefix: path('warm-r-') }, selection, WARMUP_SECONDS / 2);
-    const warm = await warmUp({ prefix: path('warm-') }, selection, WARMUP_SECONDS / 2);
+    const sessions = sessionSequence(path('new-'));
+    sessions.selected(await warmUp(sessions.selecting(), selection, WARMUP_SECONDS / 2));
     await warmUp({ prefix: path('warm-r-'), cycle: warmRewarded.requests }, reward, WARMUP_SECONDS / 2);
     await warmUp({ fixed: path('repeated') }, selection, WARMUP_SECONDS / 2);
-    const selected = selectedSessions({ prefix: path('warm-'), count: warm.requests });
-    let turn = 0;
     const rows = await inRounds([
       ...others,
       {
@@ -336,34 +340,36 @@ async function durableScenarios(
         name: 'least new-session floor',
         server: leastFloor,
         body: selection,
-        target: () => leastRewards.selecting(leastSession().prefix),
-        ran: leastRewards.ran,
+        target: leastSessions.selecting,
+        ran: leastSessions.selected,
       },
       {
         name: 'least reward floor',
         server: leastFloor,
         body: reward,
-        target: leastRewards.rewarding,
+        target: leastSessions.rewarding,
+        ran: leastSessions.rewarded,
       },
       {
         name: 'required new-session floor',
         server: requiredFloor,
         body: selection,
-        target: () => requiredRewards.selecting(requiredSession().prefix),
-        ran: requiredRewards.ran,
+        target: requiredSessions.selecting,
+        ran: requiredSessions.selected,
       },
       {
         name: 'required reward floor',
         server: requiredFloor,
         body: reward,
-        target: requiredRewards.rewarding,
+        target: requiredSessions.rewarding,
+        ran: requiredSessions.rewarded,
       },
       {
         name: 'selection, new session',
         server: tessera,
         body: selection,
-        target: () => selected.selecting(path(`new-${turn++}-`)),
-        ran: selected.ran,
+        target: sessions.selecting,
+        ran: sessions.selected,
       },
       {
         name: 'selection, repeated session',
@@ -375,7 +381,8 @@ async function durableScenarios(
         name: 'reward, selected session',
         server: tessera,
         body: reward,
-        target: selected.rewarding,
+        target: sessions.rewarding,
+        ran: sessions.rewarded,
       },
     ]);
     const [floorFinal, sessionFinal, leastFinal, requiredFinal, final] = [
@@ -394,6 +401,9 @@ async function durableScenarios(
         describeCommits('Least new-session floor', leastFinal),
         describeCommits('Required new-session floor', requiredFinal),
         describeCommits('Tessera', final),
+        leastSessions.describe('Least floor'),
+        requiredSessions.describe('Required floor'),
+        sessions.describe('Tessera'),
       ],
     };
   } finally {
