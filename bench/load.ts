@@ -175,9 +175,10 @@ export function mergedPercentile(
 /**
  * Where the requests go: one fixed path, or a path ending in a number that grows by one per
  * request (from `from`, 0 by default; the count modulo `cycle` when given), so each request names
- * a session of its own.
+ * a session of its own. With `below`, the run ends early rather than name `below` or more: the
+ * sessions there may not exist yet.
  */
-export type Target = { fixed: string } | { prefix: string; cycle?: number; from?: number };
+export type Target = { fixed: string } | { prefix: string; cycle?: number; from?: number; below?: number };
 
 interface Measured {
   requests: number;
@@ -199,6 +200,9 @@ async function runAutocannon(
   amount?: number,
 ): Promise<Measured> {
   const before = process.cpuUsage();
+  // autocannon cannot end a timed run early: the names below `below` become its amount.
+  if ('prefix' in target && target.below !== undefined)
+    amount = Math.max(1, Math.min(amount ?? Number.POSITIVE_INFINITY, target.below - (target.from ?? 0)));
   let i = 0;
   const setupRequest =
     'prefix' in target
@@ -261,6 +265,8 @@ function wrkScript(target: Target, body: string, amount?: number): string {
       `local prefix = ${lua(target.prefix)}`,
       `local cycle = ${target.cycle ?? 0}`,
       `local from = ${target.from ?? 0}`,
+      `local below = ${target.below ?? -1}`,
+      'local ended = false',
       'local i = 0',
       'local step = 1',
       'function setup(thread) thread:set("first", threads_set or 0); threads_set = (threads_set or 0) + 1 end',
@@ -269,6 +275,12 @@ function wrkScript(target: Target, body: string, amount?: number): string {
       '  local n = i',
       '  i = i + step',
       '  if cycle > 0 then n = n % cycle end',
+      // Out of names: the thread stops and says so, and the bench interrupts wrk (as for an
+      // amount); what its connections still send names none of the sequence.
+      '  if below >= 0 and from + n >= below then',
+      `    if not ended then ended = true; io.write("${DONE}\\n"); io.flush(); wrk.thread:stop() end`,
+      '    return wrk.format(nil, prefix .. "none")',
+      '  end',
       '  return wrk.format(nil, prefix .. (from + n))',
       'end',
     );
@@ -337,9 +349,10 @@ async function runWrk(
     let out = '';
     let err = '';
     let interrupted = false;
+    const ends = amount !== undefined || ('prefix' in target && target.below !== undefined);
     child.stdout.on('data', (d) => {
       out += d;
-      if (amount && !interrupted && out.split(DONE).length > WRK_THREADS) {
+      if (ends && !interrupted && out.split(DONE).length > WRK_THREADS) {
         interrupted = true;
         const pid = Number(/^wrk (\d+)/m.exec(err)?.[1]);
         if (pid > 0) process.kill(pid, 'SIGINT');

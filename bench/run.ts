@@ -28,8 +28,9 @@
  *    - a selection for a NEW session on every request (one durable row: its counted selection),
  *    - a selection for one repeated session (sticky, nothing to write),
  *    - a reward for a session selected before (a credited conversion), each once: reward turns
- *      credit the selected sessions in the order they were selected, across turns, and the notes
- *      say how many rewards, if any, ran past them (`sessionSequence`). The reward floors alike.
+ *      credit the selected sessions in the order they were selected, across turns, and end early
+ *      when they run out of them; the notes say how often (`sessionSequence`). The reward floors
+ *      alike.
  *    All eleven rows are measured together, each at BENCH_CONNECTIONS (50) keep-alive connections
  *    for BENCH_SECONDS (10) in all, in BENCH_ROUNDS (5) rounds that run every row once in turn
  *    (`inRounds`): the machine's speed drifts within minutes, and rows measured one after the
@@ -231,30 +232,33 @@ async function alone(script: string, name: string, pathOf: (info: Record<string,
 /**
  * A server's sessions, named in one sequence (a prefix and a number): its new-session turns
  * select the next names and its reward turns credit the oldest not yet rewarded, each once,
- * across the turns' boundaries (`from`). So a reward turn that outruns the turn before it goes on
- * into the next selected sessions instead of repeating one (a repeat credits and writes nothing,
- * which the durable floor's requests never do). Names are counted by the requests answered, so
- * up to a connection's worth in flight at a turn's end may be asked twice or skipped.
+ * across the turns' boundaries (`from`). A reward turn that outruns the sessions selected ends
+ * early (`below`) rather than repeat one or name one never selected: either credits and writes
+ * nothing, which the durable floor's requests never do. Names are counted by the requests
+ * answered, so up to a connection's worth in flight at a turn's end may be asked twice.
  */
 function sessionSequence(prefix: string) {
   let selected = 0;
   let rewarded = 0;
+  let rewardTurns = 0;
+  let endedEarly = 0;
   return {
     selecting: (): Target => ({ prefix, from: selected }),
     selected(row: Row): void {
       selected += row.requests;
     },
-    rewarding: (): Target => ({ prefix, from: rewarded }),
+    rewarding: (): Target => ({ prefix, from: rewarded, below: selected }),
     rewarded(row: Row): void {
       rewarded += row.requests;
+      rewardTurns++;
+      if (selected - rewarded <= CONNECTIONS) endedEarly++;
     },
     describe(name: string): string {
-      const over = Math.max(0, rewarded - selected);
       return (
-        `${name}: ${rewarded.toLocaleString('en-US')} rewards of ${selected.toLocaleString('en-US')} sessions selected` +
-        (over > 0
-          ? `, ${over.toLocaleString('en-US')} past the selected ones (credited nothing)`
-          : ', each credited once')
+        `${name}: ${rewarded.toLocaleString('en-US')} rewards of ${selected.toLocaleString('en-US')} sessions selected, each credited once` +
+        (endedEarly > 0
+          ? `; ${endedEarly} of ${rewardTurns} reward turns ended early, out of selected sessions`
+          : '')
       );
     },
   };
