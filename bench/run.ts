@@ -28,9 +28,9 @@
  *    - a selection for a NEW session on every request (one durable row: its counted selection),
  *    - a selection for one repeated session (sticky, nothing to write),
  *    - a reward for a session selected before (a credited conversion), each once: reward turns
- *      credit the selected sessions in the order they were selected, across turns, and end early
- *      when they run out of them; the notes say how often (`sessionSequence`). The reward floors
- *      alike.
+ *      credit the selected sessions in the order they were selected, across turns, topped up
+ *      (unmeasured) before a turn that would run out; the notes say how often
+ *      (`sessionSequence`). The reward floors alike.
  *    All eleven rows are measured together, each at BENCH_CONNECTIONS (50) keep-alive connections
  *    for BENCH_SECONDS (10) in all, in BENCH_ROUNDS (5) rounds that run every row once in turn
  *    (`inRounds`): the machine's speed drifts within minutes, and rows measured one after the
@@ -136,6 +136,8 @@ interface Scenario {
   target: () => Target;
   /** told of each turn when it has run */
   ran?: (row: Row) => void;
+  /** readies each turn before it is measured (a reward turn's sessions) */
+  prepare?: () => Promise<void>;
 }
 
 /**
@@ -154,6 +156,7 @@ async function inRounds(scenarios: Scenario[]): Promise<Combined[]> {
       const i = (round + k) % scenarios.length;
       const scenario = scenarios[i];
       const base = `http://127.0.0.1:${scenario.server.info.port}`;
+      await scenario.prepare?.();
       const row = await load(scenario.name, {
         base,
         target: scenario.target(),
@@ -232,33 +235,57 @@ async function alone(script: string, name: string, pathOf: (info: Record<string,
 /**
  * A server's sessions, named in one sequence (a prefix and a number): its new-session turns
  * select the next names and its reward turns credit the oldest not yet rewarded, each once,
- * across the turns' boundaries (`from`). A reward turn that outruns the sessions selected ends
- * early (`below`) rather than repeat one or name one never selected: either credits and writes
- * nothing, which the durable floor's requests never do. Names are counted by the requests
- * answered, so up to a connection's worth in flight at a turn's end may be asked twice.
+ * across the turns' boundaries (`from`): a repeated reward, or one for a session never selected,
+ * credits and writes nothing, which the durable floor's requests never do. Before a reward turn
+ * with fewer sessions left than half again the last reward turn's, the server selects the rest,
+ * unmeasured (`topUp`): where rewards run faster than selections (the floors on PostgreSQL),
+ * reward turns would otherwise run dry. A reward turn that still runs out (the first has the
+ * warm-up's sessions) ends early (`below`). Names are counted by the requests answered, so up to a
+ * connection's worth in flight at a turn's end may be asked twice.
  */
-function sessionSequence(prefix: string) {
+function sessionSequence(server: Started, prefix: string) {
   let selected = 0;
   let rewarded = 0;
+  let lastRewards = 0;
   let rewardTurns = 0;
   let endedEarly = 0;
+  let toppedUp = 0;
+  let topUps = 0;
   return {
     selecting: (): Target => ({ prefix, from: selected }),
     selected(row: Row): void {
       selected += row.requests;
     },
+    async topUp(): Promise<void> {
+      // The first reward turn has the warm-up's selections, more than a turn's at the defaults.
+      const wanted = Math.ceil(1.5 * lastRewards) - (selected - rewarded);
+      if (lastRewards === 0 || wanted <= 0) return;
+      const row = await load('top-up', {
+        base: `http://127.0.0.1:${server.info.port}`,
+        target: { prefix, from: selected },
+        body: selection,
+        amount: wanted,
+        server,
+      });
+      selected += row.requests;
+      toppedUp += row.requests;
+      topUps++;
+    },
     rewarding: (): Target => ({ prefix, from: rewarded, below: selected }),
     rewarded(row: Row): void {
       rewarded += row.requests;
+      lastRewards = row.requests;
       rewardTurns++;
       if (selected - rewarded <= CONNECTIONS) endedEarly++;
     },
     describe(name: string): string {
+      const whole = (n: number) => n.toLocaleString('en-US');
       return (
-        `${name}: ${rewarded.toLocaleString('en-US')} rewards of ${selected.toLocaleString('en-US')} sessions selected, each credited once` +
-        (endedEarly > 0
-          ? `; ${endedEarly} of ${rewardTurns} reward turns ended early, out of selected sessions`
-          : '')
+        `${name}: ${whole(rewarded)} rewards of ${whole(selected)} sessions selected, each credited once` +
+        (topUps > 0
+          ? `; ${whole(toppedUp)} of them selected, unmeasured, before ${topUps} of ${rewardTurns} reward turns`
+          : '') +
+        (endedEarly > 0 ? `; ${endedEarly} reward turns ended early, out of selected sessions` : '')
       );
     },
   };
@@ -289,8 +316,8 @@ async function durableScenarios(
     });
     let floorTurn = 0;
     const floorSession = () => ({ prefix: `/?session=floor-${floorTurn++}-` });
-    const leastSessions = sessionSequence(runtimePath(leastFloor.info, 'least-'));
-    const requiredSessions = sessionSequence(runtimePath(requiredFloor.info, 'required-'));
+    const leastSessions = sessionSequence(leastFloor, runtimePath(leastFloor.info, 'least-'));
+    const requiredSessions = sessionSequence(requiredFloor, runtimePath(requiredFloor.info, 'required-'));
     // Each floor warmed up on new sessions; the least and required floors' are the first their
     // reward turns credit.
     for (const [server, sessions] of [
@@ -322,7 +349,7 @@ async function durableScenarios(
     const warmUp = (target: Target, body: string, seconds: number) =>
       load('warm-up', { base, target, body, seconds, server: tessera });
     const warmRewarded = await warmUp({ prefix: path('warm-r-') }, selection, WARMUP_SECONDS / 2);
-    const sessions = sessionSequence(path('new-'));
+    const sessions = sessionSequence(tessera, path('new-'));
     sessions.selected(await warmUp(sessions.selecting(), selection, WARMUP_SECONDS / 2));
     await warmUp({ prefix: path('warm-r-'), cycle: warmRewarded.requests }, reward, WARMUP_SECONDS / 2);
     await warmUp({ fixed: path('repeated') }, selection, WARMUP_SECONDS / 2);
@@ -353,6 +380,7 @@ async function durableScenarios(
         body: reward,
         target: leastSessions.rewarding,
         ran: leastSessions.rewarded,
+        prepare: leastSessions.topUp,
       },
       {
         name: 'required new-session floor',
@@ -367,6 +395,7 @@ async function durableScenarios(
         body: reward,
         target: requiredSessions.rewarding,
         ran: requiredSessions.rewarded,
+        prepare: requiredSessions.topUp,
       },
       {
         name: 'selection, new session',
@@ -387,6 +416,7 @@ async function durableScenarios(
         body: reward,
         target: sessions.rewarding,
         ran: sessions.rewarded,
+        prepare: sessions.topUp,
       },
     ]);
     const [floorFinal, sessionFinal, leastFinal, requiredFinal, final] = [
