@@ -18,7 +18,7 @@ import { migrateToLatest } from '../src/store/migrate.js';
 
 // As `tessera serve` starts.
 tuneHeap();
-const dir = process.env.BENCH_DATABASE_DIR ?? mkdtempSync(join(tmpdir(), 'tessera-bench-'));
+const dir = process.env.BENCH_DATABASE_DIR || mkdtempSync(join(tmpdir(), 'tessera-bench-'));
 const store = openStore({
   url: process.env.BENCH_DATABASE_URL ?? `sqlite:${join(dir, 'tessera.db')}`,
   ...(process.env.BENCH_DATABASE_SCHEMA ? { schema: process.env.BENCH_DATABASE_SCHEMA } : {}),
