@@ -176,7 +176,7 @@ export function mergedPercentile(
  * Where the requests go: one fixed path, or a path ending in a number that grows by one per
  * request (from `from`, 0 by default; the count modulo `cycle` when given), so each request names
  * a session of its own. With `below`, the run ends early rather than name `below` or more: the
- * sessions there may not exist yet.
+ * sessions there may not exist yet (with autocannon, which cannot, it names `from` on again).
  */
 export type Target = { fixed: string } | { prefix: string; cycle?: number; from?: number; below?: number };
 
@@ -200,16 +200,19 @@ async function runAutocannon(
   amount?: number,
 ): Promise<Measured> {
   const before = process.cpuUsage();
-  // autocannon cannot end a timed run early: the names below `below` become its amount.
-  if ('prefix' in target && target.below !== undefined)
-    amount = Math.max(1, Math.min(amount ?? Number.POSITIVE_INFINITY, target.below - (target.from ?? 0)));
   let i = 0;
   const setupRequest =
     'prefix' in target
-      ? (request: { path?: string }) => {
-          request.path = target.prefix + ((target.from ?? 0) + (target.cycle ? i++ % target.cycle : i++));
-          return request;
-        }
+      ? (() => {
+          // autocannon cannot end a timed run early: past `below` it names the turn's first again.
+          const from = target.from ?? 0;
+          const span = target.below === undefined ? undefined : Math.max(1, target.below - from);
+          const wrap = Math.min(target.cycle ?? Number.POSITIVE_INFINITY, span ?? Number.POSITIVE_INFINITY);
+          return (request: { path?: string }) => {
+            request.path = target.prefix + (from + (Number.isFinite(wrap) ? i++ % wrap : i++));
+            return request;
+          };
+        })()
       : undefined;
   const result = await autocannon({
     url: base + ('fixed' in target ? target.fixed : ''),
