@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
+import { connect } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
@@ -359,7 +360,81 @@ function alone(peek: () => unknown) {
   return { path, seen };
 }
 
+/** Counted selections of a session on this side's store. */
+async function selectionsOf(s: Side, session: string): Promise<number> {
+  const rows = await s.t.services.store.db
+    .selectFrom('selection_events')
+    .select('session')
+    .where('account_id', '=', s.t.account.id)
+    .where('session', '=', session)
+    .execute();
+  return rows.length;
+}
+
+/**
+ * Sends a runtime request on a socket of its own, writing `sent` of its body, and closes the
+ * socket once the server has had time to read what was sent. Resolves when the socket is closed.
+ */
+async function leaveAfter(port: number, s: Side, session: string, sent: string): Promise<void> {
+  const path = `/${s.t.account.id}/v3/agent-api?session=${session}&apikey=${encodeURIComponent(s.key)}`;
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  socket.write(
+    `POST ${path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(select)}\r\n\r\n${sent}`,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.destroy();
+  await closed;
+  // The server hears of the close on a later turn of its loop.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+}
+
 describe('the fast path on its own', () => {
+  test('a client that leaves halfway through its body: nothing is run, nothing fails, the next request is answered', async () => {
+    await fast.t.app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const address = fast.t.app.server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      const routed = fast.routed;
+      const lines = fast.lines.length;
+
+      await leaveAfter(port, fast, 'left-midway', select.slice(0, 10));
+      assert.equal(await selectionsOf(fast, 'left-midway'), 0, 'a request without its body runs nothing');
+      // The whole body sent, the client gone before its answer: the request was complete, so it
+      // is run and its selection counted; its answer finds no one, and that fails nothing.
+      await leaveAfter(port, fast, 'left-before-answer', select);
+      assert.equal(await selectionsOf(fast, 'left-before-answer'), 1);
+
+      const res = await fetch(
+        `http://127.0.0.1:${port}${request(fast, { ...CASES[0], query: 'session=left-midway' }).url}`,
+        {
+          method: 'POST',
+          headers: json,
+          body: select,
+        },
+      );
+      assert.equal(res.status, 200);
+      assert.equal((await res.json()).data.sels['a-example'] !== undefined, true);
+      assert.equal(await selectionsOf(fast, 'left-midway'), 1, 'the session is new to its next request');
+      assert.equal(fast.routed, routed, 'all three were the fast path’s');
+      const logged = fast.lines
+        .slice(lines)
+        .map((line) => JSON.parse(line) as { level: number; msg: string });
+      assert.deepEqual(
+        logged.filter((l) => l.level >= 40),
+        [],
+        'neither client that left is logged as a warning or an error',
+      );
+      assert.equal(logged.filter((l) => l.msg === 'request completed').length, 2, 'two were answered');
+    } finally {
+      // The side's other tests inject; the listener is this test's alone.
+      await new Promise<void>((resolve) => fast.t.app.server.close(() => resolve()));
+    }
+  });
+
   test('a request it fails to read (a throw before the body) is handed to the route', async () => {
     const { path, seen } = alone(() => {
       throw new Error('unexpected');
