@@ -110,7 +110,6 @@ interface Taken {
   id: string;
   log: FastifyBaseLogger | undefined;
   parts: Buffer[];
-  settled: boolean;
   /** its answer is in the outbox: nothing else may be written */
   answered: boolean;
   outbox: Outbox;
@@ -170,10 +169,10 @@ export function createRuntimeFastPath(deps: RuntimeFastPathDeps, fallback: Handl
     (req as Carrying)[TAKEN] = taken;
     if (deps.log.isLevelEnabled('info'))
       logOf(taken).info({ req: { method: 'POST', url: req.url, ip: taken.ip } }, 'incoming request');
+    // No 'error' or 'aborted' listener: a request whose client leaves before its body's end never
+    // ends, so nothing is run, and Node emits its error only to listeners (fast-path.test.ts).
     req.on('data', onData);
     req.on('end', onEnd);
-    req.on('error', onGone);
-    req.on('aborted', onGone);
   };
 
   /** The request's particulars when the fast path takes it, else null (Fastify's route answers). */
@@ -234,7 +233,6 @@ export function createRuntimeFastPath(deps: RuntimeFastPathDeps, fallback: Handl
       id: deps.requestId(),
       log: undefined,
       parts: [],
-      settled: false,
       answered: false,
       outbox,
     };
@@ -281,16 +279,9 @@ function onData(this: Carrying, part: Buffer): void {
   this[TAKEN]?.parts.push(part);
 }
 
-function onGone(this: Carrying): void {
-  const taken = this[TAKEN];
-  // The client went away before its body arrived: nothing was run, nothing is answered.
-  if (taken) taken.settled = true;
-}
-
 function onEnd(this: Carrying): void {
   const taken = this[TAKEN];
-  if (!taken || taken.settled) return;
-  taken.settled = true;
+  if (!taken) return;
   const raw = taken.parts.length === 1 ? taken.parts[0] : Buffer.concat(taken.parts);
   taken.parts = [];
   answer(this, taken, raw).then(undefined, (error: unknown) => {
