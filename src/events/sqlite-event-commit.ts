@@ -152,6 +152,11 @@ function prepare(sqlite: SqliteConnection): SqliteCommit {
     if (rows.visitors.length === 0 && rows.selections.length === 0 && rows.rewards.length === 0) {
       return { selectionsCounted: 0, rewardsCounted: 0 };
     }
-    return commit(rows);
+    // IMMEDIATE: the write lock is taken at BEGIN, where SQLite waits for it (busy_timeout). A
+    // batch of rewards reads each one's selection before its first write, and a deferred
+    // transaction that has read is refused at once (SQLITE_BUSY) if another connection holds the
+    // lock when it comes to write: a reader taking it a moment to check the WAL is enough
+    // (sqlite-event-commit.test.ts).
+    return commit.immediate(rows);
   };
 }
