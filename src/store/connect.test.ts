@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { isConcurrentConflict, isStoreUnavailable } from './connect.js';
+import { sql } from 'kysely';
+import { holdWriteLock } from '../../test/helpers/sqlite-write-lock.js';
+import { isConcurrentConflict, isStoreUnavailable, openStore } from './connect.js';
 
 const withCode = (code: string, message = 'failed') => Object.assign(new Error(message), { code });
 
@@ -55,5 +60,28 @@ test('a write that lost a race with another is told apart from other failures', 
     undefined,
   ]) {
     assert.equal(isConcurrentConflict(other), false, String(other));
+  }
+});
+
+test('a SQLite transaction that reads before it writes waits while another connection writes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-connect-'));
+  const file = join(dir, 'store.db');
+  const store = openStore({ url: `sqlite:${file}` });
+  try {
+    await sql`create table counters (name text primary key, n integer not null)`.execute(store.db);
+    await sql`insert into counters values ('a', 1)`.execute(store.db);
+    const lock = await holdWriteLock(file, 300);
+    // Begun deferred, its first write was refused at once (SQLITE_BUSY, a 503): SQLite does not
+    // wait for the lock in a transaction that has already read.
+    const n = await store.db.transaction().execute(async (trx) => {
+      const { rows } = await sql<{ n: number }>`select n from counters where name = 'a'`.execute(trx);
+      await sql`update counters set n = ${rows[0].n + 1} where name = 'a'`.execute(trx);
+      return rows[0].n + 1;
+    });
+    assert.equal(n, 2);
+    await lock.released;
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -1,7 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect, sql } from 'kysely';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  Kysely,
+  PostgresDialect,
+  type SqliteDatabase,
+  SqliteDialect,
+  type SqliteDialectConfig,
+  SqliteDriver,
+  sql,
+} from 'kysely';
 import pg from 'pg';
 import { createKeyedLock } from '../kernel/keyed-lock.js';
 import type { Database } from './schema.js';
@@ -153,6 +163,28 @@ function withStatementCache(sqlite: SQLite.Database, max = 500): SqliteDatabase 
   };
 }
 
+/**
+ * SQLite transactions begun IMMEDIATE, taking the write lock at BEGIN, where SQLite waits for it
+ * (busy_timeout) while the commit thread holds it. Begun deferred, as Kysely begins them, one
+ * that read before it wrote was refused at once (SQLITE_BUSY, a 503) whenever another connection
+ * held the lock as it came to write: SQLite cannot wait there without risking a deadlock. Every
+ * transaction of the store writes, so none holds the lock for nothing (connect.test.ts).
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly settings: SqliteDialectConfig) {
+    super(settings);
+  }
+  override createDriver(): SqliteDriver {
+    return new ImmediateSqliteDriver(this.settings);
+  }
+}
+
 /** The SQLite file a store is on, or null: PostgreSQL, or an in-memory SQLite database. */
 export function sqliteFile(store: Pick<Store, 'dialect' | 'url'>): string | null {
   if (store.dialect !== 'sqlite') return null;
@@ -175,7 +207,9 @@ export function openStore(options: StoreOptions): Store {
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+    const db = new Kysely<Database>({
+      dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }),
+    });
     return {
       db,
       dialect,
