@@ -1,7 +1,8 @@
 /**
  * Tessera as `npm start` runs it, on a fresh SQLite file (durable events: WAL, synchronous=FULL),
  * with one account, a running agent, a goal and a REST key. Prints the port, account and key on
- * stdout once listening. Logs at `warn`: per-request info lines would measure the terminal.
+ * stdout once listening. Logs at `warn`, to stderr (the bench's own output, where a warning is
+ * seen; stdout is the bench's channel): per-request info lines would measure the terminal.
  * BENCH_KEY_USAGE=off starts it without key usage counting, BENCH_FAST_PATH=off without the
  * runtime's fast path; BENCH_DATABASE_URL (and
  * BENCH_DATABASE_SCHEMA) put it on another store, BENCH_DATABASE_DIR keeps the SQLite file there,
@@ -48,6 +49,7 @@ const { secret } = await services.keys.createKey(account.id, { kind: 'rest', nam
 // BENCH_FAST_PATH=off: runtime requests go through Fastify's route (what the fast path saves).
 const app = await buildServer(services, {
   logLevel: process.env.LOG_LEVEL ?? 'warn',
+  logStream: process.stderr,
   runtimeFastPath: process.env.BENCH_FAST_PATH !== 'off',
 });
 await app.listen({ port: 0, host: '127.0.0.1' });
