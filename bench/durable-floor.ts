@@ -30,7 +30,7 @@
  * request beside (the required floor): the key's deploy target checked, the body's codes and the
  * session's text checked (a 400 naming the problem), the session's requests taken one at a time,
  * its sessions kept in a cache bounded as Tessera's is (250,000, the same LRU library) and looked
- * up there first, and the key's usage (by deploy target, hour and outcome, and its last use) and
+ * up there first, then in the store (a reward too, as Tessera reads a session it no longer holds), and the key's usage (by deploy target, hour and outcome, and its last use) and
  * the request's metrics (by route and status) counted in memory. Each in the fewest lines that do
  * it: the same work as Tessera's new session and reward, without Tessera.
  *
@@ -47,6 +47,7 @@ import { LRUCache } from 'lru-cache';
 import { createEventWriter } from '../src/events/event-writer.js';
 import {
   keptSessionKey,
+  selectCountedEvents,
   selectVisitorStates,
   sessionKey,
   storedSessionReader,
@@ -181,9 +182,25 @@ function selected(agent: string, variation: string): Held {
   return held;
 }
 
+/**
+ * A session the required floor's cache no longer holds, read from the store as Tessera reads one
+ * (its counted selection and the goals it used up): sessions selected longer ago than the cache's
+ * 250,000 most recent. Without it such a reward credited and wrote nothing, and the bench's
+ * reward turns reach past the cache on a fast host (its new-session turns outrun their rewards).
+ */
+async function heldInStore(session: string): Promise<Held | undefined> {
+  const ref = { accountId: ACCOUNT, session };
+  const stored = readNow ? readNow(ref) : await selectCountedEvents(store.db, [ref]);
+  const selection = stored?.selections[0];
+  if (!stored || !selection) return undefined;
+  const used = stored.rewards.filter((r) => r.agent === selection.agent).map((r) => r.goal);
+  return { agent: selection.agent, variation: selection.variation, used };
+}
+
 /** The least reward: the session's selection found in memory, ONE durable row, the answer. */
 async function leastReward(response: ServerResponse, session: string, goal: string): Promise<number> {
-  const held = selectedHere.get(sessionKey(ACCOUNT, session));
+  let held = selectedHere.get(sessionKey(ACCOUNT, session));
+  if (!held && REQUIRED) held = await heldInStore(session);
   if (!held || held.used.includes(goal)) {
     answerRuntime(response, {
       session,
