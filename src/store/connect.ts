@@ -167,8 +167,9 @@ function withStatementCache(sqlite: SQLite.Database, max = 500): SqliteDatabase 
  * SQLite transactions begun IMMEDIATE, taking the write lock at BEGIN, where SQLite waits for it
  * (busy_timeout) while the commit thread holds it. Begun deferred, as Kysely begins them, one
  * that read before it wrote was refused at once (SQLITE_BUSY, a 503) whenever another connection
- * held the lock as it came to write: SQLite cannot wait there without risking a deadlock. Every
- * transaction of the store writes, so none holds the lock for nothing (connect.test.ts).
+ * held the lock as it came to write: SQLite cannot wait there without risking a deadlock. The
+ * store's transactions are there to write (one that finds nothing to change holds the lock for
+ * its reads only, a moment), and reads outside them take no lock (connect.test.ts).
  */
 class ImmediateSqliteDriver extends SqliteDriver {
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
