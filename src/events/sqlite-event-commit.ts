@@ -155,7 +155,8 @@ function prepare(sqlite: SqliteConnection): SqliteCommit {
     // IMMEDIATE: the write lock is taken at BEGIN, where SQLite waits for it (busy_timeout). A
     // batch of rewards reads each one's selection before its first write, and a deferred
     // transaction that has read is refused at once (SQLITE_BUSY) if another connection holds the
-    // lock when it comes to write: a reader taking it a moment to check the WAL is enough
+    // lock when it comes to write, even for a moment (a reader that finds the WAL's index
+    // mid-update takes it): under load, a few rewards a run answered 503
     // (sqlite-event-commit.test.ts).
     return commit.immediate(rows);
   };
