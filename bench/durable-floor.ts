@@ -30,9 +30,10 @@
  * request beside (the required floor): the key's deploy target checked, the body's codes and the
  * session's text checked (a 400 naming the problem), the session's requests taken one at a time,
  * its sessions kept in a cache bounded as Tessera's is (250,000, the same LRU library) and looked
- * up there first, then in the store (a reward too, as Tessera reads a session it no longer holds), and the key's usage (by deploy target, hour and outcome, and its last use) and
- * the request's metrics (by route and status) counted in memory. Each in the fewest lines that do
- * it: the same work as Tessera's new session and reward, without Tessera.
+ * up there first, then in the store (a reward's too, as Tessera reads a session it no longer
+ * holds), and the key's usage (by deploy target, hour and outcome, and its last use) and the
+ * request's metrics (by route and status) counted in memory. Each in the fewest lines that do it:
+ * the same work as Tessera's new session and reward, without Tessera.
  *
  * Prints its port on stdout once listening; BENCH_DATABASE_URL (and BENCH_DATABASE_SCHEMA) pick
  * the store, a fresh SQLite file by default.

@@ -29,11 +29,8 @@ test('a batch of rewards waits while another connection writes, instead of faili
   // A batch of rewards reads each one's selection before it writes: begun deferred, it was
   // refused at once (SQLITE_BUSY) while the lock was held, where SQLite does not wait.
   const lock = await holdWriteLock(file, 300);
-  const started = Date.now();
   const outcome = commit([{ selections: [], rewards: [{ ...ref, goal: 'g-1', value: 1, at }] }]);
   assert.deepEqual(outcome, { selectionsCounted: 0, rewardsCounted: 1 });
-  // It waited for the lock rather than writing beside it.
-  assert.ok(Date.now() - started >= 200, `committed after ${Date.now() - started} ms`);
   await lock.released;
   const rows = await ts.store.db.selectFrom('reward_events').select(['session', 'variation']).execute();
   assert.deepEqual(rows, [{ session: 's-1', variation: 'B' }]);
