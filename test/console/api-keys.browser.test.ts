@@ -57,8 +57,12 @@ describe('Settings > API Keys / Info in a browser', { skip }, () => {
   }
 
   async function closeDialog(page: Page, button = 'Done') {
-    await page.locator('dialog[open]').getByRole('button', { name: button }).click();
-    await page.locator('dialog[open]').waitFor({ state: 'detached' });
+    const open = page.locator('dialog[open]');
+    // The dialog leaves the page in its close handler, a task after it closes (loses [open]):
+    // until then what it showed (a new secret) is still in the page.
+    const element = await open.elementHandle();
+    await open.getByRole('button', { name: button }).click();
+    await page.waitForFunction((shown) => !shown?.isConnected, element);
   }
 
   function keyRow(page: Page, name: string) {
