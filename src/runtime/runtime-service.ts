@@ -152,8 +152,12 @@ export function createRuntimeService(deps: RuntimeServiceDeps): RuntimeService {
     return result;
   }
 
-  /** Records what the request decided, durably, then answers it: in the session's turn. */
-  async function record(
+  /**
+   * Records what the request decided, durably, then answers it: in the session's turn. Written
+   * with `then` rather than `await`: it runs once per request that records, and each suspension
+   * of an async function is a promise and a trip through the microtask queue more.
+   */
+  function record(
     request: RuntimeRequest,
     session: string,
     isNew: boolean,
@@ -161,7 +165,7 @@ export function createRuntimeService(deps: RuntimeServiceDeps): RuntimeService {
     result: ExecuteResult,
   ): Promise<RuntimeAnswer> {
     const { accountId, deployTargetId } = request;
-    const { stored, qa } = inputs;
+    const { stored } = inputs;
     if (result.changed || result.events.length > 0) {
       const at = now();
       const write: EventWrite = { selections: [], rewards: [] };
@@ -195,36 +199,57 @@ export function createRuntimeService(deps: RuntimeServiceDeps): RuntimeService {
       // not stored beside it: one durable row (visitor-store.ts, `givenBack`).
       if (result.changed && !givenBack(stored, result.state, write))
         write.visitor = { accountId, session, state: JSON.stringify(result.state), at };
+      let recorded: Promise<void>;
       try {
-        await events.record(write);
+        recorded = events.record(write);
       } catch (error) {
-        // Whatever this server believed about the session may be ahead of the store now.
-        visitors.forget(accountId, session);
-        throw new StoreUnavailableError(error);
+        recorded = Promise.reject(error);
       }
-      if (result.changed) visitors.remember(accountId, session, result.state);
-    } else if (stored === null) {
-      // A session without state stays known as one, so its next request reads nothing.
-      visitors.remember(accountId, session, null);
+      return recorded.then(
+        () => {
+          if (result.changed) visitors.remember(accountId, session, result.state);
+          return answered(request, session, isNew, inputs, result);
+        },
+        (error: unknown) => {
+          // Whatever this server believed about the session may be ahead of the store now.
+          visitors.forget(accountId, session);
+          throw new StoreUnavailableError(error);
+        },
+      );
     }
+    // A session without state stays known as one, so its next request reads nothing.
+    if (stored === null) visitors.remember(accountId, session, null);
+    return Promise.resolve(answered(request, session, isNew, inputs, result));
+  }
 
+  /** The answer of a request whose writes are durable; a QA session's request is kept for the console. */
+  function answered(
+    request: RuntimeRequest,
+    session: string,
+    isNew: boolean,
+    inputs: Inputs,
+    result: ExecuteResult,
+  ): RuntimeAnswer | Promise<RuntimeAnswer> {
     const answer = answerOf(request, session, isNew, inputs, result);
-    if (qa && deps.qa) {
-      try {
-        await deps.qa.recordRequest(accountId, qa.code, {
+    const { qa } = inputs;
+    if (!qa || !deps.qa) return answer;
+    // The console's record of a QA request is a convenience: the answer stands without it.
+    const kept = () => answer;
+    try {
+      return deps.qa
+        .recordRequest(request.accountId, qa.code, {
           at: now(),
-          deployTarget: deployTargetId,
+          deployTarget: request.deployTargetId,
           commands: request.commands,
           inputs: request.inputs,
           traits: request.queryTraits,
           items: result.items,
           log: result.log ?? [],
-        });
-      } catch {
-        // The console's record of a QA request is a convenience: the answer stands without it.
-      }
+        })
+        .then(kept, kept);
+    } catch {
+      return answer;
     }
-    return answer;
   }
 
   function answerOf(

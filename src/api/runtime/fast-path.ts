@@ -35,7 +35,7 @@ import type { LevelAware } from '../../web/log.js';
 import type { Metrics } from '../../web/metrics.js';
 import type { Services } from '../../web/services.js';
 import { findBadText, textRefusal } from '../../web/text-input.js';
-import { NO_STORE, runRuntime, type WarnLog } from './agent-api.js';
+import { NO_STORE, type RuntimeOutcome, runRuntime, type WarnLog } from './agent-api.js';
 import {
   oneCommandBody,
   quickBody,
@@ -284,20 +284,28 @@ function onEnd(this: Carrying): void {
   if (!taken) return;
   const raw = taken.parts.length === 1 ? taken.parts[0] : Buffer.concat(taken.parts);
   taken.parts = [];
-  answer(this, taken, raw).then(undefined, (error: unknown) => {
-    // `answer` renders every failure itself; this is a failure to render one.
-    taken.deps.log.error({ err: error }, 'runtime fast path failed');
-    if (!taken.answered && !taken.res.headersSent) taken.res.writeHead(500).end();
-  });
+  try {
+    answer(this, taken, raw);
+  } catch (error) {
+    failed(taken, error);
+  }
 }
 
-async function answer(req: IncomingMessage, taken: Taken, raw: Buffer): Promise<void> {
-  let status: number;
-  let headers: Record<string, string>;
-  let payload: string;
+/** `answer` renders every failure itself; this is a failure to render one. */
+function failed(taken: Taken, error: unknown): void {
+  taken.deps.log.error({ err: error }, 'runtime fast path failed');
+  if (!taken.answered && !taken.res.headersSent) taken.res.writeHead(500).end();
+}
+
+/**
+ * Reads the body and runs its commands, then answers. With `then` rather than `await`, as
+ * `runRuntime` is written: one promise and one trip through the microtask queue fewer a request.
+ */
+function answer(req: IncomingMessage, taken: Taken, raw: Buffer): void {
   // A body the parser refused closes the connection, as the route's parser does (the client
   // may be sending more than it said).
   let close = false;
+  let running: Promise<RuntimeOutcome>;
   try {
     // The usual body is recognized as it is; any other is parsed and checked as the route does.
     let body = taken.parser ? oneCommandBody(raw) : undefined;
@@ -313,7 +321,7 @@ async function answer(req: IncomingMessage, taken: Taken, raw: Buffer): Promise<
       if (bad !== null) throw textRefusal(bad);
       body = valid.value;
     }
-    const outcome = await runRuntime(taken.deps.services, {
+    running = runRuntime(taken.deps.services, {
       accountId: taken.accountId,
       deployTargetId: taken.deployTargetId,
       query: taken.query,
@@ -322,22 +330,50 @@ async function answer(req: IncomingMessage, taken: Taken, raw: Buffer): Promise<
       userAgent: req.headers['user-agent'],
       log: new LazyLog(taken),
     });
-    status = outcome.status;
-    headers = outcome.headers;
-    payload =
-      outcome.status === 200
-        ? JSON.stringify(outcome.body)
-        : JSON.stringify(errorBody(503, outcome.body.code, outcome.body.err));
   } catch (error) {
-    // As the route's error handler answers: the one table, logged as it says.
-    const failure = describeFailure(error as FastifyError);
-    if (failure.log?.level === 'error') logOf(taken).error({ err: error }, failure.log.line);
-    else if (failure.log) logOf(taken).warn(failure.log.line);
-    status = failure.status;
-    headers = failure.retryAfter === undefined ? {} : { 'retry-after': String(failure.retryAfter) };
-    if (close) headers.connection = 'close';
-    payload = JSON.stringify(errorBody(failure.status, failure.code, failure.err, failure.field));
+    refuse(req, taken, error, close);
+    return;
   }
+  running
+    .then(
+      (outcome) => {
+        let payload: string;
+        try {
+          payload =
+            outcome.status === 200
+              ? JSON.stringify(outcome.body)
+              : JSON.stringify(errorBody(503, outcome.body.code, outcome.body.err));
+        } catch (error) {
+          refuse(req, taken, error, false);
+          return;
+        }
+        send(req, taken, outcome.status, outcome.headers, payload);
+      },
+      (error: unknown) => refuse(req, taken, error, false),
+    )
+    .then(undefined, (error: unknown) => failed(taken, error));
+}
+
+/** As the route's error handler answers: the one table, logged as it says. */
+function refuse(req: IncomingMessage, taken: Taken, error: unknown, close: boolean): void {
+  const failure = describeFailure(error as FastifyError);
+  if (failure.log?.level === 'error') logOf(taken).error({ err: error }, failure.log.line);
+  else if (failure.log) logOf(taken).warn(failure.log.line);
+  const headers: Record<string, string> =
+    failure.retryAfter === undefined ? {} : { 'retry-after': String(failure.retryAfter) };
+  if (close) headers.connection = 'close';
+  const payload = JSON.stringify(errorBody(failure.status, failure.code, failure.err, failure.field));
+  send(req, taken, failure.status, headers, payload);
+}
+
+/** Puts the answer in the outbox, then counts the key's use and the request, and logs it. */
+function send(
+  req: IncomingMessage,
+  taken: Taken,
+  status: number,
+  headers: Record<string, string>,
+  payload: string,
+): void {
   const { deps } = taken;
   taken.answered = true;
   taken.outbox.send(taken.res, status, answerHeaders(headers, Buffer.byteLength(payload)), payload);
