@@ -129,19 +129,13 @@ const RETRY_NO_STORE = { 'retry-after': '1', 'cache-control': 'no-store' };
  * runtime's hottest path, each suspension is a promise and a trip through the microtask queue.
  */
 export function runRuntime(services: Pick<Services, 'runtime'>, call: RuntimeCall): Promise<RuntimeOutcome> {
-  let session: string | undefined;
-  try {
-    session = sessionOf(call);
-  } catch (error) {
-    return Promise.reject(error);
-  }
   const { query, body } = call;
   let answered: Promise<RuntimeAnswerData>;
   try {
     answered = services.runtime.execute({
       accountId: call.accountId,
       deployTargetId: call.deployTargetId,
-      session,
+      session: sessionOf(call),
       commands: body.commands as Command[],
       inputs: stringInputs(body.inputs),
       queryTraits: query.traits ? query.traits.split(',') : [],
@@ -154,6 +148,7 @@ export function runRuntime(services: Pick<Services, 'runtime'>, call: RuntimeCal
   return answered.then(
     (answer): RuntimeOutcome => ({ status: 200, headers: NO_STORE, body: ok(answer) }),
     (error: unknown): RuntimeOutcome => {
+      // A refused session placeholder, like anything unexpected, is the caller's to answer.
       if (!(error instanceof StoreUnavailableError)) throw error;
       call.log.warn({ err: error.cause }, 'runtime request not recorded: store unavailable');
       return {
