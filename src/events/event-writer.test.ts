@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { statSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { createTestStore, type TestStore } from '../../test/helpers/store.js';
+import {
+  createFileTestStore,
+  createTestStore,
+  type FileTestStore,
+  type TestStore,
+} from '../../test/helpers/store.js';
 import type { EventWrite } from './event-store.js';
 import { createEventWriter } from './event-writer.js';
 
@@ -16,20 +19,15 @@ const selectionWrite = (session: string): EventWrite => ({
 });
 
 describe('the event writer on a SQLite file (commit thread)', () => {
-  let dir: string;
-  let ts: TestStore;
+  let ts: FileTestStore;
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tessera-writer-'));
-    ts = await createTestStore('sqlite', join(dir, 'events.db'));
+    ts = await createFileTestStore('writer');
   });
-  after(async () => {
-    await ts.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => ts.dispose());
 
   test('concurrent writes are committed in few batches, visible to the request thread once resolved', async () => {
     const writer = createEventWriter(ts.store);
-    const sizeBefore = statSync(join(dir, 'events.db')).size;
+    const sizeBefore = statSync(ts.file).size;
     try {
       await Promise.all(Array.from({ length: 200 }, (_, i) => writer.record(selectionWrite(`w-${i}`))));
       const { count } = await ts.store.db
@@ -44,13 +42,10 @@ describe('the event writer on a SQLite file (commit thread)', () => {
       // Far fewer pages than SQLite's automatic checkpoint waits for: the checkpoint thread copied them.
       // Polled, with room for a machine busy with other work.
       const deadline = Date.now() + 30_000;
-      while (statSync(join(dir, 'events.db')).size <= sizeBefore && Date.now() < deadline) {
+      while (statSync(ts.file).size <= sizeBefore && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      assert.ok(
-        statSync(join(dir, 'events.db')).size > sizeBefore,
-        'the WAL was checkpointed into the database',
-      );
+      assert.ok(statSync(ts.file).size > sizeBefore, 'the WAL was checkpointed into the database');
     } finally {
       await writer.close();
     }

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { closeSync, mkdtempSync, openSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { createTestStore, type TestStore } from '../../test/helpers/store.js';
+import { createFileTestStore, type FileTestStore } from '../../test/helpers/store.js';
 import type { EventWrite } from './event-store.js';
 import { createCommitThread } from './sqlite-commit-thread.js';
 import { logBytes } from './sqlite-commit-worker.js';
@@ -12,18 +11,11 @@ import { logBytes } from './sqlite-commit-worker.js';
 const MB = 1024 * 1024;
 
 describe('the SQLite commit thread', () => {
-  let dir: string;
-  let file: string;
-  let ts: TestStore;
+  let ts: FileTestStore;
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tessera-commit-thread-'));
-    file = join(dir, 'events.db');
-    ts = await createTestStore('sqlite', file);
+    ts = await createFileTestStore('commit-thread');
   });
-  after(async () => {
-    await ts.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => ts.dispose());
 
   test('keeps the WAL within its bound while commits never pause', async () => {
     // A small bound, so that a few seconds of commits pass it many times over.
@@ -42,7 +34,7 @@ describe('the SQLite commit thread', () => {
           rewards: [],
         }));
         await thread.commit(writes);
-        const size = statSync(`${file}-wal`).size;
+        const size = statSync(`${ts.file}-wal`).size;
         largest = Math.max(largest, size);
         if (reached) smallestAfter = Math.min(smallestAfter, size);
         reached ||= size >= bound;
@@ -69,7 +61,7 @@ describe('the SQLite commit thread', () => {
   });
 
   test('reads how much log the WAL holds from its wal-index', () => {
-    const path = join(dir, 'log.db');
+    const path = join(ts.dir, 'log.db');
     const sqlite = new Database(path);
     try {
       sqlite.pragma('journal_mode = WAL');

@@ -1,25 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { holdWriteLock } from '../../test/helpers/sqlite-write-lock.js';
-import { createTestStore, type TestStore } from '../../test/helpers/store.js';
+import { createFileTestStore, type FileTestStore } from '../../test/helpers/store.js';
 import type { SqliteConnection } from '../store/connect.js';
 import { createSqliteCommit } from './sqlite-event-commit.js';
 
-let dir: string;
-let file: string;
-let ts: TestStore;
+let ts: FileTestStore;
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tessera-event-commit-'));
-  file = join(dir, 'events.db');
-  ts = await createTestStore('sqlite', file);
+  ts = await createFileTestStore('event-commit');
 });
-after(async () => {
-  await ts.dispose();
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => ts.dispose());
 
 test('a batch of rewards waits while another connection writes, instead of failing', async () => {
   const commit = createSqliteCommit(ts.store.sqlite as SqliteConnection);
@@ -28,7 +18,7 @@ test('a batch of rewards waits while another connection writes, instead of faili
   commit([{ selections: [{ ...ref, variation: 'B', at }], rewards: [] }]);
   // A batch of rewards reads each one's selection before it writes: begun deferred, it was
   // refused at once (SQLITE_BUSY) while the lock was held, where SQLite does not wait.
-  const lock = await holdWriteLock(file, 300);
+  const lock = await holdWriteLock(ts.file, 300);
   const outcome = commit([{ selections: [], rewards: [{ ...ref, goal: 'g-1', value: 1, at }] }]);
   assert.deepEqual(outcome, { selectionsCounted: 0, rewardsCounted: 1 });
   await lock.released;

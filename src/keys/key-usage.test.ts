@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { createTestStore, type TestStore } from '../../test/helpers/store.js';
+import { createFileTestStore, createTestStore, type TestStore } from '../../test/helpers/store.js';
 import { createServices } from '../app/services.js';
 import { createKeyUsageRecorder, HOUR, hourOf, type KeyUsageRecorder, windowStarts } from './key-usage.js';
 
@@ -187,8 +184,7 @@ describe('key usage: counted in memory, written in batches', () => {
 });
 
 test('on a SQLite file, batches are written by the commit thread (no fsync on the request thread)', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-usage-'));
-  const file = await createTestStore('sqlite', join(dir, 'usage.db'));
+  const file = await createFileTestStore('usage');
   const services = createServices(file.store, { keyUsageFlushMs: 0 });
   let calls = 0;
   const viaThread = services.events.writeUsage.bind(services.events);
@@ -214,6 +210,6 @@ test('on a SQLite file, batches are written by the commit thread (no fsync on th
     assert.equal(usage?.lastUse?.clientAddress, '10.0.0.1');
   } finally {
     await services.close();
-    rmSync(dir, { recursive: true, force: true });
+    await file.dispose();
   }
 });

@@ -4,6 +4,9 @@
  * TESSERA_REQUIRE_POSTGRES=1 (CI) an unreachable PostgreSQL fails the run instead of skipping.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { CompiledQuery, Kysely } from 'kysely';
 import pg from 'pg';
 import { openStore, type Store } from '../../src/store/connect.js';
@@ -94,6 +97,32 @@ export async function createTestStore(
     async dispose() {
       await store.close();
       await dropSchema(schema);
+    },
+  };
+}
+
+export interface FileTestStore extends TestStore {
+  /** the temporary folder the file is in, removed by `dispose` */
+  dir: string;
+  /** the SQLite file */
+  file: string;
+}
+
+/**
+ * A migrated store on a SQLite file of its own, for what an in-memory database cannot show: a
+ * second connection (the commit thread, a lock held elsewhere), the WAL, the file's size.
+ */
+export async function createFileTestStore(name: string): Promise<FileTestStore> {
+  const dir = mkdtempSync(join(tmpdir(), `tessera-${name}-`));
+  const file = join(dir, `${name}.db`);
+  const { store, dispose } = await createTestStore('sqlite', file);
+  return {
+    store,
+    dir,
+    file,
+    async dispose() {
+      await dispose();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
