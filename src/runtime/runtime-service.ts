@@ -196,8 +196,10 @@ export function createRuntimeService(deps: RuntimeServiceDeps): RuntimeService {
         }
       }
       // A state that what this write counts gives back (a new session's first, a reward's) is
-      // not stored beside it: one durable row (visitor-store.ts, `givenBack`).
-      if (result.changed && !givenBack(stored, result.state, write))
+      // not stored beside it: one durable row (visitor-store.ts, `givenBack`). Compared in the
+      // form the cache keeps, which the commit then remembers.
+      const kept = result.changed ? visitors.kept(result.state) : null;
+      if (kept !== null && !givenBack(stored, kept, write))
         write.visitor = { accountId, session, state: JSON.stringify(result.state), at };
       let recorded: Promise<void>;
       try {
@@ -207,7 +209,7 @@ export function createRuntimeService(deps: RuntimeServiceDeps): RuntimeService {
       }
       return recorded.then(
         () => {
-          if (result.changed) visitors.remember(accountId, session, result.state);
+          if (kept !== null) visitors.remember(accountId, session, kept);
           return answered(request, session, isNew, inputs, result);
         },
         (error: unknown) => {

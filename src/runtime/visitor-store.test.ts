@@ -451,6 +451,74 @@ describe('the visitor store', () => {
     assert.deepEqual(shared, usualState('A'));
   });
 
+  test('shared instances are given back exactly when the states they stand for are', () => {
+    // givenBack compares two cached (shared) instances without building the state a read gives:
+    // every combination here must answer as the same states, not shared, do.
+    const state = (agent: string, variation: string, goals: string[]): VisitorState => ({
+      selections: { [agent]: { c: variation, p: 'r', s: 'ok' } },
+      rewarded: goals,
+      traits: [],
+    });
+    const goalLists = [
+      [],
+      ['g-1|a-1'],
+      ['g-2|a-1'],
+      ['g-1|a-1', 'g-2|a-1'],
+      ['g-2|a-1', 'g-1|a-1'],
+      ['g-1|a-2'],
+    ];
+    const rewardLists = [
+      [{ agent: 'a-1', goal: 'g-1' }],
+      [{ agent: 'a-1', goal: 'g-2' }],
+      [{ agent: 'a-2', goal: 'g-1' }],
+      [
+        { agent: 'a-1', goal: 'g-1' },
+        { agent: 'a-1', goal: 'g-1' },
+      ],
+      [
+        { agent: 'a-1', goal: 'g-1' },
+        { agent: 'a-1', goal: 'g-2' },
+      ],
+      [
+        { agent: 'a-1', goal: 'g-2' },
+        { agent: 'a-1', goal: 'g-1' },
+      ],
+    ];
+    const kinds = [
+      ['a-1', 'A'],
+      ['a-1', 'B'],
+      ['a-2', 'A'],
+    ];
+    let given = 0;
+    let checked = 0;
+    for (const [beforeAgent, beforeVariation] of kinds)
+      for (const [afterAgent, afterVariation] of kinds)
+        for (const was of goalLists)
+          for (const now of goalLists)
+            for (const rewards of rewardLists) {
+              const before = state(beforeAgent, beforeVariation, was);
+              const after = state(afterAgent, afterVariation, now);
+              const counted = { selections: [], rewards };
+              const sharedBefore = cachedForm(before);
+              const sharedAfter = cachedForm(after);
+              assert.notEqual(sharedBefore, before, 'cached as a shared instance');
+              assert.notEqual(sharedAfter, after, 'cached as a shared instance');
+              const expected = givenBack(structuredClone(before), structuredClone(after), counted);
+              assert.equal(
+                givenBack(sharedBefore, sharedAfter, counted),
+                expected,
+                JSON.stringify({ before, after, rewards }),
+              );
+              if (expected) given++;
+              checked++;
+            }
+    // Both answers occur: the comparison is not vacuous.
+    assert.ok(given > 20 && given < checked, `${given} of ${checked} given back`);
+    // A shared instance is its own cached form.
+    const instance = cachedForm(state('a-1', 'A', ['g-1|a-1']));
+    assert.equal(cachedForm(instance), instance);
+  });
+
   test('the usual state is cached as one instance per agent, variation and goals used up; any other as it is', async () => {
     const usual = (variation: string): VisitorState => ({
       selections: { 'a-1': { c: variation, p: 'r', s: 'ok' } },

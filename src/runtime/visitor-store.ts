@@ -61,6 +61,11 @@ export interface VisitorStore {
    * SQLite file's read at once); undefined when only a read of the store can tell.
    */
   peek(accountId: string, session: string): VisitorState | null | undefined;
+  /**
+   * The form `remember` keeps a state in (`cachedForm` where states are cached): a request that
+   * will remember its state takes it first, so `givenBack` compares cached forms.
+   */
+  kept(state: VisitorState): VisitorState;
   /** Records a committed state (or that a session has none) in the cache. */
   remember(accountId: string, session: string, state: VisitorState | null): void;
   forget(accountId: string, session: string): void;
@@ -198,6 +203,8 @@ export function givenBack(
 ): boolean {
   if (before === null) return counted.rewards.length === 0 && derivable(after, counted.selections);
   if (counted.selections.length > 0 || counted.rewards.length === 0) return false;
+  if (sharedInstances.has(before) && sharedInstances.has(after))
+    return sharedGivenBack(before, after, counted.rewards);
   // dequal, not node:util's isDeepStrictEqual: states are plain JSON, and that one's checks of
   // prototypes and symbols cost a reward about 8% of the request thread (bench/, CPU profile).
   return dequal(withCountedEvents(before, [], counted.rewards), after);
@@ -230,11 +237,14 @@ function stateOf(stored: StoredSession): VisitorState | null {
  * answered 8% more per second at 8 to 10% less CPU in two runs of alternating turns (bench/).
  */
 const shared = new Map<string, VisitorState>();
+/** Every shared instance made: each is the usual state its key names, and read only. */
+const sharedInstances = new WeakSet<VisitorState>();
 const MAX_SHARED = 10_000;
 /** Goals used up of a shared state at most: a few, so the instances stay few. */
 const MAX_SHARED_REWARDED = 4;
 
 export function cachedForm(state: VisitorState): VisitorState {
+  if (sharedInstances.has(state)) return state;
   // A stored state read back is checked by the engine field by field, not here: anything but
   // the exact usual shape is cached as it is.
   const { selections, rewarded, traits } = state;
@@ -264,8 +274,41 @@ export function cachedForm(state: VisitorState): VisitorState {
     instance.selections[agent] = { c, p: 'r', s: 'ok' };
     for (const goal of rewarded) instance.rewarded.push(goal);
     shared.set(key, instance);
+    sharedInstances.add(instance);
   }
   return instance;
+}
+
+/**
+ * `givenBack` for two shared instances, without building the state a read gives and walking both
+ * (on a reward, about 1 µs of the request thread's 33: bench/, CPU profile). Each is one agent's
+ * confirmed random selection and the goals it used up, nothing else, so they are equal when the
+ * agent and variation are and `after` used up what `before` did followed by the counted rewards'
+ * goals not among them yet, in their order, as `withCountedEvents` adds them.
+ */
+function sharedGivenBack(
+  before: VisitorState,
+  after: VisitorState,
+  rewards: readonly CountedReward[],
+): boolean {
+  const was = before.rewarded;
+  const now = after.rewarded;
+  if (now.length < was.length) return false;
+  let n = 0;
+  for (; n < was.length; n++) if (now[n] !== was[n]) return false;
+  for (const { agent, goal } of rewards) {
+    const key = `${goal}|${agent}`;
+    let used = false;
+    for (let i = 0; i < n && !used; i++) used = now[i] === key;
+    if (used) continue;
+    if (now[n] !== key) return false;
+    n++;
+  }
+  if (n !== now.length) return false;
+  for (const agent in before.selections) {
+    return Object.hasOwn(after.selections, agent) && after.selections[agent].c === before.selections[agent].c;
+  }
+  return false;
 }
 
 export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOptions = {}): VisitorStore {
@@ -390,6 +433,9 @@ export function createVisitorStore(db: Kysely<Database>, options: VisitorStoreOp
     },
     peek(accountId, session) {
       return peek(accountId, session, sessionKey(accountId, session));
+    },
+    kept(state) {
+      return cacheStates ? cachedForm(state) : state;
     },
     remember(accountId, session, state) {
       if (cacheStates) cache.set(keptSessionKey(accountId, session), state ? cachedForm(state) : NONE);
